@@ -1,0 +1,150 @@
+# shunt: C/eBPF fast path for Kubernetes service traffic.
+#
+#   make            build BPF objects, skeletons, libshunt, shuntctl, tests
+#   make deps       install the Debian packages the build and tests need
+#   make test       run every test (installs what is missing first)
+#   make demo       namespace demo: HTTP balanced by shunt (installs first)
+#   make bench      benchmarks (not part of make test)
+#   make format     clang-format every C file in place
+#   make clean
+#   V=1             show full commands
+
+BUILD    ?= build
+CC       := gcc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+V        ?= 0
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-8s %s\n' '$(1)' '$(2)';
+endif
+
+MULTIARCH := $(shell $(CC) -dumpmachine)
+WARN      := -Wall -Wextra -Werror
+CFLAGS    ?= -O2 -g
+CFLAGS    += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(BUILD)/skel \
+             $(shell pkg-config --cflags json-c 2>/dev/null)
+LDLIBS    := -lbpf -lelf -lz -ljson-c
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 $(WARN) -Wno-unused-function \
+              -Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
+
+# Debian packages: build, tests, demo and bench.
+DEB_PKGS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
+            libjson-c-dev libcmocka-dev pkg-config linux-libc-dev iproute2 \
+            iptables ethtool curl wrk
+
+BPF_OBJS  := $(BUILD)/bpf/lb_xdp.bpf.o $(BUILD)/bpf/lb_tc.bpf.o
+SKELS     := $(BUILD)/skel/lb_xdp.skel.h $(BUILD)/skel/lb_tc.skel.h
+LIB_SRCS  := $(wildcard user/lib/*.c)
+LIB_OBJS  := $(patsubst user/lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
+LIBSHUNT  := $(BUILD)/lib/libshunt.a
+CTL_SRCS  := $(wildcard user/shuntctl/*.c)
+CTL_OBJS  := $(patsubst user/shuntctl/%.c,$(BUILD)/obj/shuntctl/%.o,$(CTL_SRCS))
+SHUNTCTL  := $(BUILD)/shuntctl
+
+TESTLIB_SRCS := $(wildcard tests/lib/*.c)
+TESTLIB_OBJS := $(patsubst tests/lib/%.c,$(BUILD)/tests/lib/%.o,$(TESTLIB_SRCS))
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
+PROG_TESTS := $(patsubst tests/prog/%.c,$(BUILD)/tests/prog/%,$(wildcard tests/prog/test_*.c))
+VETH_TESTS := $(patsubst tests/veth/%.c,$(BUILD)/tests/veth/%,$(wildcard tests/veth/test_*.c))
+TOOLS      := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
+BENCHES    := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+TEST_BINS  := $(UNIT_TESTS) $(PROG_TESTS) $(VETH_TESTS)
+
+.PHONY: all deps test demo bench format check-format clean
+.SECONDARY:
+.DEFAULT_GOAL := all
+
+all: $(SHUNTCTL) $(TEST_BINS) $(TOOLS) $(BENCHES)
+
+deps:
+	$(Q)missing=""; for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' \
+			|| missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing$$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -q --no-install-recommends $$missing \
+			|| { apt-get update -q && apt-get install -y -q --no-install-recommends $$missing; }; \
+	fi
+
+# BPF objects and their skeletons.
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/lib/*.h) $(wildcard include/shunt/*.h)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
+
+# Userspace.
+$(BUILD)/lib/%.o: user/lib/%.c $(wildcard user/lib/*.h) $(wildcard include/shunt/*.h) $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIBSHUNT): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/obj/shuntctl/%.o: user/shuntctl/%.c $(wildcard user/shuntctl/*.h) $(wildcard user/lib/*.h) $(wildcard include/shunt/*.h)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Iuser/shuntctl -c $< -o $@
+
+$(SHUNTCTL): $(CTL_OBJS) $(LIBSHUNT)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+# Tests, test tools and benchmarks.
+TEST_CFLAGS := $(CFLAGS) -Itests/lib
+
+$(BUILD)/tests/lib/%.o: tests/lib/%.c $(wildcard tests/lib/*.h) $(wildcard include/shunt/*.h)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(TEST_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%: tests/%.c $(TESTLIB_OBJS) $(LIBSHUNT) $(wildcard tests/lib/*.h)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(TEST_CFLAGS) $< $(TESTLIB_OBJS) $(LIBSHUNT) -o $@ $(LDLIBS) -lcmocka
+
+$(BUILD)/tools/%: tests/tools/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
+
+$(BUILD)/bench/%: bench/%.c $(TESTLIB_OBJS) $(LIBSHUNT)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(TEST_CFLAGS) $< $(TESTLIB_OBJS) $(LIBSHUNT) -o $@ $(LDLIBS)
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BUILD=$(BUILD) tests/run-tests.sh
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory $(SHUNTCTL) $(TOOLS)
+	$(Q)BUILD=$(BUILD) tests/demo.sh
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BUILD=$(BUILD) bench/run-bench.sh
+
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+format:
+	$(Q)clang-format -i $(FORMAT_FILES)
+
+check-format:
+	$(Q)clang-format --dry-run --Werror $(FORMAT_FILES)
+
+clean:
+	$(call msg,CLEAN,$(BUILD))
+	$(Q)rm -rf $(BUILD)

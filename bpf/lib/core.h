@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The packet-processing core, compiled for XDP and for tc:
+ *   parse -> (later fragment: ports from frag_map)
+ *         -> service?  forward: conntrack, Maglev, DNAT, forward
+ *         -> else reply of a tracked flow?  reverse NAT, forward
+ *         -> else pass to the stack untouched.
+ */
+#ifndef SHUNT_BPF_CORE_H
+#define SHUNT_BPF_CORE_H
+
+#include "ctx.h"
+#include "ct.h"
+#include "fwd.h"
+#include "lb.h"
+#include "maps.h"
+#include "nat.h"
+#include "parse.h"
+
+SHUNT_INLINE void stats_add(void *map, __u32 id, __u64 bytes, bool fwd,
+			    bool new_flow)
+{
+	struct shunt_traffic_stats *s = bpf_map_lookup_elem(map, &id);
+
+	if (!s)
+		return;
+	if (fwd) {
+		s->fwd_packets++;
+		s->fwd_bytes += bytes;
+	} else {
+		s->rev_packets++;
+		s->rev_bytes += bytes;
+	}
+	if (new_flow)
+		s->new_flows++;
+}
+
+SHUNT_INLINE void frag_key(struct shunt_frag_key *k, const struct pkt *p)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->src = p->src;
+	k->dst = p->dst;
+	k->id = p->frag_id;
+	k->proto = p->proto;
+	k->family = p->family;
+}
+
+/* First fragment: remember the ports for the fragments that follow. */
+SHUNT_INLINE void frag_learn(const struct pkt *p)
+{
+	struct shunt_frag_key k;
+	struct shunt_frag f = {
+		.sport = p->sport,
+		.dport = p->dport,
+	};
+
+	if (p->frag != PKT_FRAG_FIRST)
+		return;
+	frag_key(&k, p);
+	bpf_map_update_elem(&frag_map, &k, &f, BPF_ANY);
+	count(SHUNT_C_FRAG_FIRST);
+}
+
+/* Later fragment: ports from its first fragment, or false. */
+SHUNT_INLINE bool frag_recall(struct pkt *p)
+{
+	struct shunt_frag_key k;
+	struct shunt_frag *f;
+
+	frag_key(&k, p);
+	f = bpf_map_lookup_elem(&frag_map, &k);
+	if (!f)
+		return false;
+	p->sport = f->sport;
+	p->dport = f->dport;
+	count(SHUNT_C_FRAG_LATER);
+	return true;
+}
+
+/* Conntrack for a packet to a service: the backend id its flow uses,
+ * creating the flow when there is none. 0 when no backend is left. */
+SHUNT_INLINE __u32 lb_flow_backend(const struct shunt_svc *svc,
+				   const struct pkt *p,
+				   struct shunt_backend **bep, bool *new_flow)
+{
+	struct shunt_ct_key key;
+	struct shunt_ct_entry *e;
+	struct shunt_backend *be;
+	__u32 now = now_sec(), id;
+
+	ct_key_from_pkt(&key, p, SHUNT_CT_FWD);
+	e = bpf_map_lookup_elem(&ct_map, &key);
+	if (e && !ct_expired(e, now) && !ct_is_reopen(e, p)) {
+		be = lb_backend(e->backend_id, svc->id);
+		if (be && be->port == e->nat_port &&
+		    ip_equal(&be->addr, &e->nat_addr)) {
+			count(SHUNT_C_CT_HIT);
+			if (ct_needs_update(e, p, SHUNT_CT_FWD)) {
+				struct shunt_ct_key rk;
+
+				ct_rev_key(&rk, p, &be->addr, be->port);
+				ct_update_pair(
+					e, bpf_map_lookup_elem(&ct_map, &rk), p,
+					SHUNT_CT_FWD, now);
+			} else {
+				ct_touch(e, now);
+			}
+			*bep = be;
+			return e->backend_id;
+		}
+		count(SHUNT_C_CT_BACKEND_GONE);
+	} else if (e) {
+		count(SHUNT_C_CT_EXPIRED);
+	} else {
+		count(SHUNT_C_CT_MISS);
+	}
+
+	id = lb_select(svc, p, now);
+	be = lb_backend(id, svc->id);
+	if (!be)
+		return SHUNT_BACKEND_NONE;
+	if (ct_create(p, &key, svc->id, id, be, now))
+		count(SHUNT_C_CT_CREATE_FAIL);
+	*new_flow = true;
+	*bep = be;
+	return id;
+}
+
+SHUNT_INLINE int lb_forward(ctx_t *ctx, struct pkt *p, struct shunt_svc *svc)
+{
+	struct shunt_backend *be = NULL;
+	bool new_flow = false;
+	__u64 len = ctx_wire_len(ctx);
+	__u32 id;
+
+	/* Let the stack send Time Exceeded for the untranslated packet. */
+	if (p->ttl <= 1) {
+		count(SHUNT_C_PASS_TTL);
+		return CTX_PASS;
+	}
+	id = lb_flow_backend(svc, p, &be, &new_flow);
+	if (!be) {
+		struct shunt_traffic_stats *s;
+		__u32 svc_id = svc->id;
+
+		s = bpf_map_lookup_elem(&svc_stats_map, &svc_id);
+		if (s)
+			s->no_backend++;
+		count(SHUNT_C_DROP_NO_BACKEND);
+		return CTX_DROP;
+	}
+	frag_learn(p);
+	if (nat_rewrite(ctx, p, NAT_DST, &be->addr, be->port)) {
+		count(SHUNT_C_DROP_NAT_FAIL);
+		return CTX_DROP;
+	}
+	count(SHUNT_C_NAT_FWD);
+	stats_add(&svc_stats_map, svc->id, len, true, new_flow);
+	stats_add(&backend_stats_map, id, len, true, new_flow);
+	return fwd_packet(ctx, p);
+}
+
+/* A reply from a backend: translate the source back to the VIP. */
+SHUNT_INLINE int lb_reverse(ctx_t *ctx, struct pkt *p)
+{
+	struct shunt_ct_key key;
+	struct shunt_ct_entry *e;
+	__u32 now, svc_id, backend_id;
+	__u64 len = ctx_wire_len(ctx);
+
+	ct_key_from_pkt(&key, p, SHUNT_CT_REV);
+	e = bpf_map_lookup_elem(&ct_map, &key);
+	if (!e) {
+		count(SHUNT_C_PASS_NOT_SERVICE);
+		return CTX_PASS;
+	}
+	count(SHUNT_C_CT_REV_HIT);
+	if (p->ttl <= 1) {
+		count(SHUNT_C_PASS_TTL);
+		return CTX_PASS;
+	}
+	now = now_sec();
+	if (ct_needs_update(e, p, SHUNT_CT_REV) || e->last_seen != now) {
+		/* State changes and, once a second, liveness go to the FWD
+		 * entry too: it decides whether the flow is alive. */
+		struct shunt_ct_key fk;
+
+		ct_fwd_key_of_reply(&fk, p, e);
+		ct_update_pair(e, bpf_map_lookup_elem(&ct_map, &fk), p,
+			       SHUNT_CT_REV, now);
+	}
+	svc_id = e->svc_id;
+	backend_id = e->backend_id;
+	frag_learn(p);
+	if (nat_rewrite(ctx, p, NAT_SRC, &e->nat_addr, e->nat_port)) {
+		count(SHUNT_C_DROP_NAT_FAIL);
+		return CTX_DROP;
+	}
+	count(SHUNT_C_NAT_REV);
+	stats_add(&svc_stats_map, svc_id, len, false, false);
+	stats_add(&backend_stats_map, backend_id, len, false, false);
+	return fwd_packet(ctx, p);
+}
+
+SHUNT_INLINE int lb_process(ctx_t *ctx)
+{
+	struct shunt_svc *svc;
+	struct pkt p = {};
+	int rc;
+
+	ctx_pull_headers(ctx);
+	rc = parse_packet(ctx, &p);
+	if (rc != PARSE_OK) {
+		count(rc);
+		return CTX_PASS;
+	}
+	if (p.frag == PKT_FRAG_LATER && !frag_recall(&p)) {
+		count(SHUNT_C_PASS_FRAG_NO_STATE);
+		return CTX_PASS;
+	}
+	svc = lb_lookup_service(&p);
+	if (svc)
+		return lb_forward(ctx, &p, svc);
+	return lb_reverse(ctx, &p);
+}
+
+#endif /* SHUNT_BPF_CORE_H */

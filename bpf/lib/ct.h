@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Connection tracking: one LRU table holding both directions of every
+ * flow (FWD keyed as the client sends, REV keyed as the backend replies),
+ * a small TCP state machine and per-state lifetimes from config_map.
+ *
+ * Liveness is decided on the FWD entry: an expired FWD entry makes the
+ * next packet a new flow. REV entries only translate replies; a new flow
+ * overwrites them, the LRU and the agent's GC reclaim them.
+ */
+#ifndef SHUNT_BPF_CT_H
+#define SHUNT_BPF_CT_H
+
+#include "maps.h"
+#include "parse.h"
+
+SHUNT_INLINE __u32 now_sec(void)
+{
+	return bpf_ktime_get_coarse_ns() / 1000000000ULL;
+}
+
+SHUNT_INLINE __u32 cfg_or(__u32 v, __u32 dflt)
+{
+	return v ? v : dflt;
+}
+
+SHUNT_INLINE __u32 ct_lifetime(__u8 state)
+{
+	__u32 key = 0;
+	const struct shunt_config *c = bpf_map_lookup_elem(&config_map, &key);
+	struct shunt_config none = {};
+
+	if (!c)
+		c = &none;
+	switch (state) {
+	case SHUNT_CT_SYN_SENT:
+		return cfg_or(c->ct_syn_timeout, SHUNT_DEFAULT_CT_SYN);
+	case SHUNT_CT_ESTABLISHED:
+		return cfg_or(c->ct_established_timeout,
+			      SHUNT_DEFAULT_CT_ESTABLISHED);
+	case SHUNT_CT_FIN_WAIT:
+		return cfg_or(c->ct_fin_wait_timeout,
+			      SHUNT_DEFAULT_CT_FIN_WAIT);
+	case SHUNT_CT_CLOSE_WAIT:
+		return cfg_or(c->ct_close_wait_timeout,
+			      SHUNT_DEFAULT_CT_CLOSE_WAIT);
+	case SHUNT_CT_TIME_WAIT:
+		return cfg_or(c->ct_time_wait_timeout,
+			      SHUNT_DEFAULT_CT_TIME_WAIT);
+	case SHUNT_CT_CLOSE:
+		return cfg_or(c->ct_close_timeout, SHUNT_DEFAULT_CT_CLOSE);
+	default:
+		return cfg_or(c->ct_udp_timeout, SHUNT_DEFAULT_CT_UDP);
+	}
+}
+
+SHUNT_INLINE bool ct_expired(const struct shunt_ct_entry *e, __u32 now)
+{
+	return now - e->last_seen > ct_lifetime(e->state);
+}
+
+/* The packet's own tuple in direction dir. */
+SHUNT_INLINE void ct_key_from_pkt(struct shunt_ct_key *k, const struct pkt *p,
+				  __u8 dir)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->src = p->src;
+	k->dst = p->dst;
+	k->sport = p->sport;
+	k->dport = p->dport;
+	k->proto = p->proto;
+	k->family = p->family;
+	k->dir = dir;
+}
+
+SHUNT_INLINE __u8 ct_initial_state(const struct pkt *p)
+{
+	if (p->proto != IPPROTO_TCP)
+		return SHUNT_CT_UDP;
+	if (p->tcp_flags & TCP_FLAG_RST_)
+		return SHUNT_CT_CLOSE;
+	/* A mid-stream packet (after a restart or flush) is established. */
+	if ((p->tcp_flags & (TCP_FLAG_SYN_ | TCP_FLAG_ACK_)) == TCP_FLAG_SYN_)
+		return SHUNT_CT_SYN_SENT;
+	return SHUNT_CT_ESTABLISHED;
+}
+
+/* Does this packet change the flow's state? Cheap test for the fast
+ * path: only SYN/FIN/RST and the first reply do. */
+SHUNT_INLINE bool ct_needs_update(const struct shunt_ct_entry *e,
+				  const struct pkt *p, __u8 dir)
+{
+	if (p->proto != IPPROTO_TCP)
+		return false;
+	if (p->tcp_flags & (TCP_FLAG_FIN_ | TCP_FLAG_RST_))
+		return true;
+	return dir == SHUNT_CT_REV && e->state == SHUNT_CT_SYN_SENT;
+}
+
+/* TCP state after this packet. flags accumulates FINs per direction. */
+SHUNT_INLINE void ct_next_state(__u8 *state, __u8 *flags, const struct pkt *p,
+				__u8 dir)
+{
+	if (p->tcp_flags & TCP_FLAG_RST_) {
+		*flags |= SHUNT_CT_F_RST;
+		*state = SHUNT_CT_CLOSE;
+		return;
+	}
+	if (p->tcp_flags & TCP_FLAG_FIN_)
+		*flags |= dir == SHUNT_CT_FWD ? SHUNT_CT_F_FIN_FWD
+					      : SHUNT_CT_F_FIN_REV;
+	if ((*flags & SHUNT_CT_F_FIN_FWD) && (*flags & SHUNT_CT_F_FIN_REV))
+		*state = SHUNT_CT_TIME_WAIT;
+	else if (*flags & SHUNT_CT_F_FIN_FWD)
+		*state = SHUNT_CT_FIN_WAIT;
+	else if (*flags & SHUNT_CT_F_FIN_REV)
+		*state = SHUNT_CT_CLOSE_WAIT;
+	else if (*state == SHUNT_CT_SYN_SENT && dir == SHUNT_CT_REV)
+		*state = SHUNT_CT_ESTABLISHED;
+}
+
+/* A new SYN on a closing or closed entry starts a new connection. */
+SHUNT_INLINE bool ct_is_reopen(const struct shunt_ct_entry *e,
+			       const struct pkt *p)
+{
+	return p->proto == IPPROTO_TCP &&
+	       (p->tcp_flags & (TCP_FLAG_SYN_ | TCP_FLAG_ACK_)) ==
+		       TCP_FLAG_SYN_ &&
+	       e->state >= SHUNT_CT_FIN_WAIT && e->state <= SHUNT_CT_CLOSE;
+}
+
+SHUNT_INLINE void ct_touch(struct shunt_ct_entry *e, __u32 now)
+{
+	/* Write at most once a second per flow. */
+	if (e->last_seen != now)
+		e->last_seen = now;
+}
+
+/* The REV key of a flow whose FWD packet (pre-NAT) is p, sent to the
+ * backend at addr:port. */
+SHUNT_INLINE void ct_rev_key(struct shunt_ct_key *k, const struct pkt *p,
+			     const union shunt_ip *addr, __be16 port)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->src = *addr;
+	k->dst = p->src;
+	k->sport = port;
+	k->dport = p->sport;
+	k->proto = p->proto;
+	k->family = p->family;
+	k->dir = SHUNT_CT_REV;
+}
+
+/* The FWD key of a flow from its REV entry and a reply packet p. */
+SHUNT_INLINE void ct_fwd_key_of_reply(struct shunt_ct_key *k,
+				      const struct pkt *p,
+				      const struct shunt_ct_entry *rev)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->src = p->dst;
+	k->dst = rev->nat_addr;
+	k->sport = p->dport;
+	k->dport = rev->nat_port;
+	k->proto = p->proto;
+	k->family = p->family;
+	k->dir = SHUNT_CT_FWD;
+}
+
+/* Create both entries of a new flow. */
+SHUNT_INLINE int ct_create(const struct pkt *p, const struct shunt_ct_key *fwd,
+			   __u32 svc_id, __u32 backend_id,
+			   const struct shunt_backend *be, __u32 now)
+{
+	struct shunt_ct_entry e = {};
+	struct shunt_ct_key rev;
+
+	e.state = ct_initial_state(p);
+	ct_next_state(&e.state, &e.flags, p, SHUNT_CT_FWD);
+	e.backend_id = backend_id;
+	e.svc_id = svc_id;
+	e.created = now;
+	e.last_seen = now;
+
+	/* REV first: a reply can only follow once FWD exists. */
+	ct_rev_key(&rev, p, &be->addr, be->port);
+	e.nat_addr = p->dst;
+	e.nat_port = p->dport;
+	if (bpf_map_update_elem(&ct_map, &rev, &e, BPF_ANY))
+		return -1;
+	e.nat_addr = be->addr;
+	e.nat_port = be->port;
+	return bpf_map_update_elem(&ct_map, fwd, &e, BPF_ANY);
+}
+
+/* Apply a state change to both entries of a flow. */
+SHUNT_INLINE void ct_update_pair(struct shunt_ct_entry *self,
+				 struct shunt_ct_entry *other,
+				 const struct pkt *p, __u8 dir, __u32 now)
+{
+	__u8 state = self->state, flags = self->flags;
+
+	ct_next_state(&state, &flags, p, dir);
+	self->state = state;
+	self->flags = flags;
+	self->last_seen = now;
+	if (other) {
+		other->state = state;
+		other->flags = flags;
+		other->last_seen = now;
+	}
+}
+
+#endif /* SHUNT_BPF_CT_H */

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * One view of a packet for both hooks. The core is compiled once with
+ * SHUNT_HOOK_XDP (struct xdp_md) and once with SHUNT_HOOK_TC
+ * (struct __sk_buff); everything hook-specific lives behind these helpers.
+ */
+#ifndef SHUNT_BPF_CTX_H
+#define SHUNT_BPF_CTX_H
+
+#include "common.h"
+
+#if defined(SHUNT_HOOK_XDP) == defined(SHUNT_HOOK_TC)
+#error "define exactly one of SHUNT_HOOK_XDP and SHUNT_HOOK_TC"
+#endif
+
+/* Largest header offset the parser accepts: Ethernet + VLAN + IPv6 with
+ * a few extension headers, or IPv4 with options. */
+#define CTX_MAX_HDR_OFF 255
+
+#ifdef SHUNT_HOOK_XDP
+typedef struct xdp_md ctx_t;
+#define CTX_PASS XDP_PASS
+#define CTX_DROP XDP_DROP
+
+SHUNT_INLINE __u32 ctx_ingress_ifindex(const ctx_t *ctx)
+{
+	return ctx->ingress_ifindex;
+}
+
+SHUNT_INLINE __u64 ctx_wire_len(ctx_t *ctx)
+{
+	return bpf_xdp_get_buff_len(ctx);
+}
+
+/* XDP buffers are linear up to data_end: nothing to pull. */
+SHUNT_INLINE void ctx_pull_headers(ctx_t *ctx)
+{
+	(void)ctx;
+}
+#else
+typedef struct __sk_buff ctx_t;
+#define CTX_PASS TC_ACT_OK
+#define CTX_DROP TC_ACT_SHOT
+
+SHUNT_INLINE __u32 ctx_ingress_ifindex(const ctx_t *ctx)
+{
+	return ctx->ifindex;
+}
+
+SHUNT_INLINE __u64 ctx_wire_len(ctx_t *ctx)
+{
+	return ctx->len;
+}
+
+/* Make sure the headers the parser reads are in the linear area. */
+SHUNT_INLINE void ctx_pull_headers(ctx_t *ctx)
+{
+	__u32 want = ctx->len < CTX_MAX_HDR_OFF + 20 ? ctx->len
+						     : CTX_MAX_HDR_OFF + 20;
+
+	if (ctx->data_end - ctx->data < want)
+		bpf_skb_pull_data(ctx, want);
+}
+#endif
+
+SHUNT_INLINE void *ctx_data(const ctx_t *ctx)
+{
+	return (void *)(long)ctx->data;
+}
+
+SHUNT_INLINE void *ctx_data_end(const ctx_t *ctx)
+{
+	return (void *)(long)ctx->data_end;
+}
+
+/* A pointer to len bytes at offset off, or NULL when they are not all in
+ * the packet. Offsets are re-derived after helpers that move data. */
+#define ctx_ptr(ctx, off, len)                                                 \
+	({                                                                     \
+		void *__d = ctx_data(ctx);                                     \
+		__u32 __o = (off);                                             \
+		void *__p = NULL;                                              \
+		if (__o <= CTX_MAX_HDR_OFF &&                                  \
+		    __d + __o + (len) <= ctx_data_end(ctx))                    \
+			__p = __d + __o;                                       \
+		__p;                                                           \
+	})
+
+#endif /* SHUNT_BPF_CTX_H */

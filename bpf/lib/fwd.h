@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Forwarding after NAT: FIB lookup, TTL/hop-limit decrement, MAC rewrite
+ * and redirect, without the stack. When the FIB cannot tell where to send
+ * the packet, the (already translated) packet goes to the stack.
+ */
+#ifndef SHUNT_BPF_FWD_H
+#define SHUNT_BPF_FWD_H
+
+#include "ctx.h"
+#include "csum.h"
+#include "maps.h"
+#include "parse.h"
+
+SHUNT_INLINE void fwd_fib_params(ctx_t *ctx, const struct pkt *p,
+				 struct bpf_fib_lookup *fib)
+{
+	fib->ifindex = ctx_ingress_ifindex(ctx);
+	fib->l4_protocol = p->proto;
+	fib->sport = p->sport;
+	fib->dport = p->dport;
+#ifdef SHUNT_HOOK_XDP
+	fib->tot_len =
+		p->l4_len + (p->family == SHUNT_V4 ? p->l4_off - p->l3_off
+						   : sizeof(struct ipv6hdr));
+#else
+	/* 0 lets the kernel do a GSO-aware MTU check. */
+	fib->tot_len = 0;
+#endif
+	if (p->family == SHUNT_V4) {
+		fib->family = AF_INET;
+		fib->ipv4_src = p->src.v4;
+		fib->ipv4_dst = p->dst.v4;
+	} else {
+		fib->family = AF_INET6;
+		__builtin_memcpy(fib->ipv6_src, &p->src, 16);
+		__builtin_memcpy(fib->ipv6_dst, &p->dst, 16);
+	}
+}
+
+/* Decrement TTL / hop limit; the caller checked it is above 1. */
+SHUNT_INLINE int fwd_dec_ttl(ctx_t *ctx, const struct pkt *p)
+{
+	if (p->family == SHUNT_V4) {
+		struct iphdr *ip = ctx_ptr(ctx, p->l3_off, sizeof(*ip));
+		__u32 check;
+
+		if (!ip)
+			return -1;
+		check = ip->check;
+		check += bpf_htons(0x0100);
+		ip->check = (__u16)(check + (check >= 0xFFFF));
+		ip->ttl--;
+		return 0;
+	} else {
+		struct ipv6hdr *ip6 = ctx_ptr(ctx, p->l3_off, sizeof(*ip6));
+
+		if (!ip6)
+			return -1;
+		ip6->hop_limit--;
+#ifdef SHUNT_HOOK_TC
+		/* Keep a CHECKSUM_COMPLETE skb->csum in step. */
+		bpf_csum_update(ctx, bpf_htons(0x0100));
+#endif
+		return 0;
+	}
+}
+
+SHUNT_INLINE int fwd_set_macs(ctx_t *ctx, const struct bpf_fib_lookup *fib)
+{
+	struct ethhdr *eth = ctx_ptr(ctx, 0, sizeof(*eth));
+
+	if (!eth)
+		return -1;
+	__builtin_memcpy(eth->h_dest, fib->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, fib->smac, ETH_ALEN);
+	return 0;
+}
+
+SHUNT_INLINE int fwd_fib_fail(int rc)
+{
+	switch (rc) {
+	case BPF_FIB_LKUP_RET_NOT_FWDED:
+		/* Destination is local (or forwarding is off): the stack. */
+		count(SHUNT_C_PASS_FIB_LOCAL);
+		break;
+	case BPF_FIB_LKUP_RET_NO_NEIGH:
+		count(SHUNT_C_PASS_FIB_NO_NEIGH);
+		break;
+	default:
+		count(SHUNT_C_PASS_FIB_FAIL);
+		break;
+	}
+	return CTX_PASS;
+}
+
+#ifdef SHUNT_HOOK_XDP
+
+SHUNT_INLINE int fwd_redirect(ctx_t *ctx, const struct bpf_fib_lookup *fib)
+{
+	__u32 ifindex = fib->ifindex;
+	struct shunt_iface *out = bpf_map_lookup_elem(&iface_map, &ifindex);
+
+	/* Only devices shunt drives with native XDP are known to accept
+	 * XDP frames; anything else goes through the stack. */
+	if (!out || !(out->flags & SHUNT_IFACE_F_XDP)) {
+		count(SHUNT_C_PASS_NO_XDP_TARGET);
+		return CTX_PASS;
+	}
+	if (ifindex == ctx->ingress_ifindex) {
+		count(SHUNT_C_XDP_TX);
+		return XDP_TX;
+	}
+	count(SHUNT_C_REDIRECT);
+	return bpf_redirect(ifindex, 0);
+}
+
+#else
+
+SHUNT_INLINE int fwd_redirect(ctx_t *ctx, const struct bpf_fib_lookup *fib)
+{
+	__u32 ifindex = fib->ifindex;
+	struct shunt_iface *out = bpf_map_lookup_elem(&iface_map, &ifindex);
+
+	(void)ctx;
+	/* A local pod's veth: straight into the peer's ingress. */
+	if (out && (out->flags & SHUNT_IFACE_F_PEER_NS)) {
+		count(SHUNT_C_REDIRECT_PEER);
+		return bpf_redirect_peer(ifindex, 0);
+	}
+	count(SHUNT_C_REDIRECT);
+	return bpf_redirect(ifindex, 0);
+}
+
+/* No neighbour yet: let the kernel's neighbour layer resolve it. */
+SHUNT_INLINE int fwd_redirect_neigh(const struct bpf_fib_lookup *fib)
+{
+	struct bpf_redir_neigh nh = {};
+
+	nh.nh_family = fib->family;
+	if (fib->family == AF_INET)
+		nh.ipv4_nh = fib->ipv4_dst;
+	else
+		__builtin_memcpy(nh.ipv6_nh, fib->ipv6_dst, 16);
+	count(SHUNT_C_REDIRECT_NEIGH);
+	return bpf_redirect_neigh(fib->ifindex, &nh, sizeof(nh), 0);
+}
+
+#endif
+
+/* Send a translated packet on its way. */
+SHUNT_INLINE int fwd_packet(ctx_t *ctx, const struct pkt *p)
+{
+	struct bpf_fib_lookup fib = {};
+	int rc;
+
+	/* The stack owns VLAN devices: hand tagged traffic to it. */
+	if (p->vlan) {
+		count(SHUNT_C_PASS_VLAN_NAT);
+		return CTX_PASS;
+	}
+	fwd_fib_params(ctx, p, &fib);
+	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
+#ifdef SHUNT_HOOK_TC
+	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
+		if (fwd_dec_ttl(ctx, p))
+			return CTX_DROP;
+		return fwd_redirect_neigh(&fib);
+	}
+#endif
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
+		return fwd_fib_fail(rc);
+	if (fwd_dec_ttl(ctx, p) || fwd_set_macs(ctx, &fib))
+		return CTX_DROP;
+	return fwd_redirect(ctx, &fib);
+}
+
+#endif /* SHUNT_BPF_FWD_H */

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Every shunt map, defined once. Maps are pinned by name under the pin
+ * root (default /sys/fs/bpf/shunt), so the XDP and tc objects and every
+ * shuntctl invocation share the same instances.
+ */
+#ifndef SHUNT_BPF_MAPS_H
+#define SHUNT_BPF_MAPS_H
+
+#include "common.h"
+
+/* VIP:port/proto -> service. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SHUNT_MAX_SERVICES);
+	__type(key, struct shunt_svc_key);
+	__type(value, struct shunt_svc);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} svc_map SEC(".maps");
+
+/* backend id -> backend. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SHUNT_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct shunt_backend);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} backend_map SEC(".maps");
+
+/* One Maglev table per service: slot -> backend id. Userspace builds a
+ * new inner map for every change and swaps it in with one update of
+ * maglev_map, so a packet sees either the old or the new table. */
+struct maglev_table {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SHUNT_MAGLEV_DEFAULT);
+	__uint(map_flags, BPF_F_INNER_MAP);
+	__type(key, __u32);
+	__type(value, __u32);
+};
+
+/* service id -> its Maglev table. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, SHUNT_MAX_SERVICES);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct maglev_table);
+} maglev_map SEC(".maps");
+
+/* Connection tracking, both directions of every flow. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SHUNT_CT_MAX);
+	__type(key, struct shunt_ct_key);
+	__type(value, struct shunt_ct_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ct_map SEC(".maps");
+
+/* ClientIP session affinity. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SHUNT_AFFINITY_MAX);
+	__type(key, struct shunt_affinity_key);
+	__type(value, struct shunt_affinity);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} affinity_map SEC(".maps");
+
+/* Ports of fragmented datagrams, learnt from the first fragment. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SHUNT_FRAG_MAX);
+	__type(key, struct shunt_frag_key);
+	__type(value, struct shunt_frag);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} frag_map SEC(".maps");
+
+/* Datapath knobs (one entry). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct shunt_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} config_map SEC(".maps");
+
+/* Interfaces shunt is attached to: ifindex -> flags. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SHUNT_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, struct shunt_iface);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} iface_map SEC(".maps");
+
+/* Per-service and per-backend traffic, indexed by id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SHUNT_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct shunt_traffic_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} svc_stats_map SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SHUNT_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct shunt_traffic_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} backend_stats_map SEC(".maps");
+
+/* Global counters, enum shunt_counter -> count. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SHUNT_C_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} global_stats_map SEC(".maps");
+
+SHUNT_INLINE void count(enum shunt_counter c)
+{
+	__u32 key = c;
+	__u64 *v = bpf_map_lookup_elem(&global_stats_map, &key);
+
+	if (v)
+		*v += 1;
+}
+
+#endif /* SHUNT_BPF_MAPS_H */

@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The shunt map ABI: every key, value and constant shared by the BPF
+ * programs and the userspace control plane is written here and nowhere
+ * else. Layouts are fixed-size, naturally aligned and padding-free so the
+ * same bytes mean the same thing on both sides.
+ */
+#ifndef SHUNT_ABI_H
+#define SHUNT_ABI_H
+
+#include <linux/types.h>
+
+/* Address families as stored in maps (not AF_* values). */
+#define SHUNT_V4 4
+#define SHUNT_V6 6
+
+/* Capacities. Map sizes are fixed when the maps are first created. */
+#ifndef SHUNT_MAX_SERVICES
+#define SHUNT_MAX_SERVICES 16384
+#endif
+#ifndef SHUNT_MAX_BACKENDS
+#define SHUNT_MAX_BACKENDS 65536
+#endif
+#define SHUNT_MAX_SVC_BACKENDS 4096 /* per service */
+#ifndef SHUNT_CT_MAX
+#define SHUNT_CT_MAX 524288
+#endif
+#ifndef SHUNT_AFFINITY_MAX
+#define SHUNT_AFFINITY_MAX 65536
+#endif
+#ifndef SHUNT_FRAG_MAX
+#define SHUNT_FRAG_MAX 8192
+#endif
+#define SHUNT_MAX_IFACES 256
+
+/* Maglev table sizes: a prime in [SHUNT_MAGLEV_MIN, SHUNT_MAGLEV_MAX]. */
+#define SHUNT_MAGLEV_DEFAULT 16381
+#define SHUNT_MAGLEV_MIN     7
+#define SHUNT_MAGLEV_MAX     131071
+
+#define SHUNT_WEIGHT_MIN     1
+#define SHUNT_WEIGHT_MAX     65535
+#define SHUNT_WEIGHT_DEFAULT 1
+
+#define SHUNT_AFFINITY_MAX_SECONDS 86400
+
+/* Backend id 0 never names a backend: an empty Maglev slot holds it. */
+#define SHUNT_BACKEND_NONE 0
+
+/* An IPv4 address uses v4 and leaves the other 12 bytes zero. */
+union shunt_ip {
+	__be32 v4;
+	__be32 v6[4];
+	__u8 bytes[16];
+};
+
+/* svc_map key: one service is VIP:port/protocol. */
+struct shunt_svc_key {
+	union shunt_ip vip;
+	__be16 port;
+	__u8 proto;  /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 family; /* SHUNT_V4 or SHUNT_V6 */
+};
+
+#define SHUNT_SVC_F_AFFINITY (1U << 0) /* ClientIP session affinity */
+
+/* svc_map value. */
+struct shunt_svc {
+	__u32 id;		/* index into maglev_map and svc_stats_map */
+	__u32 flags;		/* SHUNT_SVC_F_* */
+	__u32 backend_count;	/* active backends in the Maglev table */
+	__u32 affinity_timeout; /* seconds; 0 = no affinity */
+	__u32 table_size;	/* Maglev table size M (prime) */
+	__u32 table_gen;	/* bumped on every table swap */
+};
+
+enum shunt_backend_state {
+	SHUNT_BE_ACTIVE = 1,   /* takes new flows */
+	SHUNT_BE_DRAINING = 2, /* keeps open flows, takes no new ones */
+};
+
+/* backend_map: key is a backend id (__u32, never 0); one id per service
+ * and backend address, so state and weight are per service. */
+struct shunt_backend {
+	union shunt_ip addr;
+	__be16 port;
+	__u8 family; /* SHUNT_V4 or SHUNT_V6 */
+	__u8 state;  /* enum shunt_backend_state */
+	__u32 svc_id;
+	__u32 weight;
+};
+
+enum shunt_ct_dir {
+	SHUNT_CT_FWD = 0, /* client -> VIP, as the client sent it */
+	SHUNT_CT_REV = 1, /* backend -> client, as the backend sends it */
+};
+
+/* ct_map key: the packet's own tuple in its own direction. */
+struct shunt_ct_key {
+	union shunt_ip src;
+	union shunt_ip dst;
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 family;
+	__u8 dir; /* enum shunt_ct_dir */
+	__u8 pad;
+};
+
+enum shunt_ct_state {
+	SHUNT_CT_SYN_SENT = 1,	  /* TCP: SYN seen, no reply yet */
+	SHUNT_CT_ESTABLISHED = 2, /* TCP: reply seen */
+	SHUNT_CT_FIN_WAIT = 3,	  /* TCP: client sent FIN first */
+	SHUNT_CT_CLOSE_WAIT = 4,  /* TCP: backend sent FIN first */
+	SHUNT_CT_TIME_WAIT = 5,	  /* TCP: FIN seen both ways */
+	SHUNT_CT_CLOSE = 6,	  /* TCP: RST seen */
+	SHUNT_CT_UDP = 7,	  /* UDP flow */
+	SHUNT_CT_STATE_MAX,
+};
+
+#define SHUNT_CT_F_FIN_FWD (1U << 0) /* FIN seen from the client */
+#define SHUNT_CT_F_FIN_REV (1U << 1) /* FIN seen from the backend */
+#define SHUNT_CT_F_RST	   (1U << 2)
+
+/* ct_map value. FWD entries translate to the backend, REV entries back
+ * to the VIP; both carry the flow's state. */
+struct shunt_ct_entry {
+	union shunt_ip nat_addr; /* FWD: backend address; REV: VIP */
+	__be16 nat_port;	 /* FWD: backend port; REV: service port */
+	__u8 state;		 /* enum shunt_ct_state */
+	__u8 flags;		 /* SHUNT_CT_F_* */
+	__u32 backend_id;
+	__u32 svc_id;
+	__u32 created;	 /* CLOCK_MONOTONIC seconds */
+	__u32 last_seen; /* CLOCK_MONOTONIC seconds */
+};
+
+/* affinity_map: ClientIP session affinity. */
+struct shunt_affinity_key {
+	union shunt_ip client;
+	__u32 svc_id;
+	__u8 family;
+	__u8 pad[3];
+};
+
+struct shunt_affinity {
+	__u32 backend_id;
+	__u32 last_seen; /* CLOCK_MONOTONIC seconds */
+};
+
+/* frag_map: ports of an IP datagram, learnt from its first fragment. */
+struct shunt_frag_key {
+	union shunt_ip src;
+	union shunt_ip dst;
+	__u32 id; /* IPv4 identification or IPv6 fragment id */
+	__u8 proto;
+	__u8 family;
+	__u8 pad[2];
+};
+
+struct shunt_frag {
+	__be16 sport;
+	__be16 dport;
+};
+
+/* config_map (one entry, key 0): datapath knobs. Lifetimes in seconds. */
+struct shunt_config {
+	__u32 ct_syn_timeout;
+	__u32 ct_established_timeout;
+	__u32 ct_fin_wait_timeout;
+	__u32 ct_close_wait_timeout;
+	__u32 ct_time_wait_timeout;
+	__u32 ct_close_timeout;
+	__u32 ct_udp_timeout;
+	__u32 flags;
+};
+
+/* The seed's tuned conntrack values; what `config reset` restores. */
+#define SHUNT_DEFAULT_CT_SYN	     60
+#define SHUNT_DEFAULT_CT_ESTABLISHED 1200
+#define SHUNT_DEFAULT_CT_FIN_WAIT    30
+#define SHUNT_DEFAULT_CT_CLOSE_WAIT  15
+#define SHUNT_DEFAULT_CT_TIME_WAIT   30
+#define SHUNT_DEFAULT_CT_CLOSE	     10
+#define SHUNT_DEFAULT_CT_UDP	     30
+
+/* iface_map: key is an ifindex of an interface shunt is attached to. */
+#define SHUNT_IFACE_F_XDP (1U << 0) /* attached with native XDP */
+#define SHUNT_IFACE_F_TC  (1U << 1) /* attached at tc ingress */
+#define SHUNT_IFACE_F_PEER_NS                                                  \
+	(1U << 2) /* veth whose peer is in another netns */
+
+struct shunt_iface {
+	__u32 flags;
+	char name[16];
+};
+
+/* svc_stats_map and backend_stats_map value (per CPU). */
+struct shunt_traffic_stats {
+	__u64 fwd_packets; /* client -> backend */
+	__u64 fwd_bytes;
+	__u64 rev_packets; /* backend -> client */
+	__u64 rev_bytes;
+	__u64 new_flows;
+	__u64 no_backend; /* packets dropped: no active backend */
+};
+
+/* global_stats_map: one per-CPU __u64 per counter. The order is ABI. */
+#define SHUNT_COUNTERS(X)                                                      \
+	X(CT_HIT, "ct_hit")                                                    \
+	X(CT_MISS, "ct_miss")                                                  \
+	X(CT_REV_HIT, "ct_rev_hit")                                            \
+	X(CT_EXPIRED, "ct_expired")                                            \
+	X(CT_BACKEND_GONE, "ct_backend_gone")                                  \
+	X(CT_CREATE_FAIL, "ct_create_fail")                                    \
+	X(AFFINITY_HIT, "affinity_hit")                                        \
+	X(NAT_FWD, "nat_fwd")                                                  \
+	X(NAT_REV, "nat_rev")                                                  \
+	X(FRAG_FIRST, "frag_first")                                            \
+	X(FRAG_LATER, "frag_later")                                            \
+	X(REDIRECT, "redirect")                                                \
+	X(REDIRECT_PEER, "redirect_peer")                                      \
+	X(REDIRECT_NEIGH, "redirect_neigh")                                    \
+	X(XDP_TX, "xdp_tx")                                                    \
+	X(PASS_NOT_IP, "pass_not_ip")                                          \
+	X(PASS_VLAN_STACKED, "pass_vlan_stacked")                              \
+	X(PASS_MALFORMED_L3, "pass_malformed_l3")                              \
+	X(PASS_NOT_L4, "pass_not_l4")                                          \
+	X(PASS_V6_EXT, "pass_v6_ext")                                          \
+	X(PASS_NOT_SERVICE, "pass_not_service")                                \
+	X(PASS_FRAG_NO_STATE, "pass_frag_no_state")                            \
+	X(PASS_TTL, "pass_ttl_exceeded")                                       \
+	X(PASS_VLAN_NAT, "pass_vlan_nat")                                      \
+	X(PASS_FIB_NO_NEIGH, "pass_fib_no_neigh")                              \
+	X(PASS_FIB_LOCAL, "pass_fib_local")                                    \
+	X(PASS_FIB_FAIL, "pass_fib_fail")                                      \
+	X(PASS_NO_XDP_TARGET, "pass_no_xdp_target")                            \
+	X(PASS_MALFORMED_L4, "pass_malformed_l4")                              \
+	X(DROP_NO_BACKEND, "drop_no_backend")                                  \
+	X(DROP_NAT_FAIL, "drop_nat_fail")
+
+#define SHUNT_COUNTER_ENUM(id, name) SHUNT_C_##id,
+enum shunt_counter { SHUNT_COUNTERS(SHUNT_COUNTER_ENUM) SHUNT_C_MAX };
+#undef SHUNT_COUNTER_ENUM
+
+#endif /* SHUNT_ABI_H */

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Datapath knobs: conntrack lifetimes per state. */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include <bpf/bpf.h>
+
+#include "config.h"
+#include "load.h"
+
+#define DAY (24 * 3600)
+#define KNOB(n, field, h, d)                                                   \
+	{                                                                      \
+		.name = n, .help = h,                                          \
+		.off = offsetof(struct shunt_config, field), .min = 1,         \
+		.max = 7 * DAY, .dflt = d                                      \
+	}
+
+static const struct shunt_knob knobs[] = {
+	KNOB("ct-syn-timeout", ct_syn_timeout,
+	     "TCP: SYN seen, no reply yet (s)", SHUNT_DEFAULT_CT_SYN),
+	KNOB("ct-established-timeout", ct_established_timeout,
+	     "TCP: established, idle (s)", SHUNT_DEFAULT_CT_ESTABLISHED),
+	KNOB("ct-fin-wait-timeout", ct_fin_wait_timeout,
+	     "TCP: client sent FIN (s)", SHUNT_DEFAULT_CT_FIN_WAIT),
+	KNOB("ct-close-wait-timeout", ct_close_wait_timeout,
+	     "TCP: backend sent FIN (s)", SHUNT_DEFAULT_CT_CLOSE_WAIT),
+	KNOB("ct-time-wait-timeout", ct_time_wait_timeout,
+	     "TCP: FIN seen both ways (s)", SHUNT_DEFAULT_CT_TIME_WAIT),
+	KNOB("ct-close-timeout", ct_close_timeout, "TCP: RST seen (s)",
+	     SHUNT_DEFAULT_CT_CLOSE),
+	KNOB("ct-udp-timeout", ct_udp_timeout, "UDP flow, idle (s)",
+	     SHUNT_DEFAULT_CT_UDP),
+	{.name = NULL},
+};
+
+const struct shunt_knob *shunt_knobs(void)
+{
+	return knobs;
+}
+
+const struct shunt_knob *shunt_knob_find(const char *name)
+{
+	const struct shunt_knob *k;
+
+	for (k = knobs; k->name; k++)
+		if (!strcmp(k->name, name))
+			return k;
+	return NULL;
+}
+
+int shunt_config_get(struct shunt *s, struct shunt_config *cfg)
+{
+	__u32 key = 0;
+
+	return bpf_map_lookup_elem(s->config_map, &key, cfg) ? -errno : 0;
+}
+
+int shunt_config_set(struct shunt *s, const struct shunt_knob *k, __u32 value)
+{
+	struct shunt_config cfg;
+	__u32 key = 0;
+	int err;
+
+	if (value < k->min || value > k->max)
+		return -EINVAL;
+	err = shunt_config_get(s, &cfg);
+	if (err)
+		return err;
+	*(__u32 *)((char *)&cfg + k->off) = value;
+	return bpf_map_update_elem(s->config_map, &key, &cfg, BPF_EXIST)
+		       ? -errno
+		       : 0;
+}
+
+int shunt_config_reset(struct shunt *s)
+{
+	struct shunt_config cfg;
+	__u32 key = 0;
+
+	shunt_config_defaults(&cfg);
+	return bpf_map_update_elem(s->config_map, &key, &cfg, BPF_EXIST)
+		       ? -errno
+		       : 0;
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Datapath knobs in config_map, by name. */
+#ifndef SHUNT_CONFIG_H
+#define SHUNT_CONFIG_H
+
+#include <stddef.h>
+#include "shunt.h"
+
+struct shunt_knob {
+	const char *name; /* "ct-established-timeout" */
+	const char *help;
+	size_t off; /* offset in struct shunt_config */
+	__u32 min, max;
+	__u32 dflt;
+};
+
+/* The knob table, terminated by a NULL name. */
+const struct shunt_knob *shunt_knobs(void);
+const struct shunt_knob *shunt_knob_find(const char *name);
+
+int shunt_config_get(struct shunt *s, struct shunt_config *cfg);
+/* -EINVAL when value is outside [min, max]. */
+int shunt_config_set(struct shunt *s, const struct shunt_knob *k, __u32 value);
+int shunt_config_reset(struct shunt *s);
+
+static inline __u32 shunt_knob_value(const struct shunt_config *cfg,
+				     const struct shunt_knob *k)
+{
+	return *(const __u32 *)((const char *)cfg + k->off);
+}
+
+#endif /* SHUNT_CONFIG_H */

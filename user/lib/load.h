@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef SHUNT_LOAD_H
+#define SHUNT_LOAD_H
+
+#include <shunt/abi.h>
+
+/* Names of the pinned programs below <pin root>/progs. */
+#define SHUNT_PROG_TC  "shunt_tc"
+#define SHUNT_PROG_XDP "shunt_xdp"
+
+/* Load both datapath objects, pin maps and programs under root. */
+int shunt_load(const char *root);
+
+void shunt_config_defaults(struct shunt_config *cfg);
+
+#endif /* SHUNT_LOAD_H */

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Services: svc_map entries, their ids, tables and counters. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "ct.h"
+#include "idset.h"
+#include "maglev.h"
+#include "mapdump.h"
+#include "service.h"
+#include "stats.h"
+
+int shunt_service_get(struct shunt *s, const struct shunt_svc_key *key,
+		      struct shunt_svc *out)
+{
+	if (bpf_map_lookup_elem(s->svc_map, key, out))
+		return errno == ENOENT ? -ENOENT : -errno;
+	return 0;
+}
+
+static int svc_key_cmp(const void *a, const void *b)
+{
+	const struct shunt_svc_key *x = a, *y = b;
+
+	if (x->family != y->family)
+		return x->family - y->family;
+	return memcmp(x, y, sizeof(*x));
+}
+
+int shunt_service_list(struct shunt *s, struct shunt_service_info **out,
+		       size_t *n)
+{
+	struct shunt_service_info *v;
+	struct map_dump d;
+	size_t i;
+	int err;
+
+	err = map_dump(s->svc_map, sizeof(v->key), sizeof(v->svc), &d);
+	if (err)
+		return err;
+	v = calloc(d.n ? d.n : 1, sizeof(*v));
+	if (!v) {
+		map_dump_free(&d);
+		return -ENOMEM;
+	}
+	for (i = 0; i < d.n; i++) {
+		memcpy(&v[i].key, map_dump_key(&d, i), sizeof(v->key));
+		memcpy(&v[i].svc, map_dump_val(&d, i), sizeof(v->svc));
+	}
+	*n = d.n;
+	map_dump_free(&d);
+	qsort(v, *n, sizeof(*v), svc_key_cmp);
+	*out = v;
+	return 0;
+}
+
+/* The lowest service id not in use (ids start at 1). */
+static int svc_alloc_id(struct shunt *s, __u32 *id)
+{
+	struct shunt_service_info *v;
+	struct idset used;
+	size_t n, i;
+	int err;
+
+	err = shunt_service_list(s, &v, &n);
+	if (err)
+		return err;
+	err = idset_init(&used, SHUNT_MAX_SERVICES);
+	for (i = 0; !err && i < n; i++)
+		idset_add(&used, v[i].svc.id);
+	free(v);
+	if (err)
+		return err;
+	err = idset_first_free(&used, 1, id) ? -ENOSPC : 0;
+	idset_free(&used);
+	return err;
+}
+
+static int svc_check_args(__u32 table_size, __u32 affinity_timeout)
+{
+	if (table_size < SHUNT_MAGLEV_MIN || table_size > SHUNT_MAGLEV_MAX ||
+	    !maglev_is_prime(table_size))
+		return -EINVAL;
+	if (affinity_timeout > SHUNT_AFFINITY_MAX_SECONDS)
+		return -EINVAL;
+	return 0;
+}
+
+int shunt_service_add(struct shunt *s, const struct shunt_svc_key *key,
+		      __u32 table_size, __u32 affinity_timeout)
+{
+	struct shunt_svc svc = {};
+	int err;
+
+	err = svc_check_args(table_size, affinity_timeout);
+	if (err)
+		return err;
+	if (shunt_service_get(s, key, &svc) == 0)
+		return -EEXIST;
+	err = svc_alloc_id(s, &svc.id);
+	if (err)
+		return err;
+	svc.table_size = table_size;
+	svc.affinity_timeout = affinity_timeout;
+	svc.flags = affinity_timeout ? SHUNT_SVC_F_AFFINITY : 0;
+
+	/* An empty table and zeroed counters before the service exists. */
+	err = stats_reset(s->svc_stats_map, svc.id);
+	if (err)
+		return err;
+	if (bpf_map_update_elem(s->svc_map, key, &svc, BPF_NOEXIST))
+		return errno == E2BIG ? -ENOSPC : -errno;
+	err = shunt_table_publish(s, key);
+	if (err)
+		bpf_map_delete_elem(s->svc_map, key);
+	return err;
+}
+
+int shunt_service_del(struct shunt *s, const struct shunt_svc_key *key)
+{
+	struct shunt_backend_info *b;
+	struct shunt_svc svc;
+	size_t n, i;
+	int err;
+
+	err = shunt_service_get(s, key, &svc);
+	if (err)
+		return err;
+	err = shunt_backend_list(s, svc.id, &b, &n);
+	if (err)
+		return err;
+	/* Gone from svc_map, the VIP gets no more service. */
+	if (bpf_map_delete_elem(s->svc_map, key)) {
+		free(b);
+		return -errno;
+	}
+	for (i = 0; i < n; i++)
+		bpf_map_delete_elem(s->backend_map, &b[i].id);
+	free(b);
+	bpf_map_delete_elem(s->maglev_map, &svc.id);
+	shunt_ct_flush_service(s, svc.id);
+	return 0;
+}

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Maglev tables in the datapath. A change never edits a live table: a new
+ * inner map is filled completely, then one update of maglev_map swaps it
+ * in, so a packet sees the old table or the new one, never a mix.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "maglev.h"
+#include "service.h"
+
+/* Active backends of svc_id as Maglev input. */
+static int active_backends(struct shunt *s, __u32 svc_id,
+			   struct maglev_backend **out, size_t *n)
+{
+	struct shunt_backend_info *all;
+	struct maglev_backend *mb;
+	size_t cnt, i;
+	int err;
+
+	err = shunt_backend_list(s, svc_id, &all, &cnt);
+	if (err)
+		return err;
+	mb = calloc(cnt ? cnt : 1, sizeof(*mb));
+	if (!mb) {
+		free(all);
+		return -ENOMEM;
+	}
+	*n = 0;
+	for (i = 0; i < cnt; i++) {
+		if (all[i].be.state != SHUNT_BE_ACTIVE)
+			continue;
+		mb[*n].id = all[i].id;
+		mb[*n].weight = all[i].be.weight;
+		mb[*n].addr = all[i].be.addr;
+		mb[*n].port = all[i].be.port;
+		mb[*n].family = all[i].be.family;
+		(*n)++;
+	}
+	free(all);
+	*out = mb;
+	return 0;
+}
+
+/* A new inner map holding table[0..m-1]. Returns its fd or -errno. */
+static int table_create(const __u32 *table, __u32 m)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP);
+	LIBBPF_OPTS(bpf_map_batch_opts, bopts);
+	__u32 *keys, count = m, i;
+	int fd, err;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "maglev_table", sizeof(__u32),
+			    sizeof(__u32), m, &opts);
+	if (fd < 0)
+		return -errno;
+	keys = malloc(m * sizeof(*keys));
+	if (!keys) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (i = 0; i < m; i++)
+		keys[i] = i;
+	err = bpf_map_update_batch(fd, keys, table, &count, &bopts);
+	free(keys);
+	if (err || count != m) {
+		err = err ? -errno : -EIO;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int shunt_table_publish(struct shunt *s, const struct shunt_svc_key *key)
+{
+	struct maglev_backend *mb = NULL;
+	struct shunt_svc svc;
+	__u32 *table = NULL;
+	size_t n = 0;
+	int err, fd;
+
+	err = shunt_service_get(s, key, &svc);
+	if (err)
+		return err;
+	err = active_backends(s, svc.id, &mb, &n);
+	if (err)
+		return err;
+	table = malloc(svc.table_size * sizeof(*table));
+	err = table ? maglev_build(mb, n, svc.table_size, table) : -ENOMEM;
+	free(mb);
+	if (err)
+		goto out;
+	fd = table_create(table, svc.table_size);
+	if (fd < 0) {
+		err = fd;
+		goto out;
+	}
+	err = bpf_map_update_elem(s->maglev_map, &svc.id, &fd, BPF_ANY);
+	err = err ? -errno : 0;
+	close(fd);
+	if (err)
+		goto out;
+	svc.backend_count = n;
+	svc.table_gen++;
+	err = bpf_map_update_elem(s->svc_map, key, &svc, BPF_EXIST) ? -errno
+								    : 0;
+out:
+	free(table);
+	return err;
+}
+
+int shunt_table_read(struct shunt *s, __u32 svc_id, __u32 **table, __u32 *m)
+{
+	struct bpf_map_info info = {};
+	__u32 inner_id, len = sizeof(info), i;
+	__u32 *t;
+	int fd, err = 0;
+
+	if (bpf_map_lookup_elem(s->maglev_map, &svc_id, &inner_id))
+		return -errno;
+	fd = bpf_map_get_fd_by_id(inner_id);
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		err = -errno;
+		goto out;
+	}
+	t = calloc(info.max_entries, sizeof(*t));
+	if (!t) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < info.max_entries && !err; i++)
+		if (bpf_map_lookup_elem(fd, &i, &t[i]))
+			err = -errno;
+	if (err) {
+		free(t);
+		goto out;
+	}
+	*table = t;
+	*m = info.max_entries;
+out:
+	close(fd);
+	return err;
+}

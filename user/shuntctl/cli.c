@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Error reporting, handle opening and argument parsing for shuntctl. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "parse.h"
+
+static int vreport(int status, const char *fmt, va_list ap)
+{
+	fputs("shuntctl: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	return status;
+}
+
+int cli_err(const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vreport(EXIT_FAIL, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int cli_usage_err(const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vreport(EXIT_USAGE, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int cli_open(struct cli *cli, struct shunt *s, bool write)
+{
+	unsigned int flags = write ? SHUNT_OPEN_LOAD | SHUNT_OPEN_LOCK : 0;
+	const char *root = shunt_pin_root(cli->pin_root);
+	int err;
+
+	shunt_set_debug(cli->debug);
+	err = shunt_open(s, cli->pin_root, flags);
+	if (!err)
+		return 0;
+	if (err == -ENOENT && !write)
+		cli_err("shunt is not loaded (nothing pinned at %s); "
+			"'shuntctl attach IFACE' loads it",
+			root);
+	else if (err == -ENOTSUP)
+		cli_err("pin root %s is not on a bpf filesystem", root);
+	else
+		cli_err("cannot %s the datapath at %s: %s%s",
+			write ? "load" : "open", root, strerror(-err),
+			cli->debug ? "" : " (--debug shows the libbpf log)");
+	return EXIT_FAIL;
+}
+
+int cli_parse_service(const char *arg, struct shunt_svc_key *key)
+{
+	char why[128];
+
+	if (shunt_parse_service(arg, key, why, sizeof(why)))
+		return cli_usage_err("invalid service '%s': %s", arg, why);
+	return 0;
+}
+
+int cli_parse_backend(const char *arg, union shunt_ip *ip, __be16 *port,
+		      __u8 *family)
+{
+	char why[128];
+
+	if (shunt_parse_endpoint(arg, ip, port, family, why, sizeof(why)))
+		return cli_usage_err("invalid backend '%s': %s", arg, why);
+	return 0;
+}
+
+int cli_parse_u32(const char *what, const char *arg, __u32 min, __u32 max,
+		  __u32 *out)
+{
+	char why[128];
+
+	if (shunt_parse_u32(arg, min, max, out, why, sizeof(why)))
+		return cli_usage_err("invalid %s '%s': %s", what, arg, why);
+	return 0;
+}
+
+bool cli_is_help(const char *arg)
+{
+	return !strcmp(arg, "-h") || !strcmp(arg, "--help") ||
+	       !strcmp(arg, "help");
+}
+
+void cli_json_print(struct json_object *obj)
+{
+	puts(json_object_to_json_string_ext(
+		obj, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(obj);
+}

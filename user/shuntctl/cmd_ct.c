@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* shuntctl ct list / flush */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ct.h"
+#include "parse.h"
+
+static void ct_usage(FILE *f)
+{
+	fputs("Usage: shuntctl ct list [--all] [--json]\n"
+	      "       shuntctl ct flush\n"
+	      "  list: one line per flow (client -> service -> backend);\n"
+	      "        --all adds the reply-direction entries.\n",
+	      f);
+}
+
+static struct json_object *ct_json(const struct shunt_ct_info *c, __u32 now)
+{
+	struct json_object *o = json_object_new_object();
+	char src[SHUNT_ADDRSTRLEN], dst[SHUNT_ADDRSTRLEN],
+		nat[SHUNT_ADDRSTRLEN];
+	const struct shunt_ct_key *k = &c->key;
+
+	shunt_format_endpoint(&k->src, k->sport, k->family, src, sizeof(src));
+	shunt_format_endpoint(&k->dst, k->dport, k->family, dst, sizeof(dst));
+	shunt_format_endpoint(&c->e.nat_addr, c->e.nat_port, k->family, nat,
+			      sizeof(nat));
+	json_object_object_add(o, "direction",
+			       json_object_new_string(k->dir == SHUNT_CT_FWD
+							      ? "forward"
+							      : "reply"));
+	json_object_object_add(
+		o, "protocol",
+		json_object_new_string(shunt_proto_name(k->proto)));
+	json_object_object_add(o, "source", json_object_new_string(src));
+	json_object_object_add(o, "destination", json_object_new_string(dst));
+	json_object_object_add(o, k->dir == SHUNT_CT_FWD ? "backend" : "vip",
+			       json_object_new_string(nat));
+	json_object_object_add(
+		o, "state",
+		json_object_new_string(shunt_ct_state_name(c->e.state)));
+	json_object_object_add(o, "service_id",
+			       json_object_new_int64(c->e.svc_id));
+	json_object_object_add(o, "backend_id",
+			       json_object_new_int64(c->e.backend_id));
+	json_object_object_add(o, "age",
+			       json_object_new_int64(now - c->e.created));
+	json_object_object_add(o, "idle",
+			       json_object_new_int64(now - c->e.last_seen));
+	return o;
+}
+
+static void ct_text(const struct shunt_ct_info *c, __u32 now)
+{
+	char src[SHUNT_ADDRSTRLEN], dst[SHUNT_ADDRSTRLEN],
+		nat[SHUNT_ADDRSTRLEN];
+	const struct shunt_ct_key *k = &c->key;
+
+	shunt_format_endpoint(&k->src, k->sport, k->family, src, sizeof(src));
+	shunt_format_endpoint(&k->dst, k->dport, k->family, dst, sizeof(dst));
+	shunt_format_endpoint(&c->e.nat_addr, c->e.nat_port, k->family, nat,
+			      sizeof(nat));
+	printf("%-5s %-3s %-11s %-30s %-30s %-30s %6us %5us\n",
+	       shunt_proto_name(k->proto),
+	       k->dir == SHUNT_CT_FWD ? "fwd" : "rev",
+	       shunt_ct_state_name(c->e.state), src, dst, nat,
+	       now - c->e.created, now - c->e.last_seen);
+}
+
+static int ct_list(struct cli *cli, int argc, char **argv)
+{
+	struct json_object *arr = NULL;
+	struct shunt_ct_info *v;
+	bool all = false;
+	__u32 now;
+	struct shunt s;
+	size_t n, i;
+	int err;
+
+	for (i = 1; i < (size_t)argc; i++) {
+		if (!strcmp(argv[i], "--all") || !strcmp(argv[i], "-a"))
+			all = true;
+		else if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j"))
+			cli->json = true;
+		else
+			return cli_usage_err("ct list: unexpected argument "
+					     "'%s'",
+					     argv[i]);
+	}
+	if (cli_open(cli, &s, false))
+		return EXIT_FAIL;
+	err = shunt_ct_list(&s, &v, &n);
+	shunt_close(&s);
+	if (err)
+		return cli_err("cannot read conntrack: %s", strerror(-err));
+	now = shunt_ct_now();
+	if (cli->json)
+		arr = json_object_new_array();
+	else
+		printf("%-5s %-3s %-11s %-30s %-30s %-30s %7s %6s\n", "PROTO",
+		       "DIR", "STATE", "SOURCE", "DESTINATION", "NAT-TO", "AGE",
+		       "IDLE");
+	for (i = 0; i < n; i++) {
+		if (!all && v[i].key.dir != SHUNT_CT_FWD)
+			continue;
+		if (arr)
+			json_object_array_add(arr, ct_json(&v[i], now));
+		else
+			ct_text(&v[i], now);
+	}
+	free(v);
+	if (arr)
+		cli_json_print(arr);
+	return EXIT_OK;
+}
+
+static int ct_flush(struct cli *cli, int argc, char **argv)
+{
+	struct shunt s;
+	size_t n = 0;
+	int err;
+
+	if (argc > 1)
+		return cli_usage_err("ct flush: unexpected argument '%s'",
+				     argv[1]);
+	if (cli_open(cli, &s, true))
+		return EXIT_FAIL;
+	err = shunt_ct_flush(&s, &n);
+	shunt_close(&s);
+	if (err)
+		return cli_err("cannot flush conntrack: %s", strerror(-err));
+	printf("flushed %zu entries\n", n);
+	return EXIT_OK;
+}
+
+int cmd_ct(struct cli *cli, int argc, char **argv)
+{
+	const char *verb = argc > 1 ? argv[1] : "list";
+
+	if (cli_is_help(verb) || (argc > 2 && cli_is_help(argv[2]))) {
+		ct_usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(verb, "list") || !strcmp(verb, "show"))
+		return ct_list(cli, argc > 1 ? argc - 1 : 1,
+			       argc > 1 ? argv + 1 : argv);
+	if (!strcmp(verb, "flush"))
+		return ct_flush(cli, argc - 1, argv + 1);
+	return cli_usage_err("ct: unknown command '%s' (list, flush)", verb);
+}

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Listings of services and backends, as text or JSON. */
+#ifndef SHUNTCTL_SHOW_H
+#define SHUNTCTL_SHOW_H
+
+#include "cli.h"
+
+/* Every service (or just filter) with its backends. */
+int show_services(struct cli *cli, struct shunt *s,
+		  const struct shunt_svc_key *filter);
+/* Backends of every service (or just filter), with slots and traffic. */
+int show_backends(struct cli *cli, struct shunt *s,
+		  const struct shunt_svc_key *filter);
+
+const char *show_backend_state(__u8 state);
+
+#endif /* SHUNTCTL_SHOW_H */
