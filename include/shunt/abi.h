@@ -192,6 +192,7 @@ struct shunt_config {
 
 struct shunt_iface {
 	__u32 flags;
+	__u32 netns_ino; /* inode of the network namespace it lives in */
 	char name[16];
 };
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
@@ -137,6 +138,14 @@ static int tc_detach(int ifindex)
 	return err == -ENOENT || err == -ENODEV || err == -EINVAL ? 0 : err;
 }
 
+/* Which network namespace this process is in. */
+static __u32 netns_ino(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/net", &st) ? 0 : (__u32)st.st_ino;
+}
+
 static int iface_record(struct shunt *s, const struct ifinfo *info,
 			enum shunt_mode mode)
 {
@@ -146,6 +155,7 @@ static int iface_record(struct shunt *s, const struct ifinfo *info,
 	v.flags = mode == SHUNT_MODE_XDP ? SHUNT_IFACE_F_XDP : SHUNT_IFACE_F_TC;
 	if (info->veth && info->peer_netns)
 		v.flags |= SHUNT_IFACE_F_PEER_NS;
+	v.netns_ino = netns_ino();
 	snprintf(v.name, sizeof(v.name), "%s", info->name);
 	return bpf_map_update_elem(s->iface_map, &key, &v, BPF_ANY) ? -errno
 								    : 0;
@@ -159,7 +169,8 @@ static int detach_entry(struct shunt *s, __u32 ifindex,
 
 	if (v->flags & SHUNT_IFACE_F_XDP)
 		err = xdp_detach(s, v->name);
-	if (v->flags & SHUNT_IFACE_F_TC) {
+	/* tc filters are per namespace: only ours can be reached. */
+	if ((v->flags & SHUNT_IFACE_F_TC) && v->netns_ino == netns_ino()) {
 		int e = tc_detach(ifindex);
 
 		err = err ? err : e;
@@ -288,7 +299,8 @@ int shunt_iface_list(struct shunt *s, struct shunt_iface_info **out, size_t *n)
 	for (i = 0; i < d.n; i++) {
 		v[i].ifindex = *(__u32 *)map_dump_key(&d, i);
 		memcpy(&v[i].iface, map_dump_val(&d, i), sizeof(v->iface));
-		v[i].present = if_indextoname(v[i].ifindex, name) &&
+		v[i].present = v[i].iface.netns_ino == netns_ino() &&
+			       if_indextoname(v[i].ifindex, name) &&
 			       !strcmp(name, v[i].iface.name);
 	}
 	*n = d.n;

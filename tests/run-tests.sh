@@ -1,0 +1,86 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#
+# Run every shunt test: unit tests, BPF_PROG_TEST_RUN program tests, and
+# the veth/netns selftests once per attach mode that works on veth.
+# Called by `make test` after the build. Needs root.
+#
+#   SHUNT_TEST_MODES   attach modes for the veth tests (default "tc xdp auto")
+#   SHUNT_TEST_FILTER  run only test binaries whose path matches this regex
+set -uo pipefail
+
+cd "$(dirname "$0")/.." || exit 1
+BUILD=${BUILD:-build}
+MODES=${SHUNT_TEST_MODES:-tc xdp auto}
+FILTER=${SHUNT_TEST_FILTER:-.}
+export SHUNT_SRC=$PWD BUILD
+TIMEOUT=900
+
+if [[ $(id -u) -ne 0 ]]; then
+	echo "run-tests.sh: the tests load BPF programs and create network namespaces: run as root" >&2
+	exit 1
+fi
+
+# Leftovers of test runs that died (their owner pid is gone).
+sweep() {
+	local ns prefix pid pin
+	for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
+		if [[ $ns =~ ^((sv[a-z]+|tsc)([0-9]+))(client|node|be[0-9]+)$ ]]; then
+			prefix=${BASH_REMATCH[1]}
+			pid=${BASH_REMATCH[3]}
+			kill -0 "$pid" 2>/dev/null ||
+				tests/lib/topo.sh down "$prefix" >/dev/null 2>&1
+		fi
+	done
+	for pin in /sys/fs/bpf/shunt-test-* /sys/fs/bpf/shunt-prog-*; do
+		[[ -e $pin ]] || continue
+		pid=${pin##*[!0-9]}
+		if [[ -n $pid ]] && ! kill -0 "$pid" 2>/dev/null; then
+			"$BUILD/shuntctl" --pin-root "$pin" unload >/dev/null 2>&1
+			rm -rf "$pin" 2>/dev/null
+		fi
+	done
+}
+
+pass=0
+failed=()
+
+run() {
+	local label=$1
+	shift
+	[[ $label =~ $FILTER ]] || return 0
+	echo "=== $label"
+	if timeout "$TIMEOUT" "$@"; then
+		pass=$((pass + 1))
+	else
+		failed+=("$label")
+		echo "--- FAILED: $label"
+	fi
+	sweep
+}
+
+mount | grep -q ' /sys/fs/bpf type bpf' || mount -t bpf bpf /sys/fs/bpf
+trap sweep EXIT
+sweep
+
+for t in "$BUILD"/tests/unit/test_* "$BUILD"/tests/prog/test_*; do
+	[[ -x $t ]] && run "$t" "$t"
+done
+for t in "$BUILD"/tests/veth/test_*; do
+	[[ -x $t ]] || continue
+	case $t in
+	*/test_topo_selfcheck) run "$t" "$t" ;;
+	*)
+		for mode in $MODES; do
+			run "$t [$mode]" env SHUNT_TEST_MODE="$mode" "$t"
+		done
+		;;
+	esac
+done
+
+echo
+echo "tests passed: $pass, failed: ${#failed[@]}"
+for f in "${failed[@]}"; do
+	echo "  FAILED $f"
+done
+[[ ${#failed[@]} -eq 0 ]]
