@@ -48,12 +48,11 @@ SHUNTCTL  := $(BUILD)/shuntctl
 
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 TESTLIB_OBJS := $(patsubst tests/lib/%.c,$(BUILD)/tests/lib/%.o,$(TESTLIB_SRCS))
-UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
-PROG_TESTS := $(patsubst tests/prog/%.c,$(BUILD)/tests/prog/%,$(wildcard tests/prog/test_*.c))
-VETH_TESTS := $(patsubst tests/veth/%.c,$(BUILD)/tests/veth/%,$(wildcard tests/veth/test_*.c))
+# tests/unit: pure userspace; tests/cli: shuntctl; tests/prog:
+# BPF_PROG_TEST_RUN; tests/veth: namespaces and real traffic.
+TEST_BINS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/*/test_*.c))
 TOOLS      := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
 BENCHES    := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
-TEST_BINS  := $(UNIT_TESTS) $(PROG_TESTS) $(VETH_TESTS)
 
 .PHONY: all deps test demo bench format check-format clean
 .SECONDARY:

@@ -32,7 +32,7 @@ sweep() {
 				tests/lib/topo.sh down "$prefix" >/dev/null 2>&1
 		fi
 	done
-	for pin in /sys/fs/bpf/shunt-test-* /sys/fs/bpf/shunt-prog-*; do
+	for pin in /sys/fs/bpf/shunt-test-* /sys/fs/bpf/shunt-prog-* /sys/fs/bpf/shunt-cli-*; do
 		[[ -e $pin ]] || continue
 		pid=${pin##*[!0-9]}
 		if [[ -n $pid ]] && ! kill -0 "$pid" 2>/dev/null; then
@@ -63,7 +63,7 @@ mount | grep -q ' /sys/fs/bpf type bpf' || mount -t bpf bpf /sys/fs/bpf
 trap sweep EXIT
 sweep
 
-for t in "$BUILD"/tests/unit/test_* "$BUILD"/tests/prog/test_*; do
+for t in "$BUILD"/tests/unit/test_* "$BUILD"/tests/cli/test_* "$BUILD"/tests/prog/test_*; do
 	[[ -x $t ]] && run "$t" "$t"
 done
 for t in "$BUILD"/tests/veth/test_*; do

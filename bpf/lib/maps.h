@@ -18,6 +18,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } svc_map SEC(".maps");
 
+/* service id -> VIP:port/proto: which ids are taken, and the name behind
+ * an id for listings. Written by userspace only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SHUNT_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct shunt_svc_key);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} svc_id_map SEC(".maps");
+
 /* backend id -> backend. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -38,10 +48,10 @@ struct maglev_table {
 	__type(value, __u32);
 };
 
-/* service id -> its Maglev table. */
+/* service id (1..SHUNT_MAX_SERVICES) -> its Maglev table. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, SHUNT_MAX_SERVICES);
+	__uint(max_entries, SHUNT_MAX_SERVICES + 1);
 	__type(key, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 	__array(values, struct maglev_table);
@@ -92,10 +102,10 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } iface_map SEC(".maps");
 
-/* Per-service and per-backend traffic, indexed by id. */
+/* Per-service and per-backend traffic, indexed by id (ids start at 1). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SHUNT_MAX_SERVICES);
+	__uint(max_entries, SHUNT_MAX_SERVICES + 1);
 	__type(key, __u32);
 	__type(value, struct shunt_traffic_stats);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -103,7 +113,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SHUNT_MAX_BACKENDS);
+	__uint(max_entries, SHUNT_MAX_BACKENDS + 1);
 	__type(key, __u32);
 	__type(value, struct shunt_traffic_stats);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

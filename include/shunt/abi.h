@@ -14,7 +14,8 @@
 #define SHUNT_V4 4
 #define SHUNT_V6 6
 
-/* Capacities. Map sizes are fixed when the maps are first created. */
+/* Capacities. Map sizes are fixed when the maps are first created.
+ * Service and backend ids run from 1 to the maximum. */
 #ifndef SHUNT_MAX_SERVICES
 #define SHUNT_MAX_SERVICES 16384
 #endif

@@ -9,10 +9,11 @@
 #include <string.h>
 #include <bpf/bpf.h>
 
-#include "idset.h"
+#include <shunt/hash.h>
 #include "mapdump.h"
 #include "service.h"
 #include "stats.h"
+#include "table.h"
 
 __u32 shunt_backend_capacity(__u32 table_size)
 {
@@ -72,150 +73,171 @@ static bool same_addr(const struct shunt_backend *be, const union shunt_ip *a,
 	       !memcmp(&be->addr, a, sizeof(*a));
 }
 
-/* The service and, when it has one, its backend at addr:port. */
-static int backend_find(struct shunt *s, const struct shunt_svc_key *key,
-			const union shunt_ip *addr, __be16 port, __u8 family,
-			struct shunt_svc *svc, struct shunt_backend_info *found)
+/* A service, its backends, and which of them is at addr:port. */
+struct svc_view {
+	struct shunt_svc svc;
+	struct shunt_backend_info *b; /* room for one more */
+	size_t n;
+	ssize_t found; /* index in b, or -1 */
+};
+
+static int view_get(struct shunt *s, const struct shunt_svc_key *key,
+		    const union shunt_ip *addr, __be16 port, __u8 family,
+		    struct svc_view *v)
 {
-	struct shunt_backend_info *v;
-	size_t n, i;
+	struct shunt_backend_info *grown;
+	size_t i;
 	int err;
 
-	err = shunt_service_get(s, key, svc);
+	v->b = NULL;
+	v->found = -1;
+	err = shunt_service_get(s, key, &v->svc);
+	if (!err)
+		err = shunt_backend_list(s, v->svc.id, &v->b, &v->n);
 	if (err)
 		return err;
-	err = shunt_backend_list(s, svc->id, &v, &n);
-	if (err)
-		return err;
-	err = -ENOENT;
-	for (i = 0; i < n; i++) {
-		if (same_addr(&v[i].be, addr, port, family)) {
-			*found = v[i];
-			err = 0;
-			break;
+	grown = realloc(v->b, (v->n + 1) * sizeof(*v->b));
+	if (!grown) {
+		free(v->b);
+		return -ENOMEM;
+	}
+	v->b = grown;
+	for (i = 0; i < v->n; i++)
+		if (same_addr(&v->b[i].be, addr, port, family))
+			v->found = i;
+	return 0;
+}
+
+/* A free backend id: open addressing over backend_map from a hash of the
+ * service and address, O(1) however many backends exist. */
+static int backend_alloc_id(struct shunt *s, __u32 svc_id,
+			    const union shunt_ip *addr, __be16 port, __u32 *id)
+{
+	struct shunt_backend be;
+	__u32 start = shunt_hash_ip(addr, port, svc_id) % SHUNT_MAX_BACKENDS;
+	__u32 i, cand;
+
+	for (i = 0; i < SHUNT_MAX_BACKENDS; i++) {
+		cand = (start + i) % SHUNT_MAX_BACKENDS + 1;
+		if (bpf_map_lookup_elem(s->backend_map, &cand, &be) &&
+		    errno == ENOENT) {
+			*id = cand;
+			return 0;
 		}
 	}
-	free(v);
-	return err;
-}
-
-static int backend_alloc_id(struct shunt *s, __u32 *id)
-{
-	struct shunt_backend_info *v;
-	struct idset used;
-	size_t n, i;
-	int err;
-
-	err = shunt_backend_list(s, 0, &v, &n);
-	if (err)
-		return err;
-	err = idset_init(&used, SHUNT_MAX_BACKENDS);
-	for (i = 0; !err && i < n; i++)
-		idset_add(&used, v[i].id);
-	free(v);
-	if (err)
-		return err;
-	err = idset_first_free(&used, 1, id);
-	idset_free(&used);
-	return err;
-}
-
-static __u32 count_backends(struct shunt *s, __u32 svc_id)
-{
-	struct shunt_backend_info *v;
-	size_t n;
-
-	if (shunt_backend_list(s, svc_id, &v, &n))
-		return 0;
-	free(v);
-	return n;
+	return -ENOSPC;
 }
 
 int shunt_backend_add(struct shunt *s, const struct shunt_svc_key *key,
 		      const union shunt_ip *addr, __be16 port, __u8 family,
 		      __u32 weight)
 {
-	struct shunt_backend_info found;
-	struct shunt_backend be = {};
-	struct shunt_svc svc;
-	__u32 id;
+	struct shunt_backend_info *nb;
+	struct svc_view v;
 	int err;
 
 	if (weight < SHUNT_WEIGHT_MIN || weight > SHUNT_WEIGHT_MAX || !port)
 		return -EINVAL;
-	err = backend_find(s, key, addr, port, family, &svc, &found);
-	if (err != -ENOENT)
-		return err ? err : -EEXIST;
-	if (shunt_service_get(s, key, &svc))
-		return -ENOENT;
+	err = view_get(s, key, addr, port, family, &v);
+	if (err)
+		return err;
 	if (family != key->family)
-		return -EAFNOSUPPORT;
-	if (count_backends(s, svc.id) >= shunt_backend_capacity(svc.table_size))
-		return -ENOSPC;
-	err = backend_alloc_id(s, &id);
+		err = -EAFNOSUPPORT;
+	else if (v.found >= 0)
+		err = -EEXIST;
+	else if (v.n >= shunt_backend_capacity(v.svc.table_size))
+		err = -ENOSPC;
+	nb = &v.b[v.n];
+	memset(nb, 0, sizeof(*nb));
+	if (!err)
+		err = backend_alloc_id(s, v.svc.id, addr, port, &nb->id);
 	if (err)
-		return err;
-
-	be.addr = *addr;
-	be.port = port;
-	be.family = family;
-	be.state = SHUNT_BE_ACTIVE;
-	be.svc_id = svc.id;
-	be.weight = weight;
-	err = stats_reset(s->backend_stats_map, id);
+		goto out;
+	nb->be.addr = *addr;
+	nb->be.port = port;
+	nb->be.family = family;
+	nb->be.state = SHUNT_BE_ACTIVE;
+	nb->be.svc_id = v.svc.id;
+	nb->be.weight = weight;
+	err = stats_reset(s->backend_stats_map, nb->id);
 	if (err)
-		return err;
-	if (bpf_map_update_elem(s->backend_map, &id, &be, BPF_NOEXIST))
-		return errno == E2BIG ? -ENOSPC : -errno;
-	err = shunt_table_publish(s, key);
+		goto out;
+	if (bpf_map_update_elem(s->backend_map, &nb->id, &nb->be,
+				BPF_NOEXIST)) {
+		err = errno == E2BIG ? -ENOSPC : -errno;
+		goto out;
+	}
+	err = table_publish(s, key, &v.svc, v.b, v.n + 1);
 	if (err)
-		bpf_map_delete_elem(s->backend_map, &id);
+		bpf_map_delete_elem(s->backend_map, &nb->id);
+out:
+	free(v.b);
 	return err;
 }
 
 int shunt_backend_del(struct shunt *s, const struct shunt_svc_key *key,
 		      const union shunt_ip *addr, __be16 port, __u8 family)
 {
-	struct shunt_backend_info found;
-	struct shunt_svc svc;
+	struct shunt_backend_info gone;
+	struct svc_view v;
 	int err;
 
-	err = backend_find(s, key, addr, port, family, &svc, &found);
+	err = view_get(s, key, addr, port, family, &v);
+	if (!err && v.found < 0)
+		err = -ENOENT;
 	if (err)
-		return err;
+		goto out;
 	/* Out of the table first, then out of the map: the table never
 	 * names a backend that does not exist. */
-	found.be.state = SHUNT_BE_DRAINING;
-	if (bpf_map_update_elem(s->backend_map, &found.id, &found.be,
-				BPF_EXIST))
-		return -errno;
-	err = shunt_table_publish(s, key);
-	if (err) {
-		found.be.state = SHUNT_BE_ACTIVE;
-		bpf_map_update_elem(s->backend_map, &found.id, &found.be,
-				    BPF_EXIST);
-		return err;
-	}
-	if (bpf_map_delete_elem(s->backend_map, &found.id))
-		return -errno;
-	return 0;
+	gone = v.b[v.found];
+	v.b[v.found] = v.b[v.n - 1];
+	err = table_publish(s, key, &v.svc, v.b, v.n - 1);
+	if (!err && bpf_map_delete_elem(s->backend_map, &gone.id))
+		err = -errno;
+out:
+	free(v.b);
+	return err;
 }
 
 /* Change one backend's entry and swap the table; undo on failure. */
 static int backend_update(struct shunt *s, const struct shunt_svc_key *key,
-			  const struct shunt_backend_info *old,
-			  const struct shunt_backend *new)
+			  struct svc_view *v, const struct shunt_backend *new)
 {
+	struct shunt_backend_info *b = &v->b[v->found];
+	struct shunt_backend old = b->be;
 	int err;
 
-	if (!memcmp(&old->be, new, sizeof(*new)))
+	if (!memcmp(&old, new, sizeof(*new)))
 		return 0;
-	if (bpf_map_update_elem(s->backend_map, &old->id, new, BPF_EXIST))
+	if (bpf_map_update_elem(s->backend_map, &b->id, new, BPF_EXIST))
 		return -errno;
-	err = shunt_table_publish(s, key);
+	b->be = *new;
+	err = table_publish(s, key, &v->svc, v->b, v->n);
 	if (err)
-		bpf_map_update_elem(s->backend_map, &old->id, &old->be,
-				    BPF_EXIST);
+		bpf_map_update_elem(s->backend_map, &b->id, &old, BPF_EXIST);
+	return err;
+}
+
+static int backend_modify(struct shunt *s, const struct shunt_svc_key *key,
+			  const union shunt_ip *addr, __be16 port, __u8 family,
+			  const __u32 *weight, const __u8 *state)
+{
+	struct shunt_backend be;
+	struct svc_view v;
+	int err;
+
+	err = view_get(s, key, addr, port, family, &v);
+	if (!err && v.found < 0)
+		err = -ENOENT;
+	if (!err) {
+		be = v.b[v.found].be;
+		if (weight)
+			be.weight = *weight;
+		if (state)
+			be.state = *state;
+		err = backend_update(s, key, &v, &be);
+	}
+	free(v.b);
 	return err;
 }
 
@@ -223,36 +245,18 @@ int shunt_backend_set_weight(struct shunt *s, const struct shunt_svc_key *key,
 			     const union shunt_ip *addr, __be16 port,
 			     __u8 family, __u32 weight)
 {
-	struct shunt_backend_info found;
-	struct shunt_backend be;
-	struct shunt_svc svc;
-	int err;
-
 	if (weight < SHUNT_WEIGHT_MIN || weight > SHUNT_WEIGHT_MAX)
 		return -EINVAL;
-	err = backend_find(s, key, addr, port, family, &svc, &found);
-	if (err)
-		return err;
-	be = found.be;
-	be.weight = weight;
-	return backend_update(s, key, &found, &be);
+	return backend_modify(s, key, addr, port, family, &weight, NULL);
 }
 
 int shunt_backend_set_state(struct shunt *s, const struct shunt_svc_key *key,
 			    const union shunt_ip *addr, __be16 port,
 			    __u8 family, enum shunt_backend_state state)
 {
-	struct shunt_backend_info found;
-	struct shunt_backend be;
-	struct shunt_svc svc;
-	int err;
+	__u8 st = state;
 
 	if (state != SHUNT_BE_ACTIVE && state != SHUNT_BE_DRAINING)
 		return -EINVAL;
-	err = backend_find(s, key, addr, port, family, &svc, &found);
-	if (err)
-		return err;
-	be = found.be;
-	be.state = state;
-	return backend_update(s, key, &found, &be);
+	return backend_modify(s, key, addr, port, family, NULL, &st);
 }

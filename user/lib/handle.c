@@ -11,22 +11,25 @@
 #include "pin.h"
 #include "shunt.h"
 
-static const struct {
-	const char *name;
-	size_t off;
-} pinned_maps[] = {
 #define MAP(n)                                                                 \
 	{                                                                      \
 #n, offsetof(struct shunt, n)                                  \
 	}
-	MAP(svc_map),	       MAP(backend_map),
-	MAP(maglev_map),       MAP(ct_map),
-	MAP(affinity_map),     MAP(frag_map),
-	MAP(config_map),       MAP(iface_map),
-	MAP(svc_stats_map),    MAP(backend_stats_map),
+
+/* Every pinned map and where its fd goes in struct shunt. */
+static const struct {
+	const char *name;
+	size_t off;
+} pinned_maps[] = {
+	/* clang-format off */
+	MAP(svc_map), MAP(svc_id_map), MAP(backend_map), MAP(maglev_map),
+	MAP(ct_map), MAP(affinity_map), MAP(frag_map), MAP(config_map),
+	MAP(iface_map), MAP(svc_stats_map), MAP(backend_stats_map),
 	MAP(global_stats_map),
-#undef MAP
+	/* clang-format on */
 };
+
+#undef MAP
 
 #define N_MAPS (sizeof(pinned_maps) / sizeof(pinned_maps[0]))
 

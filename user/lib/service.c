@@ -8,7 +8,7 @@
 #include <bpf/libbpf.h>
 
 #include "ct.h"
-#include "idset.h"
+#include <shunt/hash.h>
 #include "maglev.h"
 #include "mapdump.h"
 #include "service.h"
@@ -58,26 +58,27 @@ int shunt_service_list(struct shunt *s, struct shunt_service_info **out,
 	return 0;
 }
 
-/* The lowest service id not in use (ids start at 1). */
-static int svc_alloc_id(struct shunt *s, __u32 *id)
+/* Take a free service id in svc_id_map: open addressing from a hash of
+ * the key, O(1) however many services exist. */
+static int svc_alloc_id(struct shunt *s, const struct shunt_svc_key *key,
+			__u32 *id)
 {
-	struct shunt_service_info *v;
-	struct idset used;
-	size_t n, i;
-	int err;
+	__u32 start = shunt_hash_ip(&key->vip, key->port << 8 | key->proto,
+				    key->family) %
+		      SHUNT_MAX_SERVICES;
+	__u32 i, cand;
 
-	err = shunt_service_list(s, &v, &n);
-	if (err)
-		return err;
-	err = idset_init(&used, SHUNT_MAX_SERVICES);
-	for (i = 0; !err && i < n; i++)
-		idset_add(&used, v[i].svc.id);
-	free(v);
-	if (err)
-		return err;
-	err = idset_first_free(&used, 1, id) ? -ENOSPC : 0;
-	idset_free(&used);
-	return err;
+	for (i = 0; i < SHUNT_MAX_SERVICES; i++) {
+		cand = (start + i) % SHUNT_MAX_SERVICES + 1;
+		if (bpf_map_update_elem(s->svc_id_map, &cand, key,
+					BPF_NOEXIST) == 0) {
+			*id = cand;
+			return 0;
+		}
+		if (errno != EEXIST)
+			return errno == E2BIG ? -ENOSPC : -errno;
+	}
+	return -ENOSPC;
 }
 
 static int svc_check_args(__u32 table_size, __u32 affinity_timeout)
@@ -101,22 +102,20 @@ int shunt_service_add(struct shunt *s, const struct shunt_svc_key *key,
 		return err;
 	if (shunt_service_get(s, key, &svc) == 0)
 		return -EEXIST;
-	err = svc_alloc_id(s, &svc.id);
+	err = svc_alloc_id(s, key, &svc.id);
 	if (err)
 		return err;
 	svc.table_size = table_size;
 	svc.affinity_timeout = affinity_timeout;
 	svc.flags = affinity_timeout ? SHUNT_SVC_F_AFFINITY : 0;
 
-	/* An empty table and zeroed counters before the service exists. */
+	/* Zeroed counters before the service exists. It has no Maglev
+	 * table until its first backend: the datapath finds no backend. */
 	err = stats_reset(s->svc_stats_map, svc.id);
+	if (!err && bpf_map_update_elem(s->svc_map, key, &svc, BPF_NOEXIST))
+		err = errno == E2BIG ? -ENOSPC : -errno;
 	if (err)
-		return err;
-	if (bpf_map_update_elem(s->svc_map, key, &svc, BPF_NOEXIST))
-		return errno == E2BIG ? -ENOSPC : -errno;
-	err = shunt_table_publish(s, key);
-	if (err)
-		bpf_map_delete_elem(s->svc_map, key);
+		bpf_map_delete_elem(s->svc_id_map, &svc.id);
 	return err;
 }
 
@@ -142,6 +141,7 @@ int shunt_service_del(struct shunt *s, const struct shunt_svc_key *key)
 		bpf_map_delete_elem(s->backend_map, &b[i].id);
 	free(b);
 	bpf_map_delete_elem(s->maglev_map, &svc.id);
+	bpf_map_delete_elem(s->svc_id_map, &svc.id);
 	shunt_ct_flush_service(s, svc.id);
 	return 0;
 }

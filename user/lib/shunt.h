@@ -20,6 +20,7 @@ struct shunt {
 	char pin_root[PATH_MAX];
 	int root_fd; /* the pin root directory, flock()ed while writing */
 	int svc_map;
+	int svc_id_map;
 	int backend_map;
 	int maglev_map;
 	int ct_map;

@@ -11,38 +11,27 @@
 
 #include "maglev.h"
 #include "service.h"
+#include "table.h"
 
-/* Active backends of svc_id as Maglev input. */
-static int active_backends(struct shunt *s, __u32 svc_id,
-			   struct maglev_backend **out, size_t *n)
+/* The active ones of b[0..n-1] as Maglev input. */
+static struct maglev_backend *
+active_backends(const struct shunt_backend_info *b, size_t n, size_t *nactive)
 {
-	struct shunt_backend_info *all;
-	struct maglev_backend *mb;
-	size_t cnt, i;
-	int err;
+	struct maglev_backend *mb = calloc(n ? n : 1, sizeof(*mb));
+	size_t i;
 
-	err = shunt_backend_list(s, svc_id, &all, &cnt);
-	if (err)
-		return err;
-	mb = calloc(cnt ? cnt : 1, sizeof(*mb));
-	if (!mb) {
-		free(all);
-		return -ENOMEM;
-	}
-	*n = 0;
-	for (i = 0; i < cnt; i++) {
-		if (all[i].be.state != SHUNT_BE_ACTIVE)
+	*nactive = 0;
+	for (i = 0; mb && i < n; i++) {
+		if (b[i].be.state != SHUNT_BE_ACTIVE)
 			continue;
-		mb[*n].id = all[i].id;
-		mb[*n].weight = all[i].be.weight;
-		mb[*n].addr = all[i].be.addr;
-		mb[*n].port = all[i].be.port;
-		mb[*n].family = all[i].be.family;
-		(*n)++;
+		mb[*nactive].id = b[i].id;
+		mb[*nactive].weight = b[i].be.weight;
+		mb[*nactive].addr = b[i].be.addr;
+		mb[*nactive].port = b[i].be.port;
+		mb[*nactive].family = b[i].be.family;
+		(*nactive)++;
 	}
-	free(all);
-	*out = mb;
-	return 0;
+	return mb;
 }
 
 /* A new inner map holding table[0..m-1]. Returns its fd or -errno. */
@@ -74,41 +63,58 @@ static int table_create(const __u32 *table, __u32 m)
 	return fd;
 }
 
-int shunt_table_publish(struct shunt *s, const struct shunt_svc_key *key)
+int table_publish(struct shunt *s, const struct shunt_svc_key *key,
+		  struct shunt_svc *svc, const struct shunt_backend_info *b,
+		  size_t n)
 {
-	struct maglev_backend *mb = NULL;
-	struct shunt_svc svc;
-	__u32 *table = NULL;
-	size_t n = 0;
+	struct maglev_backend *mb;
+	__u32 *table;
+	size_t nactive;
 	int err, fd;
 
-	err = shunt_service_get(s, key, &svc);
-	if (err)
-		return err;
-	err = active_backends(s, svc.id, &mb, &n);
-	if (err)
-		return err;
-	table = malloc(svc.table_size * sizeof(*table));
-	err = table ? maglev_build(mb, n, svc.table_size, table) : -ENOMEM;
-	free(mb);
+	mb = active_backends(b, n, &nactive);
+	table = malloc(svc->table_size * sizeof(*table));
+	if (!mb || !table) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = maglev_build(mb, nactive, svc->table_size, table);
 	if (err)
 		goto out;
-	fd = table_create(table, svc.table_size);
+	fd = table_create(table, svc->table_size);
 	if (fd < 0) {
 		err = fd;
 		goto out;
 	}
-	err = bpf_map_update_elem(s->maglev_map, &svc.id, &fd, BPF_ANY);
+	err = bpf_map_update_elem(s->maglev_map, &svc->id, &fd, BPF_ANY);
 	err = err ? -errno : 0;
 	close(fd);
 	if (err)
 		goto out;
-	svc.backend_count = n;
-	svc.table_gen++;
-	err = bpf_map_update_elem(s->svc_map, key, &svc, BPF_EXIST) ? -errno
-								    : 0;
+	svc->backend_count = nactive;
+	svc->table_gen++;
+	if (bpf_map_update_elem(s->svc_map, key, svc, BPF_EXIST))
+		err = -errno;
 out:
+	free(mb);
 	free(table);
+	return err;
+}
+
+int shunt_table_publish(struct shunt *s, const struct shunt_svc_key *key)
+{
+	struct shunt_backend_info *b;
+	struct shunt_svc svc;
+	size_t n;
+	int err;
+
+	err = shunt_service_get(s, key, &svc);
+	if (!err)
+		err = shunt_backend_list(s, svc.id, &b, &n);
+	if (err)
+		return err;
+	err = table_publish(s, key, &svc, b, n);
+	free(b);
 	return err;
 }
 

@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * shuntctl as an operator meets it: every kind of bad input gets a
+ * one-line error naming what was wrong and a non-zero exit, and changes
+ * nothing (the listings and the maps are byte-identical before and
+ * after). Also: all-or-nothing attach, listings in JSON, BTF on the maps.
+ *
+ * Runs in a private network namespace (unshare) with a veth pair and its
+ * own pin root, both gone when the process ends.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <json-c/json.h>
+
+#include <cmocka.h>
+
+#include "netns.h"
+#include "service.h"
+#include "shunt.h"
+
+static char ctl[4200];
+static char pin_root[128];
+static char out[1 << 20];
+
+static int ctl_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Run shuntctl; its stdout in out[]. */
+static int ctl_run(const char *fmt, ...)
+{
+	char args[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	return run_capture(out, sizeof(out), "%s --pin-root %s %s", ctl,
+			   pin_root, args);
+}
+
+/* Run shuntctl expecting failure; its stderr in err[]. */
+static int ctl_err(char *err, size_t len, const char *args)
+{
+	return run_capture(err, len, "%s --pin-root %s %s 2>&1 >/dev/null", ctl,
+			   pin_root, args);
+}
+
+/* Everything an operator can see of the state, as one string. */
+static char *snapshot(void)
+{
+	static const char *const listings[] = {
+		"service list --json",	"backend list --json",
+		"iface list --json",	"config show --json",
+		"ct list --all --json",
+	};
+	size_t cap = 1 << 20, used = 0, i;
+	char *s = calloc(1, cap);
+
+	assert_non_null(s);
+	for (i = 0; i < sizeof(listings) / sizeof(listings[0]); i++) {
+		assert_int_equal(ctl_run("%s", listings[i]), 0);
+		used += snprintf(s + used, cap - used, "%s\n", out);
+	}
+	return s;
+}
+
+static int setup(void **state)
+{
+	const char *src = getenv("SHUNT_SRC"), *build = getenv("BUILD");
+	char cwd[4096];
+
+	(void)state;
+	if (!src || !*src)
+		src = getcwd(cwd, sizeof(cwd));
+	if (!build || !*build)
+		build = "build";
+	if (build[0] == '/')
+		snprintf(ctl, sizeof(ctl), "%s/shuntctl", build);
+	else
+		snprintf(ctl, sizeof(ctl), "%s/%s/shuntctl", src, build);
+	snprintf(pin_root, sizeof(pin_root), "/sys/fs/bpf/shunt-cli-%d",
+		 (int)getpid());
+	if (unshare(CLONE_NEWNET))
+		return -1;
+	if (run_cmd("ip link set lo up && "
+		    "ip link add v0 type veth peer name v1 && "
+		    "ip link set v0 up && ip link set v1 up"))
+		return -1;
+	/* A known state to compare against. */
+	if (ctl_run("attach v0") || ctl_run("service add 10.96.0.1:80/tcp") ||
+	    ctl_run("backend add 10.96.0.1:80/tcp 10.0.0.1:8080") ||
+	    ctl_run("service add 10.96.0.2:80/tcp --table-size 7") ||
+	    ctl_run("service add [fd00::1]:53/udp --affinity 30"))
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	run_cmdf("%s --pin-root %s unload", ctl, pin_root);
+	return 0;
+}
+
+struct bad_case {
+	const char *args;
+	const char *must_name; /* the error line must contain this */
+};
+
+static const struct bad_case bad_cases[] = {
+	{"service add 10.0.0.300:80/tcp", "10.0.0.300"},
+	{"service add 10.96.0.9:0/tcp", "port 0"},
+	{"service add 10.96.0.9:70000/tcp", "70000"},
+	{"service add 10.96.0.9:80/sctp", "sctp"},
+	{"service add 10.96.0.9:80", "protocol"},
+	{"service add fd00::9:80/tcp", "brackets"},
+	{"service add 0.0.0.0:80/tcp", "0.0.0.0"},
+	{"service add 10.96.0.1:80/tcp", "already exists"},
+	{"service add 10.96.0.9:80/tcp --table-size 16383", "16383"},
+	{"service add 10.96.0.9:80/tcp --table-size 262139", "262139"},
+	{"service add 10.96.0.9:80/tcp --table-size abc", "abc"},
+	{"service add 10.96.0.9:80/tcp --affinity 0", "affinity"},
+	{"service add 10.96.0.9:80/tcp --affinity 999999", "999999"},
+	{"service del 10.96.0.9:80/tcp", "unknown service 10.96.0.9:80/tcp"},
+	{"backend add 10.96.0.9:80/tcp 10.0.0.1:8080", "unknown service"},
+	{"backend add 10.96.0.1:80/tcp 10.0.0.1:8080", "already"},
+	{"backend add 10.96.0.1:80/tcp 10.0.0.2:0", "port 0"},
+	{"backend add 10.96.0.1:80/tcp 10.0.0.2:8080 --weight 0", "weight"},
+	{"backend add 10.96.0.1:80/tcp 10.0.0.2:8080 --weight 65536", "65536"},
+	{"backend add 10.96.0.1:80/tcp [fd00::2]:8080", "IPv6"},
+	{"backend add 10.96.0.1:80/tcp 10.0.0.256:8080", "10.0.0.256"},
+	{"backend del 10.96.0.1:80/tcp 10.0.0.9:8080", "10.0.0.9:8080"},
+	{"backend set 10.96.0.1:80/tcp 10.0.0.9:8080 --drain", "10.0.0.9:8080"},
+	{"backend set 10.96.0.1:80/tcp 10.0.0.1:8080", "--weight"},
+	{"backend set 10.96.0.1:80/tcp 10.0.0.1:8080 --weight 2 --drain",
+	 "exactly one"},
+	{"attach nosuch0", "nosuch0"},
+	{"attach v1 nosuch0", "nosuch0"},
+	{"attach v1 --mode fast", "fast"},
+	{"detach v1", "v1"},
+	{"config set ct-bogus-timeout 5", "ct-bogus-timeout"},
+	{"config set ct-udp-timeout 0", "ct-udp-timeout"},
+	{"config set ct-udp-timeout 12abc", "12abc"},
+	{"frobnicate", "frobnicate"},
+	{"service frob", "frob"},
+	{"ct list --bogus", "--bogus"},
+};
+
+static void test_bad_input_changes_nothing(void **state)
+{
+	char err[4096], *before, *after;
+	size_t i;
+
+	(void)state;
+	before = snapshot();
+	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		const struct bad_case *c = &bad_cases[i];
+		int rc = ctl_err(err, sizeof(err), c->args);
+		char *nl = strchr(err, '\n');
+
+		print_message("  %-58s -> %d %s", c->args, rc, err);
+		assert_int_not_equal(rc, 0);
+		/* One line, naming what was wrong. */
+		assert_non_null(nl);
+		assert_int_equal(nl[1], '\0');
+		assert_true(!strncmp(err, "shuntctl: ", 10));
+		if (!strstr(err, c->must_name))
+			fail_msg("'%s': error does not name '%s': %s", c->args,
+				 c->must_name, err);
+	}
+	after = snapshot();
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+}
+
+/* A 7-slot table takes at most 7 backends; the 8th is refused. */
+static void test_capacity_exceeded(void **state)
+{
+	char err[4096], *before, *after;
+	int i;
+
+	(void)state;
+	for (i = 1; i <= 7; i++)
+		assert_int_equal(ctl_run("backend add 10.96.0.2:80/tcp "
+					 "10.0.1.%d:80",
+					 i),
+				 0);
+	before = snapshot();
+	assert_int_not_equal(
+		ctl_err(err, sizeof(err),
+			"backend add 10.96.0.2:80/tcp 10.0.1.8:80"),
+		0);
+	assert_non_null(strstr(err, "capacity exceeded"));
+	after = snapshot();
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+}
+
+/* A full service table: a clear error, the others stay. */
+static void test_service_table_full(void **state)
+{
+	struct shunt_svc_key key = {.port = 80, .proto = 6, .family = 4};
+	char err[4096];
+	struct shunt s;
+	__u32 i, added = 0;
+
+	(void)state;
+	assert_int_equal(shunt_open(&s, pin_root, SHUNT_OPEN_LOCK), 0);
+	for (i = 0; i < SHUNT_MAX_SERVICES; i++) {
+		key.vip.v4 = htonl(0x0b000000 + i);
+		if (shunt_service_add(&s, &key, 7, 0) == 0)
+			added++;
+	}
+	shunt_close(&s);
+	/* Three services existed before. */
+	assert_int_equal(added, SHUNT_MAX_SERVICES - 3);
+	assert_int_not_equal(
+		ctl_err(err, sizeof(err), "service add 10.96.0.99:80/tcp"), 0);
+	assert_non_null(strstr(err, "service table full"));
+	assert_int_equal(ctl_run("service show 10.96.0.1:80/tcp --json"), 0);
+	assert_non_null(strstr(out, "10.0.0.1"));
+}
+
+/* attach IF1 IF2 where IF2 fails leaves IF1 as it was (unattached). */
+static void test_attach_all_or_nothing(void **state)
+{
+	char err[4096];
+	(void)state;
+	assert_int_equal(run_cmd("ip link add w0 type veth peer name w1"), 0);
+	assert_int_not_equal(ctl_err(err, sizeof(err), "attach w0 nosuch0"), 0);
+	assert_int_equal(ctl_run("iface list --json"), 0);
+	assert_null(strstr(out, "\"w0\""));
+	assert_int_equal(ctl_run("attach w0 w1"), 0);
+	assert_int_equal(ctl_run("iface list --json"), 0);
+	assert_non_null(strstr(out, "\"w0\""));
+	assert_non_null(strstr(out, "\"w1\""));
+	assert_int_equal(ctl_run("detach w0 w1"), 0);
+	assert_int_equal(ctl_run("iface list --json"), 0);
+	assert_null(strstr(out, "\"w0\""));
+	run_cmd("ip link del w0");
+}
+
+static void test_listing_json(void **state)
+{
+	struct json_object *arr, *svc, *v;
+
+	(void)state;
+	assert_int_equal(ctl_run("service show 10.96.0.1:80/tcp --json"), 0);
+	arr = json_tokener_parse(out);
+	assert_non_null(arr);
+	assert_int_equal(json_object_array_length(arr), 1);
+	svc = json_object_array_get_idx(arr, 0);
+	assert_true(json_object_object_get_ex(svc, "service", &v));
+	assert_string_equal(json_object_get_string(v), "10.96.0.1:80/tcp");
+	assert_true(json_object_object_get_ex(svc, "table_size", &v));
+	assert_int_equal(json_object_get_int(v), SHUNT_MAGLEV_DEFAULT);
+	assert_true(json_object_object_get_ex(svc, "backends", &v));
+	assert_int_equal(json_object_array_length(v), 1);
+	v = json_object_array_get_idx(v, 0);
+	assert_true(json_object_object_get_ex(v, "slots", &v));
+	assert_int_equal(json_object_get_int(v), SHUNT_MAGLEV_DEFAULT);
+	json_object_put(arr);
+}
+
+/* Help everywhere, on stdout, exit 0. */
+static void test_help(void **state)
+{
+	static const char *const cmds[] = {
+		"-h",	      "attach -h",  "detach -h",      "iface -h",
+		"service -h", "backend -h", "ct -h",	      "stats -h",
+		"config -h",  "unload -h",  "service add -h", "backend add -h",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		assert_int_equal(ctl_run("%s", cmds[i]), 0);
+		assert_non_null(strstr(out, "Usage"));
+	}
+}
+
+/* bpftool prints the maps' named fields: the maps carry BTF. */
+static void test_maps_have_btf(void **state)
+{
+	(void)state;
+	assert_int_equal(run_capture(out, sizeof(out),
+				     "bpftool map dump pinned %s/svc_map",
+				     pin_root),
+			 0);
+	assert_non_null(strstr(out, "\"backend_count\""));
+	assert_non_null(strstr(out, "\"table_size\""));
+	assert_int_equal(run_capture(out, sizeof(out),
+				     "bpftool map dump pinned %s/backend_map",
+				     pin_root),
+			 0);
+	assert_non_null(strstr(out, "\"weight\""));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bad_input_changes_nothing),
+		cmocka_unit_test(test_capacity_exceeded),
+		cmocka_unit_test(test_attach_all_or_nothing),
+		cmocka_unit_test(test_listing_json),
+		cmocka_unit_test(test_help),
+		cmocka_unit_test(test_maps_have_btf),
+		cmocka_unit_test(test_service_table_full),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
