@@ -26,10 +26,10 @@ endif
 MULTIARCH := $(shell $(CC) -dumpmachine)
 WARN      := -Wall -Wextra -Werror
 CFLAGS    ?= -O2 -g
-CFLAGS    += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(BUILD)/skel \
+CFLAGS    += -MMD -MP $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(BUILD)/skel \
              $(shell pkg-config --cflags json-c 2>/dev/null)
 LDLIBS    := -lbpf -lelf -lz -ljson-c
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 $(WARN) -Wno-unused-function \
+BPF_CFLAGS := -MMD -MP -g -O2 -target bpf -D__TARGET_ARCH_x86 $(WARN) -Wno-unused-function \
               -Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
 
 # Debian packages: build, tests, demo and bench.
@@ -136,6 +136,9 @@ demo: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) bench/run-bench.sh
+
+# Header dependencies, written by the compiler (-MMD).
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 format:

@@ -81,7 +81,8 @@ SHUNT_INLINE int fwd_fib_fail(int rc)
 {
 	switch (rc) {
 	case BPF_FIB_LKUP_RET_NOT_FWDED:
-		/* Destination is local (or forwarding is off): the stack. */
+	case BPF_FIB_LKUP_RET_FWD_DISABLED:
+		/* Destination is local, or forwarding is off: the stack. */
 		count(SHUNT_C_PASS_FIB_LOCAL);
 		break;
 	case BPF_FIB_LKUP_RET_NO_NEIGH:

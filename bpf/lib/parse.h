@@ -116,8 +116,9 @@ SHUNT_INLINE int parse_ipv6_ext(ctx_t *ctx, struct pkt *p, __u8 nexthdr,
 	__u32 off = start;
 	int i;
 
+	/* One pass per extension header, plus one for the upper layer. */
 #pragma unroll
-	for (i = 0; i < IPV6_EXT_MAX; i++) {
+	for (i = 0; i <= IPV6_EXT_MAX; i++) {
 		__u8 *hdr;
 
 		if (off - start > plen)
