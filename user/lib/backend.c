@@ -9,7 +9,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 
-#include <shunt/hash.h>
+#include "ids.h"
 #include "mapdump.h"
 #include "service.h"
 #include "stats.h"
@@ -108,26 +108,6 @@ static int view_get(struct shunt *s, const struct shunt_svc_key *key,
 	return 0;
 }
 
-/* A free backend id: open addressing over backend_map from a hash of the
- * service and address, O(1) however many backends exist. */
-static int backend_alloc_id(struct shunt *s, __u32 svc_id,
-			    const union shunt_ip *addr, __be16 port, __u32 *id)
-{
-	struct shunt_backend be;
-	__u32 start = shunt_hash_ip(addr, port, svc_id) % SHUNT_MAX_BACKENDS;
-	__u32 i, cand;
-
-	for (i = 0; i < SHUNT_MAX_BACKENDS; i++) {
-		cand = (start + i) % SHUNT_MAX_BACKENDS + 1;
-		if (bpf_map_lookup_elem(s->backend_map, &cand, &be) &&
-		    errno == ENOENT) {
-			*id = cand;
-			return 0;
-		}
-	}
-	return -ENOSPC;
-}
-
 int shunt_backend_add(struct shunt *s, const struct shunt_svc_key *key,
 		      const union shunt_ip *addr, __be16 port, __u8 family,
 		      __u32 weight)
@@ -150,7 +130,7 @@ int shunt_backend_add(struct shunt *s, const struct shunt_svc_key *key,
 	nb = &v.b[v.n];
 	memset(nb, 0, sizeof(*nb));
 	if (!err)
-		err = backend_alloc_id(s, v.svc.id, addr, port, &nb->id);
+		err = ids_alloc_backend(s, v.svc.id, addr, port, &nb->id);
 	if (err)
 		goto out;
 	nb->be.addr = *addr;

@@ -8,7 +8,7 @@
 #include <bpf/libbpf.h>
 
 #include "ct.h"
-#include <shunt/hash.h>
+#include "ids.h"
 #include "maglev.h"
 #include "mapdump.h"
 #include "service.h"
@@ -58,29 +58,6 @@ int shunt_service_list(struct shunt *s, struct shunt_service_info **out,
 	return 0;
 }
 
-/* Take a free service id in svc_id_map: open addressing from a hash of
- * the key, O(1) however many services exist. */
-static int svc_alloc_id(struct shunt *s, const struct shunt_svc_key *key,
-			__u32 *id)
-{
-	__u32 start = shunt_hash_ip(&key->vip, key->port << 8 | key->proto,
-				    key->family) %
-		      SHUNT_MAX_SERVICES;
-	__u32 i, cand;
-
-	for (i = 0; i < SHUNT_MAX_SERVICES; i++) {
-		cand = (start + i) % SHUNT_MAX_SERVICES + 1;
-		if (bpf_map_update_elem(s->svc_id_map, &cand, key,
-					BPF_NOEXIST) == 0) {
-			*id = cand;
-			return 0;
-		}
-		if (errno != EEXIST)
-			return errno == E2BIG ? -ENOSPC : -errno;
-	}
-	return -ENOSPC;
-}
-
 static int svc_check_args(__u32 table_size, __u32 affinity_timeout)
 {
 	if (table_size < SHUNT_MAGLEV_MIN || table_size > SHUNT_MAGLEV_MAX ||
@@ -102,7 +79,7 @@ int shunt_service_add(struct shunt *s, const struct shunt_svc_key *key,
 		return err;
 	if (shunt_service_get(s, key, &svc) == 0)
 		return -EEXIST;
-	err = svc_alloc_id(s, key, &svc.id);
+	err = ids_alloc_service(s, key, &svc.id);
 	if (err)
 		return err;
 	svc.table_size = table_size;

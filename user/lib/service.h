@@ -44,6 +44,22 @@ int shunt_backend_set_weight(struct shunt *s, const struct shunt_svc_key *key,
 int shunt_backend_set_state(struct shunt *s, const struct shunt_svc_key *key,
 			    const union shunt_ip *addr, __be16 port,
 			    __u8 family, enum shunt_backend_state state);
+/* What a backend should be, for shunt_backend_sync(). */
+struct shunt_backend_spec {
+	union shunt_ip addr;
+	__be16 port;
+	__u8 family;
+	__u8 state; /* enum shunt_backend_state */
+	__u32 weight;
+};
+
+/* Make the service's backends exactly want[0..n-1] (declarative): new
+ * ones added, changed ones updated, missing ones removed, with a single
+ * Maglev table swap. Backends that stay keep their ids, so their open
+ * flows are untouched. All or nothing. */
+int shunt_backend_sync(struct shunt *s, const struct shunt_svc_key *key,
+		       const struct shunt_backend_spec *want, size_t n);
+
 /* Backends of one service (svc_id), or of all when svc_id is 0; sorted
  * by service id, then address and port. Free *out. */
 int shunt_backend_list(struct shunt *s, __u32 svc_id,

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * shunt_backend_sync(): a service's whole backend set applied at once.
+ * Backends that stay keep their ids and their open flows; the live
+ * Maglev table matches the desired set; bad input changes nothing.
+ */
+#include "progtest.h"
+
+static struct shunt_backend_spec spec(const char *addr, __u16 port,
+				      __u32 weight, __u8 state)
+{
+	struct shunt_backend_spec b = {};
+	struct pg_addr a = pg_addr(addr);
+
+	b.addr = penv_ip(&a);
+	b.port = htons(port);
+	b.family = a.family;
+	b.weight = weight;
+	b.state = state;
+	return b;
+}
+
+/* The service's backends, and how many slots each owns in the table. */
+static size_t listing(__u32 svc_id, struct shunt_backend_info **b,
+		      __u32 slots[8])
+{
+	__u32 *table, m, i;
+	size_t n, j;
+
+	assert_int_equal(shunt_backend_list(&penv.s, svc_id, b, &n), 0);
+	memset(slots, 0, 8 * sizeof(__u32));
+	if (shunt_table_read(&penv.s, svc_id, &table, &m))
+		return n;
+	for (i = 0; i < m; i++)
+		for (j = 0; j < n && j < 8; j++)
+			if (table[i] == (*b)[j].id)
+				slots[j]++;
+	free(table);
+	return n;
+}
+
+static void test_sync_replaces_set(void **state)
+{
+	enum penv_hook h = hook_of(state);
+	struct shunt_backend_spec want[2];
+	struct shunt_backend_info *b;
+	struct pg_spec flow, fwd;
+	struct svc v;
+	__u32 slots[8], kept_id;
+	struct xmit x;
+	int idx;
+	size_t n;
+
+	svc_two(&v, 4, IPPROTO_TCP, 1, 1);
+	/* An open flow on a backend that stays. */
+	idx = open_flow(h, &v, IPPROTO_TCP, 40000, &flow);
+	kept_id = v.be[idx];
+
+	/* Keep that one (weight 3), drop the other, add a third. */
+	want[0] = spec(v.be_addr[idx], idx ? BE2_PORT : BE1_PORT, 3,
+		       SHUNT_BE_ACTIVE);
+	want[1] = spec("10.0.1.4", 9090, 1, SHUNT_BE_ACTIVE);
+	assert_int_equal(shunt_backend_sync(&penv.s, &v.key, want, 2), 0);
+
+	n = listing(v.id, &b, slots);
+	assert_int_equal(n, 2);
+	/* Sorted by address: the kept one (10.0.1.2/.3) before 10.0.1.4. */
+	assert_int_equal(b[0].id, kept_id);
+	assert_int_equal(b[0].be.weight, 3);
+	assert_int_equal(ntohs(b[1].be.port), 9090);
+	assert_int_equal(slots[0] + slots[1], TABLE);
+	assert_true(slots[0] > 2 * slots[1]);
+	free(b);
+
+	/* The open flow keeps its backend. */
+	flow.tcp_flags = PG_TCP_ACK;
+	xmit(h, penv.if_cli, &flow, &x);
+	assert_verdict(&x, penv_redirect(h));
+	forwarded_spec(&flow, &fwd, &v, idx);
+	assert_frame(&x, &fwd);
+}
+
+static void test_sync_drain_and_empty(void **state)
+{
+	struct shunt_backend_spec want[2];
+	struct shunt_backend_info *b;
+	__u32 slots[8];
+	struct svc v;
+	size_t n;
+
+	(void)state;
+	svc_two(&v, 6, IPPROTO_UDP, 1, 1);
+	want[0] = spec(PENV_BE1_6, BE1_PORT, 1, SHUNT_BE_DRAINING);
+	want[1] = spec(PENV_BE2_6, BE2_PORT, 1, SHUNT_BE_ACTIVE);
+	assert_int_equal(shunt_backend_sync(&penv.s, &v.key, want, 2), 0);
+	n = listing(v.id, &b, slots);
+	assert_int_equal(n, 2);
+	assert_int_equal(b[0].be.state, SHUNT_BE_DRAINING);
+	assert_int_equal(slots[0], 0);
+	assert_int_equal(slots[1], TABLE);
+	free(b);
+
+	assert_int_equal(shunt_backend_sync(&penv.s, &v.key, NULL, 0), 0);
+	n = listing(v.id, &b, slots);
+	assert_int_equal(n, 0);
+	free(b);
+}
+
+/* Duplicates, a wrong family, bad weights: refused, nothing changed. */
+static void test_sync_rejects(void **state)
+{
+	struct shunt_backend_spec want[2];
+	struct shunt_backend_info *before, *after;
+	__u32 s1[8], s2[8];
+	struct svc v;
+	size_t n1, n2;
+
+	(void)state;
+	svc_two(&v, 4, IPPROTO_TCP, 1, 2);
+	n1 = listing(v.id, &before, s1);
+
+	want[0] = spec("10.0.1.7", 80, 1, SHUNT_BE_ACTIVE);
+	want[1] = want[0];
+	assert_int_equal(shunt_backend_sync(&penv.s, &v.key, want, 2), -EEXIST);
+	want[1] = spec("fd00:b::7", 80, 1, SHUNT_BE_ACTIVE);
+	assert_int_equal(shunt_backend_sync(&penv.s, &v.key, want, 2),
+			 -EAFNOSUPPORT);
+	want[1] = spec("10.0.1.8", 80, 0, SHUNT_BE_ACTIVE);
+	assert_int_equal(shunt_backend_sync(&penv.s, &v.key, want, 2), -EINVAL);
+
+	n2 = listing(v.id, &after, s2);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(before, after, n1 * sizeof(*before));
+	assert_memory_equal(s1, s2, sizeof(s1));
+	free(before);
+	free(after);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		PROG_TEST(test_sync_replaces_set),
+		PROG_TEST(test_sync_drain_and_empty),
+		PROG_TEST(test_sync_rejects),
+	};
+
+	return cmocka_run_group_tests(tests, penv_setup, penv_teardown);
+}
