@@ -19,15 +19,15 @@
 # Scenarios are interleaved: every round runs each once; the report gives
 # the median of the rounds and the ratio to direct forwarding.
 #
-#   ROUNDS (3)  DURATION (8 s)  CONNECTIONS (32)  THREADS (1)
+#   ROUNDS (5)  DURATION (10 s)  CONNECTIONS (32)  THREADS (1)
 #   OUT (bench/results)  SCENARIOS ("direct iptables shunt-tc shunt-xdp")
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export BUILD
-ROUNDS=${ROUNDS:-3}
-DURATION=${DURATION:-8}
+ROUNDS=${ROUNDS:-5}
+DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-1}
 OUT=${OUT:-bench/results}

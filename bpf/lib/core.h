@@ -110,7 +110,8 @@ SHUNT_INLINE __u32 lb_flow_backend(const struct shunt_svc *svc,
 		}
 		count(SHUNT_C_CT_BACKEND_GONE);
 	} else if (e) {
-		count(SHUNT_C_CT_EXPIRED);
+		count(ct_is_reopen(e, p) ? SHUNT_C_CT_REOPEN
+					 : SHUNT_C_CT_EXPIRED);
 	} else {
 		count(SHUNT_C_CT_MISS);
 	}
@@ -202,14 +203,28 @@ SHUNT_INLINE int lb_reverse(ctx_t *ctx, struct pkt *p)
 	return fwd_packet(ctx, p);
 }
 
+/* Parse; when headers looked truncated but more of the packet exists
+ * outside the linear area (tc), pull it in and parse once more. */
+SHUNT_INLINE int lb_parse(ctx_t *ctx, struct pkt *p)
+{
+	int rc = parse_packet(ctx, p);
+
+	if ((rc == SHUNT_C_PASS_MALFORMED_L3 ||
+	     rc == SHUNT_C_PASS_MALFORMED_L4) &&
+	    ctx_pull_headers(ctx)) {
+		__builtin_memset(p, 0, sizeof(*p));
+		rc = parse_packet(ctx, p);
+	}
+	return rc;
+}
+
 SHUNT_INLINE int lb_process(ctx_t *ctx)
 {
 	struct shunt_svc *svc;
 	struct pkt p = {};
 	int rc;
 
-	ctx_pull_headers(ctx);
-	rc = parse_packet(ctx, &p);
+	rc = lb_parse(ctx, &p);
 	if (rc != PARSE_OK) {
 		count(rc);
 		return CTX_PASS;

@@ -192,7 +192,9 @@ SHUNT_INLINE int ct_create(const struct pkt *p, const struct shunt_ct_key *fwd,
 	return bpf_map_update_elem(&ct_map, fwd, &e, BPF_ANY);
 }
 
-/* Apply a state change to both entries of a flow. */
+/* Apply a state change to both entries of a flow. other is the entry
+ * found under the flow's other key: it belongs to this flow only while
+ * it names the same backend (a moved flow leaves a stale REV entry). */
 SHUNT_INLINE void ct_update_pair(struct shunt_ct_entry *self,
 				 struct shunt_ct_entry *other,
 				 const struct pkt *p, __u8 dir, __u32 now)
@@ -203,7 +205,7 @@ SHUNT_INLINE void ct_update_pair(struct shunt_ct_entry *self,
 	self->state = state;
 	self->flags = flags;
 	self->last_seen = now;
-	if (other) {
+	if (other && other->backend_id == self->backend_id) {
 		other->state = state;
 		other->flags = flags;
 		other->last_seen = now;

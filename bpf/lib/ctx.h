@@ -32,10 +32,11 @@ SHUNT_INLINE __u64 ctx_wire_len(ctx_t *ctx)
 	return bpf_xdp_get_buff_len(ctx);
 }
 
-/* XDP buffers are linear up to data_end: nothing to pull. */
-SHUNT_INLINE void ctx_pull_headers(ctx_t *ctx)
+/* XDP headers are in the first buffer: nothing to pull. */
+SHUNT_INLINE bool ctx_pull_headers(ctx_t *ctx)
 {
 	(void)ctx;
+	return false;
 }
 #else
 typedef struct __sk_buff ctx_t;
@@ -52,14 +53,18 @@ SHUNT_INLINE __u64 ctx_wire_len(ctx_t *ctx)
 	return ctx->len;
 }
 
-/* Make sure the headers the parser reads are in the linear area. */
-SHUNT_INLINE void ctx_pull_headers(ctx_t *ctx)
+/* Headers the parser needs may lie beyond the linear area: pull what
+ * it could read into it. True when that changed anything, so parsing
+ * again may now succeed. Only called when parsing failed: pulling costs
+ * a copy, most skbs carry their headers linear. */
+SHUNT_INLINE bool ctx_pull_headers(ctx_t *ctx)
 {
 	__u32 want = ctx->len < CTX_MAX_HDR_OFF + 20 ? ctx->len
 						     : CTX_MAX_HDR_OFF + 20;
 
-	if (ctx->data_end - ctx->data < want)
-		bpf_skb_pull_data(ctx, want);
+	if (ctx->data_end - ctx->data >= want)
+		return false;
+	return bpf_skb_pull_data(ctx, want) == 0;
 }
 #endif
 

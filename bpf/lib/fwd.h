@@ -54,15 +54,24 @@ SHUNT_INLINE int fwd_dec_ttl(ctx_t *ctx, const struct pkt *p)
 		return 0;
 	} else {
 		struct ipv6hdr *ip6 = ctx_ptr(ctx, p->l3_off, sizeof(*ip6));
+		__u8 hl;
 
 		if (!ip6)
 			return -1;
-		ip6->hop_limit--;
+		hl = ip6->hop_limit - 1;
 #ifdef SHUNT_HOOK_TC
-		/* Keep a CHECKSUM_COMPLETE skb->csum in step. */
-		bpf_csum_update(ctx, bpf_htons(0x0100));
-#endif
+		/* No header checksum absorbs the change: keep a
+		 * CHECKSUM_COMPLETE skb->csum in step with the byte. */
+		return bpf_skb_store_bytes(
+			       ctx,
+			       p->l3_off + offsetof(struct ipv6hdr, hop_limit),
+			       &hl, 1, BPF_F_RECOMPUTE_CSUM)
+			       ? -1
+			       : 0;
+#else
+		ip6->hop_limit = hl;
 		return 0;
+#endif
 	}
 }
 
@@ -97,40 +106,47 @@ SHUNT_INLINE int fwd_fib_fail(int rc)
 
 #ifdef SHUNT_HOOK_XDP
 
-SHUNT_INLINE int fwd_redirect(ctx_t *ctx, const struct bpf_fib_lookup *fib)
+/* Only devices shunt drives in XDP mode are known to accept XDP frames:
+ * anything else goes to the stack, untouched but for the NAT. */
+SHUNT_INLINE bool fwd_can_redirect(const struct shunt_iface *out)
 {
-	__u32 ifindex = fib->ifindex;
-	struct shunt_iface *out = bpf_map_lookup_elem(&iface_map, &ifindex);
+	if (out && (out->flags & SHUNT_IFACE_F_XDP))
+		return true;
+	count(SHUNT_C_PASS_NO_XDP_TARGET);
+	return false;
+}
 
-	/* Only devices shunt drives with native XDP are known to accept
-	 * XDP frames; anything else goes through the stack. */
-	if (!out || !(out->flags & SHUNT_IFACE_F_XDP)) {
-		count(SHUNT_C_PASS_NO_XDP_TARGET);
-		return CTX_PASS;
-	}
-	if (ifindex == ctx->ingress_ifindex) {
+SHUNT_INLINE int fwd_redirect(ctx_t *ctx, const struct bpf_fib_lookup *fib,
+			      const struct shunt_iface *out)
+{
+	(void)out;
+	if (fib->ifindex == ctx->ingress_ifindex) {
 		count(SHUNT_C_XDP_TX);
 		return XDP_TX;
 	}
 	count(SHUNT_C_REDIRECT);
-	return bpf_redirect(ifindex, 0);
+	return bpf_redirect(fib->ifindex, 0);
 }
 
 #else
 
-SHUNT_INLINE int fwd_redirect(ctx_t *ctx, const struct bpf_fib_lookup *fib)
+SHUNT_INLINE bool fwd_can_redirect(const struct shunt_iface *out)
 {
-	__u32 ifindex = fib->ifindex;
-	struct shunt_iface *out = bpf_map_lookup_elem(&iface_map, &ifindex);
+	(void)out;
+	return true;
+}
 
+SHUNT_INLINE int fwd_redirect(ctx_t *ctx, const struct bpf_fib_lookup *fib,
+			      const struct shunt_iface *out)
+{
 	(void)ctx;
 	/* A local pod's veth: straight into the peer's ingress. */
 	if (out && (out->flags & SHUNT_IFACE_F_PEER_NS)) {
 		count(SHUNT_C_REDIRECT_PEER);
-		return bpf_redirect_peer(ifindex, 0);
+		return bpf_redirect_peer(fib->ifindex, 0);
 	}
 	count(SHUNT_C_REDIRECT);
-	return bpf_redirect(ifindex, 0);
+	return bpf_redirect(fib->ifindex, 0);
 }
 
 /* No neighbour yet: let the kernel's neighbour layer resolve it. */
@@ -153,6 +169,8 @@ SHUNT_INLINE int fwd_redirect_neigh(const struct bpf_fib_lookup *fib)
 SHUNT_INLINE int fwd_packet(ctx_t *ctx, const struct pkt *p)
 {
 	struct bpf_fib_lookup fib = {};
+	struct shunt_iface *out;
+	__u32 ifindex;
 	int rc;
 
 	/* The stack owns VLAN devices: hand tagged traffic to it. */
@@ -164,16 +182,26 @@ SHUNT_INLINE int fwd_packet(ctx_t *ctx, const struct pkt *p)
 	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
 #ifdef SHUNT_HOOK_TC
 	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
-		if (fwd_dec_ttl(ctx, p))
+		if (fwd_dec_ttl(ctx, p)) {
+			count(SHUNT_C_DROP_NAT_FAIL);
 			return CTX_DROP;
+		}
 		return fwd_redirect_neigh(&fib);
 	}
 #endif
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
 		return fwd_fib_fail(rc);
-	if (fwd_dec_ttl(ctx, p) || fwd_set_macs(ctx, &fib))
+	ifindex = fib.ifindex;
+	out = bpf_map_lookup_elem(&iface_map, &ifindex);
+	/* Decide before touching TTL and MACs: a frame passed up must still
+	 * be addressed to this host. */
+	if (!fwd_can_redirect(out))
+		return CTX_PASS;
+	if (fwd_dec_ttl(ctx, p) || fwd_set_macs(ctx, &fib)) {
+		count(SHUNT_C_DROP_NAT_FAIL);
 		return CTX_DROP;
-	return fwd_redirect(ctx, &fib);
+	}
+	return fwd_redirect(ctx, &fib, out);
 }
 
 #endif /* SHUNT_BPF_FWD_H */

@@ -46,6 +46,7 @@ struct pkt {
 	__u16 l3_off;
 	__u16 l4_off;
 	__u16 l4_len; /* L4 bytes the IP header accounts for */
+	__u16 l3_len; /* IP packet length: header(s) and payload */
 	__u8 family;
 	__u8 proto;
 	__u8 frag;	/* enum pkt_frag */
@@ -63,6 +64,11 @@ SHUNT_INLINE int parse_eth(ctx_t *ctx, struct pkt *p, __u16 *proto)
 		return SHUNT_C_PASS_MALFORMED_L3;
 	*proto = bpf_ntohs(eth->h_proto);
 	p->l3_off = sizeof(*eth);
+#ifdef SHUNT_HOOK_TC
+	/* The kernel moved an offloaded or outer tag into skb metadata. */
+	if (ctx->vlan_present)
+		p->vlan = 1;
+#endif
 	if (*proto != ETH_P_8021Q_ && *proto != ETH_P_8021AD_)
 		return PARSE_OK;
 
@@ -98,6 +104,7 @@ SHUNT_INLINE int parse_ipv4(ctx_t *ctx, struct pkt *p)
 	p->dst.v4 = ip->daddr;
 	p->l4_off = p->l3_off + hlen;
 	p->l4_len = tot_len - hlen;
+	p->l3_len = tot_len;
 
 	frag = bpf_ntohs(ip->frag_off);
 	if (frag & IP_OFFSET_)
@@ -186,6 +193,7 @@ SHUNT_INLINE int parse_ipv6(ctx_t *ctx, struct pkt *p)
 
 	p->family = SHUNT_V6;
 	p->ttl = ip6->hop_limit;
+	p->l3_len = sizeof(*ip6) + plen;
 	__builtin_memcpy(&p->src, &ip6->saddr, 16);
 	__builtin_memcpy(&p->dst, &ip6->daddr, 16);
 	return parse_ipv6_ext(ctx, p, ip6->nexthdr, plen);

@@ -213,6 +213,7 @@ struct shunt_traffic_stats {
 	X(CT_MISS, "ct_miss")                                                  \
 	X(CT_REV_HIT, "ct_rev_hit")                                            \
 	X(CT_EXPIRED, "ct_expired")                                            \
+	X(CT_REOPEN, "ct_reopen")                                              \
 	X(CT_BACKEND_GONE, "ct_backend_gone")                                  \
 	X(CT_CREATE_FAIL, "ct_create_fail")                                    \
 	X(AFFINITY_HIT, "affinity_hit")                                        \

@@ -216,6 +216,11 @@ static void test_forward_egress_not_xdp(void **state)
 		assert_verdict(&x, XDP_PASS);
 		assert_counters(&x, SHUNT_C_CT_MISS, 1, SHUNT_C_NAT_FWD, 1,
 				SHUNT_C_PASS_NO_XDP_TARGET, 1);
+		/* Passed up: still addressed to this host, TTL untouched
+		 * (the stack decrements it when it forwards). */
+		assert_memory_equal(x.info.dmac, spec.dmac, 6);
+		assert_memory_equal(x.info.smac, spec.smac, 6);
+		assert_int_equal(x.info.ttl, spec.ttl ? spec.ttl : 64);
 	} else {
 		assert_verdict(&x, TC_ACT_REDIRECT);
 		assert_counters(&x, SHUNT_C_CT_MISS, 1, SHUNT_C_NAT_FWD, 1,

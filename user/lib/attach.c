@@ -135,7 +135,7 @@ static int tc_detach(int ifindex)
 	int err = bpf_tc_detach(&hook, &opts);
 
 	/* Gone with its interface, or never there: nothing to do. */
-	return err == -ENOENT || err == -ENODEV || err == -EINVAL ? 0 : err;
+	return err == -ENOENT || err == -ENODEV ? 0 : err;
 }
 
 /* Which network namespace this process is in. */
@@ -159,6 +159,26 @@ static int iface_record(struct shunt *s, const struct ifinfo *info,
 	snprintf(v.name, sizeof(v.name), "%s", info->name);
 	return bpf_map_update_elem(s->iface_map, &key, &v, BPF_ANY) ? -errno
 								    : 0;
+}
+
+/* A pin root serves the interfaces of one network namespace: ifindexes
+ * and interface names only mean something within one. -EXDEV when
+ * interfaces of another namespace are attached under this pin root. */
+static int check_netns(struct shunt *s)
+{
+	struct shunt_iface_info *list;
+	__u32 ours = netns_ino();
+	size_t n, i;
+	int err;
+
+	err = shunt_iface_list(s, &list, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n && !err; i++)
+		if (list[i].iface.netns_ino != ours)
+			err = -EXDEV;
+	free(list);
+	return err;
 }
 
 /* Remove one attachment described by an iface_map entry. */
@@ -201,14 +221,18 @@ int shunt_attach(struct shunt *s, const char *ifname, enum shunt_mode mode,
 {
 	struct shunt_iface old;
 	struct ifinfo info;
+	bool had, auto_mode;
 	__u32 key;
-	bool had;
 	int err;
 
 	err = ifinfo_get(ifname, &info);
 	if (err)
 		return err;
-	if (mode == SHUNT_MODE_AUTO)
+	err = check_netns(s);
+	if (err)
+		return err;
+	auto_mode = mode == SHUNT_MODE_AUTO;
+	if (auto_mode)
 		mode = info.physical ? SHUNT_MODE_XDP : SHUNT_MODE_TC;
 	key = info.ifindex;
 	had = bpf_map_lookup_elem(s->iface_map, &key, &old) == 0;
@@ -222,7 +246,7 @@ int shunt_attach(struct shunt *s, const char *ifname, enum shunt_mode mode,
 
 	err = attach_mode(s, &info, mode);
 	/* auto: a NIC whose driver refuses native XDP still gets tc. */
-	if (err && info.physical && mode == SHUNT_MODE_XDP && !had) {
+	if (err && auto_mode && mode == SHUNT_MODE_XDP && !had) {
 		mode = SHUNT_MODE_TC;
 		err = attach_mode(s, &info, mode);
 	}
@@ -270,7 +294,9 @@ int shunt_detach(struct shunt *s, const char *ifname)
 	__u32 ifindex;
 	int err;
 
-	err = iface_find(s, ifname, &ifindex, &v);
+	err = check_netns(s);
+	if (!err)
+		err = iface_find(s, ifname, &ifindex, &v);
 	if (err)
 		return err;
 	err = detach_entry(s, ifindex, &v);

@@ -66,13 +66,6 @@ int shunt_backend_list(struct shunt *s, __u32 svc_id,
 	return 0;
 }
 
-static bool same_addr(const struct shunt_backend *be, const union shunt_ip *a,
-		      __be16 port, __u8 family)
-{
-	return be->family == family && be->port == port &&
-	       !memcmp(&be->addr, a, sizeof(*a));
-}
-
 /* A service, its backends, and which of them is at addr:port. */
 struct svc_view {
 	struct shunt_svc svc;
@@ -103,7 +96,7 @@ static int view_get(struct shunt *s, const struct shunt_svc_key *key,
 	}
 	v->b = grown;
 	for (i = 0; i < v->n; i++)
-		if (same_addr(&v->b[i].be, addr, port, family))
+		if (shunt_backend_is(&v->b[i].be, addr, port, family))
 			v->found = i;
 	return 0;
 }

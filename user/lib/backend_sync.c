@@ -76,9 +76,8 @@ static ssize_t find_cur(const struct sync_plan *p,
 	size_t i;
 
 	for (i = 0; i < p->ncur; i++)
-		if (p->cur[i].be.family == w->family &&
-		    p->cur[i].be.port == w->port &&
-		    !memcmp(&p->cur[i].be.addr, &w->addr, sizeof(w->addr)))
+		if (shunt_backend_is(&p->cur[i].be, &w->addr, w->port,
+				     w->family))
 			return i;
 	return -1;
 }

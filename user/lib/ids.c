@@ -44,11 +44,12 @@ int ids_alloc_backend(struct shunt *s, __u32 svc_id, const union shunt_ip *addr,
 
 	for (i = 0; i < SHUNT_MAX_BACKENDS; i++) {
 		cand = (start + i) % SHUNT_MAX_BACKENDS + 1;
-		if (bpf_map_lookup_elem(s->backend_map, &cand, &be) &&
-		    errno == ENOENT) {
-			*id = cand;
-			return 0;
-		}
+		if (bpf_map_lookup_elem(s->backend_map, &cand, &be) == 0)
+			continue;
+		if (errno != ENOENT)
+			return -errno;
+		*id = cand;
+		return 0;
 	}
 	return -ENOSPC;
 }

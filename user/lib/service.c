@@ -17,9 +17,7 @@
 int shunt_service_get(struct shunt *s, const struct shunt_svc_key *key,
 		      struct shunt_svc *out)
 {
-	if (bpf_map_lookup_elem(s->svc_map, key, out))
-		return errno == ENOENT ? -ENOENT : -errno;
-	return 0;
+	return bpf_map_lookup_elem(s->svc_map, key, out) ? -errno : 0;
 }
 
 static int svc_key_cmp(const void *a, const void *b)
@@ -96,6 +94,24 @@ int shunt_service_add(struct shunt *s, const struct shunt_svc_key *key,
 	return err;
 }
 
+/* Forget the ClientIP affinity entries of a service. */
+static void affinity_flush(struct shunt *s, __u32 svc_id)
+{
+	struct shunt_affinity_key *k;
+	struct map_dump d;
+	size_t i;
+
+	if (map_dump(s->affinity_map, sizeof(*k), sizeof(struct shunt_affinity),
+		     &d))
+		return;
+	for (i = 0; i < d.n; i++) {
+		k = map_dump_key(&d, i);
+		if (k->svc_id == svc_id)
+			bpf_map_delete_elem(s->affinity_map, k);
+	}
+	map_dump_free(&d);
+}
+
 int shunt_service_del(struct shunt *s, const struct shunt_svc_key *key)
 {
 	struct shunt_backend_info *b;
@@ -120,5 +136,7 @@ int shunt_service_del(struct shunt *s, const struct shunt_svc_key *key)
 	bpf_map_delete_elem(s->maglev_map, &svc.id);
 	bpf_map_delete_elem(s->svc_id_map, &svc.id);
 	shunt_ct_flush_service(s, svc.id);
+	if (svc.flags & SHUNT_SVC_F_AFFINITY)
+		affinity_flush(s, svc.id);
 	return 0;
 }

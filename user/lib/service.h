@@ -12,6 +12,7 @@
 #define SHUNT_SERVICE_H
 
 #include <stddef.h>
+#include <string.h>
 #include "shunt.h"
 
 struct shunt_service_info {
@@ -64,6 +65,15 @@ int shunt_backend_sync(struct shunt *s, const struct shunt_svc_key *key,
  * by service id, then address and port. Free *out. */
 int shunt_backend_list(struct shunt *s, __u32 svc_id,
 		       struct shunt_backend_info **out, size_t *n);
+
+/* Is be the backend at addr:port? (A backend's identity.) */
+static inline bool shunt_backend_is(const struct shunt_backend *be,
+				    const union shunt_ip *addr, __be16 port,
+				    __u8 family)
+{
+	return be->family == family && be->port == port &&
+	       !memcmp(&be->addr, addr, sizeof(*addr));
+}
 
 /* Most backends a service with this table size can have. */
 __u32 shunt_backend_capacity(__u32 table_size);

@@ -91,10 +91,11 @@ int table_publish(struct shunt *s, const struct shunt_svc_key *key,
 	close(fd);
 	if (err)
 		goto out;
+	/* The swap is the commit point. The counts below are for listings
+	 * only; failing to store them must not undo a live table. */
 	svc->backend_count = nactive;
 	svc->table_gen++;
-	if (bpf_map_update_elem(s->svc_map, key, svc, BPF_EXIST))
-		err = -errno;
+	bpf_map_update_elem(s->svc_map, key, svc, BPF_EXIST);
 out:
 	free(mb);
 	free(table);
@@ -120,9 +121,10 @@ int shunt_table_publish(struct shunt *s, const struct shunt_svc_key *key)
 
 int shunt_table_read(struct shunt *s, __u32 svc_id, __u32 **table, __u32 *m)
 {
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	struct bpf_map_info info = {};
-	__u32 inner_id, len = sizeof(info), i;
-	__u32 *t;
+	__u32 inner_id, len = sizeof(info), count, out_batch;
+	__u32 *t, *keys;
 	int fd, err = 0;
 
 	if (bpf_map_lookup_elem(s->maglev_map, &svc_id, &inner_id))
@@ -135,13 +137,19 @@ int shunt_table_read(struct shunt *s, __u32 svc_id, __u32 **table, __u32 *m)
 		goto out;
 	}
 	t = calloc(info.max_entries, sizeof(*t));
-	if (!t) {
+	keys = calloc(info.max_entries, sizeof(*keys));
+	if (!t || !keys) {
 		err = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < info.max_entries && !err; i++)
-		if (bpf_map_lookup_elem(fd, &i, &t[i]))
+	} else {
+		count = info.max_entries;
+		if (bpf_map_lookup_batch(fd, NULL, &out_batch, keys, t, &count,
+					 &opts) &&
+		    errno != ENOENT)
 			err = -errno;
+		else if (count != info.max_entries)
+			err = -EIO;
+	}
+	free(keys);
 	if (err) {
 		free(t);
 		goto out;

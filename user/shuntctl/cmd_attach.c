@@ -25,6 +25,11 @@ static int attach_error(const char *ifname, enum shunt_mode mode, int err)
 	switch (err) {
 	case -ENODEV:
 		return cli_err("interface '%s' does not exist", ifname);
+	case -EXDEV:
+		return cli_err("cannot attach to '%s': this pin root serves "
+			       "another network namespace (use one --pin-root "
+			       "per namespace)",
+			       ifname);
 	case -EBUSY:
 	case -EEXIST:
 		return cli_err("interface '%s' already has another %s program "
@@ -48,7 +53,7 @@ int cmd_attach(struct cli *cli, int argc, char **argv)
 		{},
 	};
 	enum shunt_mode mode = SHUNT_MODE_AUTO, chosen;
-	bool *changed;
+	bool *changed, fresh;
 	struct shunt s;
 	int c, i, n, err = 0;
 
@@ -74,10 +79,15 @@ int cmd_attach(struct cli *cli, int argc, char **argv)
 		if (!if_nametoindex(argv[i]))
 			return cli_usage_err("interface '%s' does not exist",
 					     argv[i]);
-	if (cli_open(cli, &s, true))
-		return EXIT_FAIL;
 	changed = calloc(n, sizeof(*changed));
-	for (i = 0; changed && i < n && !err; i++) {
+	if (!changed)
+		return cli_err("attach: out of memory");
+	fresh = !shunt_is_loaded(shunt_pin_root(cli->pin_root));
+	if (cli_open(cli, &s, true)) {
+		free(changed);
+		return EXIT_FAIL;
+	}
+	for (i = 0; i < n && !err; i++) {
 		err = shunt_attach(&s, argv[optind + i], mode, &chosen,
 				   &changed[i]);
 		if (err)
@@ -87,12 +97,15 @@ int cmd_attach(struct cli *cli, int argc, char **argv)
 			       shunt_mode_name(chosen),
 			       changed[i] ? "" : " (already)");
 	}
-	/* All or nothing: undo what this command attached. */
+	/* All or nothing: undo what this command attached, and unload
+	 * what it loaded. */
 	while (err && --i > 0)
 		if (changed[i - 1])
 			shunt_detach(&s, argv[optind + i - 1]);
 	free(changed);
 	shunt_close(&s);
+	if (err && fresh)
+		shunt_unload(cli->pin_root);
 	return err ? EXIT_FAIL : EXIT_OK;
 }
 
@@ -115,6 +128,10 @@ int cmd_detach(struct cli *cli, int argc, char **argv)
 		err = shunt_detach(&s, argv[i]);
 		if (err == -ENOENT)
 			rc = cli_err("shunt is not attached to '%s'", argv[i]);
+		else if (err == -EXDEV)
+			rc = cli_err("cannot detach from '%s': this pin root "
+				     "serves another network namespace",
+				     argv[i]);
 		else if (err)
 			rc = cli_err("cannot detach from '%s': %s", argv[i],
 				     strerror(-err));

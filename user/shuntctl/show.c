@@ -42,18 +42,19 @@ static __u32 *slot_counts(struct shunt *s, __u32 svc_id,
 			  const struct shunt_backend_info *v, size_t n)
 {
 	__u32 *counts = calloc(n ? n : 1, sizeof(*counts));
-	__u32 *table, m, i;
+	__u32 *per_id = calloc(SHUNT_MAX_BACKENDS + 1, sizeof(*per_id));
+	__u32 *table = NULL, m, i;
 	size_t j;
 
-	if (!counts || shunt_table_read(s, svc_id, &table, &m))
-		return counts;
-	for (i = 0; i < m; i++)
+	if (counts && per_id && !shunt_table_read(s, svc_id, &table, &m)) {
+		for (i = 0; i < m; i++)
+			if (table[i] <= SHUNT_MAX_BACKENDS)
+				per_id[table[i]]++;
 		for (j = 0; j < n; j++)
-			if (table[i] == v[j].id) {
-				counts[j]++;
-				break;
-			}
+			counts[j] = per_id[v[j].id];
+	}
 	free(table);
+	free(per_id);
 	return counts;
 }
 
