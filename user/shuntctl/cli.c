@@ -44,7 +44,6 @@ int cli_open(struct cli *cli, struct shunt *s, bool write)
 	const char *root = shunt_pin_root(cli->pin_root);
 	int err;
 
-	shunt_set_debug(cli->debug);
 	err = shunt_open(s, cli->pin_root, flags);
 	if (!err)
 		return 0;

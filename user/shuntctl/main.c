@@ -133,6 +133,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	shunt_set_debug(cli.debug);
 	if (netns && enter_netns(netns))
 		return EXIT_FAIL;
 	first = optind;
