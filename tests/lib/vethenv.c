@@ -58,6 +58,28 @@ int vethenv_ctl_capture(struct vethenv *e, char *buf, size_t len,
 	return rc;
 }
 
+int vethenv_services(struct vethenv *e, int port, const char *proto,
+		     int backend_port)
+{
+	char b[64];
+	int i;
+
+	if (vethenv_ctl(e, "service add %s:%d/%s", VETH_VIP4, port, proto) ||
+	    vethenv_ctl(e, "service add [%s]:%d/%s", VETH_VIP6, port, proto))
+		return -1;
+	for (i = 1; i <= e->nbackends; i++) {
+		vethenv_backend_ip4(b, sizeof(b), i);
+		if (vethenv_ctl(e, "backend add %s:%d/%s %s:%d", VETH_VIP4,
+				port, proto, b, backend_port))
+			return -1;
+		vethenv_backend_ip6(b, sizeof(b), i);
+		if (vethenv_ctl(e, "backend add [%s]:%d/%s [%s]:%d", VETH_VIP6,
+				port, proto, b, backend_port))
+			return -1;
+	}
+	return 0;
+}
+
 long long vethenv_counter(struct vethenv *e, const char *name)
 {
 	static char buf[1 << 16];

@@ -45,6 +45,11 @@ int vethenv_ctl_capture(struct vethenv *e, char *buf, size_t len,
 void vethenv_backend_ip4(char *buf, size_t len, int i);
 void vethenv_backend_ip6(char *buf, size_t len, int i);
 
+/* Services VIP4:port/proto and [VIP6]:port/proto, each with every
+ * backend of the topology at backend_port. 0 or -1. */
+int vethenv_services(struct vethenv *e, int port, const char *proto,
+		     int backend_port);
+
 /* A global datapath counter, from `shuntctl stats --json`; -1 on error. */
 long long vethenv_counter(struct vethenv *e, const char *name);
 

@@ -24,29 +24,14 @@ static struct vethenv env;
 
 static int setup(void **state)
 {
-	char b[64];
-	int i;
-
 	(void)state;
 	if (vethenv_up(&env, "h", 2))
 		return -1;
-	if (vethenv_ctl(&env, "service add %s:80/tcp", VETH_VIP4) ||
-	    vethenv_ctl(&env, "service add [%s]:80/tcp", VETH_VIP6))
-		goto fail;
-	for (i = 1; i <= 2; i++) {
-		vethenv_backend_ip4(b, sizeof(b), i);
-		if (vethenv_ctl(&env, "backend add %s:80/tcp %s:%d", VETH_VIP4,
-				b, VETH_HTTP_PORT))
-			goto fail;
-		vethenv_backend_ip6(b, sizeof(b), i);
-		if (vethenv_ctl(&env, "backend add [%s]:80/tcp [%s]:%d",
-				VETH_VIP6, b, VETH_HTTP_PORT))
-			goto fail;
+	if (vethenv_services(&env, 80, "tcp", VETH_HTTP_PORT)) {
+		vethenv_down(&env);
+		return -1;
 	}
 	return 0;
-fail:
-	vethenv_down(&env);
-	return -1;
 }
 
 static int teardown(void **state)
