@@ -37,8 +37,9 @@ DEB_PKGS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
             libjson-c-dev libcmocka-dev pkg-config linux-libc-dev iproute2 \
             iptables ethtool curl wrk
 
-BPF_OBJS  := $(BUILD)/bpf/lb_xdp.bpf.o $(BUILD)/bpf/lb_tc.bpf.o
-SKELS     := $(BUILD)/skel/lb_xdp.skel.h $(BUILD)/skel/lb_tc.skel.h
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BPF_SRCS))
 LIB_SRCS  := $(wildcard user/lib/*.c)
 LIB_OBJS  := $(patsubst user/lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 LIBSHUNT  := $(BUILD)/lib/libshunt.a

@@ -33,6 +33,12 @@ SHUNT_INLINE bool ip_equal(const union shunt_ip *a, const union shunt_ip *b)
 		(a->v6[2] ^ b->v6[2]) | (a->v6[3] ^ b->v6[3])) == 0;
 }
 
+/* Seconds of CLOCK_MONOTONIC_COARSE: conntrack and affinity times. */
+SHUNT_INLINE __u32 now_sec(void)
+{
+	return bpf_ktime_get_coarse_ns() / 1000000000ULL;
+}
+
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 

@@ -16,23 +16,17 @@
 #include "maps.h"
 #include "nat.h"
 #include "parse.h"
+#include "stats.h"
 
-SHUNT_INLINE void stats_add(void *map, __u32 id, __u64 bytes, bool fwd,
-			    bool new_flow)
+SHUNT_INLINE struct shunt_svc *lb_lookup_service(const struct pkt *p)
 {
-	struct shunt_traffic_stats *s = bpf_map_lookup_elem(map, &id);
+	struct shunt_svc_key key = {};
 
-	if (!s)
-		return;
-	if (fwd) {
-		s->fwd_packets++;
-		s->fwd_bytes += bytes;
-	} else {
-		s->rev_packets++;
-		s->rev_bytes += bytes;
-	}
-	if (new_flow)
-		s->new_flows++;
+	key.vip = p->dst;
+	key.port = p->dport;
+	key.proto = p->proto;
+	key.family = p->family;
+	return bpf_map_lookup_elem(&svc_map, &key);
 }
 
 SHUNT_INLINE void frag_key(struct shunt_frag_key *k, const struct pkt *p)
@@ -116,7 +110,10 @@ SHUNT_INLINE __u32 lb_flow_backend(const struct shunt_svc *svc,
 		count(SHUNT_C_CT_MISS);
 	}
 
-	id = lb_select(svc, p, now);
+	id = lb_select(
+		svc, &p->src, p->family,
+		shunt_flow_hash(&p->src, &p->dst, p->sport, p->dport, p->proto),
+		now);
 	be = lb_backend(id, svc->id);
 	if (!be)
 		return SHUNT_BACKEND_NONE;
@@ -141,12 +138,7 @@ SHUNT_INLINE int lb_forward(ctx_t *ctx, struct pkt *p, struct shunt_svc *svc)
 	}
 	id = lb_flow_backend(svc, p, &be, &new_flow);
 	if (!be) {
-		struct shunt_traffic_stats *s;
-		__u32 svc_id = svc->id;
-
-		s = bpf_map_lookup_elem(&svc_stats_map, &svc_id);
-		if (s)
-			s->no_backend++;
+		stats_no_backend(svc->id);
 		count(SHUNT_C_DROP_NO_BACKEND);
 		return CTX_DROP;
 	}

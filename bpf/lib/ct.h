@@ -12,12 +12,8 @@
 #define SHUNT_BPF_CT_H
 
 #include "maps.h"
+#include "stats.h"
 #include "parse.h"
-
-SHUNT_INLINE __u32 now_sec(void)
-{
-	return bpf_ktime_get_coarse_ns() / 1000000000ULL;
-}
 
 SHUNT_INLINE __u32 cfg_or(__u32 v, __u32 dflt)
 {

@@ -10,6 +10,7 @@
 #include "ctx.h"
 #include "csum.h"
 #include "maps.h"
+#include "stats.h"
 #include "parse.h"
 
 SHUNT_INLINE void fwd_fib_params(ctx_t *ctx, const struct pkt *p,

@@ -4,18 +4,7 @@
 #define SHUNT_BPF_LB_H
 
 #include "maps.h"
-#include "parse.h"
-
-SHUNT_INLINE struct shunt_svc *lb_lookup_service(const struct pkt *p)
-{
-	struct shunt_svc_key key = {};
-
-	key.vip = p->dst;
-	key.port = p->dport;
-	key.proto = p->proto;
-	key.family = p->family;
-	return bpf_map_lookup_elem(&svc_map, &key);
-}
+#include "stats.h"
 
 /* The backend with this id if it (still) serves svc_id. */
 SHUNT_INLINE struct shunt_backend *lb_backend(__u32 id, __u32 svc_id)
@@ -47,31 +36,25 @@ SHUNT_INLINE __u32 lb_maglev_pick(const struct shunt_svc *svc, __u32 hash)
 	return id ? *id : SHUNT_BACKEND_NONE;
 }
 
-SHUNT_INLINE void lb_affinity_key(struct shunt_affinity_key *k,
-				  const struct shunt_svc *svc,
-				  const struct pkt *p)
-{
-	__builtin_memset(k, 0, sizeof(*k));
-	k->client = p->src;
-	k->svc_id = svc->id;
-	k->family = p->family;
-}
-
 /* A backend for a new flow of svc: the client's affinity entry while it
- * is fresh and its backend active, else Maglev. 0 when there is none. */
-SHUNT_INLINE __u32 lb_select(const struct shunt_svc *svc, const struct pkt *p,
-			     __u32 now)
+ * is fresh and its backend active, else Maglev (slot flow_hash, or the
+ * client's hash for affinity services). client identifies the client for
+ * ClientIP affinity: its address, or (family 0) its network namespace.
+ * 0 when there is none. */
+SHUNT_INLINE __u32 lb_select(const struct shunt_svc *svc,
+			     const union shunt_ip *client, __u8 client_family,
+			     __u32 flow_hash, __u32 now)
 {
-	struct shunt_affinity_key akey;
+	struct shunt_affinity_key akey = {};
 	struct shunt_affinity *aff, fresh;
 	struct shunt_backend *be;
 	__u32 id;
 
 	if (!(svc->flags & SHUNT_SVC_F_AFFINITY))
-		return lb_maglev_pick(svc, shunt_flow_hash(&p->src, &p->dst,
-							   p->sport, p->dport,
-							   p->proto));
-	lb_affinity_key(&akey, svc, p);
+		return lb_maglev_pick(svc, flow_hash);
+	akey.client = *client;
+	akey.svc_id = svc->id;
+	akey.family = client_family;
 	aff = bpf_map_lookup_elem(&affinity_map, &akey);
 	if (aff && now - aff->last_seen <= svc->affinity_timeout) {
 		be = lb_backend(aff->backend_id, svc->id);
@@ -81,7 +64,7 @@ SHUNT_INLINE __u32 lb_select(const struct shunt_svc *svc, const struct pkt *p,
 			return aff->backend_id;
 		}
 	}
-	id = lb_maglev_pick(svc, shunt_client_hash(&p->src));
+	id = lb_maglev_pick(svc, shunt_client_hash(client));
 	if (id != SHUNT_BACKEND_NONE) {
 		fresh.backend_id = id;
 		fresh.last_seen = now;

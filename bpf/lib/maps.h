@@ -128,13 +128,70 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } global_stats_map SEC(".maps");
 
-SHUNT_INLINE void count(enum shunt_counter c)
-{
-	__u32 key = c;
-	__u64 *v = bpf_map_lookup_elem(&global_stats_map, &key);
+/* --- socket-level path ------------------------------------------------ */
 
-	if (v)
-		*v += 1;
-}
+/* (socket cookie, backend) -> the VIP the socket asked for. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SHUNT_SOCK_REV_MAX);
+	__type(key, struct shunt_sock_rev_key);
+	__type(value, struct shunt_sock_rev);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sock_rev_map SEC(".maps");
+
+/* cgroup id -> 1: subtrees the socket programs leave alone. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SHUNT_CGROUP_EXCLUDE_MAX);
+	__type(key, __u64);
+	__type(value, __u8);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} cgroup_exclude_map SEC(".maps");
+
+/* Node-local TCP sockets eligible for the sk_msg short-circuit. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SOCKHASH);
+	__uint(max_entries, SHUNT_SOCKHASH_MAX);
+	__type(key, struct shunt_sock_key);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sock_hash SEC(".maps");
+
+/* Connecting sockets in sock_hash whose peer has not joined yet: the
+ * accepted end joins when it finds its peer here. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SHUNT_SOCKHASH_MAX);
+	__type(key, struct shunt_sock_key);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sock_pending_map SEC(".maps");
+
+/* Per-socket state of sockets in sock_hash (SHUNT_SOCK_F_*). */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sock_state_map SEC(".maps");
+
+/* Services or ports whose connections join sock_hash (value 1). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SHUNT_SOCK_POLICY_MAX);
+	__type(key, struct shunt_svc_key);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sockmap_policy_map SEC(".maps");
+
+/* Services or ports -> socket options to apply. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SHUNT_SOCK_POLICY_MAX);
+	__type(key, struct shunt_svc_key);
+	__type(value, struct shunt_sock_tune);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tune_map SEC(".maps");
 
 #endif /* SHUNT_BPF_MAPS_H */

@@ -176,6 +176,9 @@ struct shunt_config {
 	__u32 flags;
 };
 
+/* shunt_config.flags, kept by userspace. */
+#define SHUNT_CFG_F_EXCLUDES (1U << 0) /* cgroup_exclude_map is not empty */
+
 /* The seed's tuned conntrack values; what `config reset` restores. */
 #define SHUNT_DEFAULT_CT_SYN	     60
 #define SHUNT_DEFAULT_CT_ESTABLISHED 1200
@@ -195,6 +198,71 @@ struct shunt_iface {
 	__u32 flags;
 	__u32 netns_ino; /* inode of the network namespace it lives in */
 	char name[16];
+};
+
+/* --- Socket-level path (cgroup sock_addr, sockops, sk_msg) ---------- */
+
+#define SHUNT_SOCK_REV_MAX	 262144
+#define SHUNT_SOCKHASH_MAX	 65536
+#define SHUNT_SOCK_POLICY_MAX	 4096
+#define SHUNT_CGROUP_EXCLUDE_MAX 1024
+#define SHUNT_CGROUP_MAX_DEPTH	 32
+
+/* sock_rev_map: which VIP a socket translated to a backend really asked
+ * for, for getpeername() and UDP recvmsg(). */
+struct shunt_sock_rev_key {
+	__u64 cookie;	     /* socket cookie */
+	union shunt_ip addr; /* backend address */
+	__be16 port;	     /* backend port */
+	__u8 family;
+	__u8 pad[5];
+};
+
+struct shunt_sock_rev {
+	union shunt_ip vip;
+	__be16 port;
+	__u8 family;
+	__u8 pad;
+	__u32 svc_id;
+};
+
+/* sock_hash key: a TCP socket by its own view of the connection. */
+struct shunt_sock_key {
+	union shunt_ip local;
+	union shunt_ip remote;
+	__u16 lport; /* host order */
+	__u16 rport; /* host order */
+	__u8 family;
+	__u8 pad[3];
+};
+
+/* sock_state_map flags. */
+#define SHUNT_SOCK_F_TCP_ONLY (1U << 0) /* sent data the normal way: stays so  \
+					 */
+
+/* sockmap_policy_map and tune_map keys are struct shunt_svc_key: a
+ * service, or a port alone (vip zero, family 0, proto IPPROTO_TCP). */
+
+/* tune_map value: socket options applied through sockops. */
+#define SHUNT_TUNE_F_KEEPALIVE	(1U << 0) /* idle, interval, count */
+#define SHUNT_TUNE_F_NODELAY	(1U << 1)
+#define SHUNT_TUNE_F_CONGESTION (1U << 2)
+#define SHUNT_TUNE_F_INIT_CWND	(1U << 3)
+#define SHUNT_TUNE_F_SYN_RTO	(1U << 4)
+#define SHUNT_TUNE_F_SNDBUF	(1U << 5)
+#define SHUNT_TUNE_F_RCVBUF	(1U << 6)
+
+struct shunt_sock_tune {
+	__u32 set;	       /* SHUNT_TUNE_F_*: which fields apply */
+	__u32 keepalive_idle;  /* s */
+	__u32 keepalive_intvl; /* s */
+	__u32 keepalive_cnt;
+	__u32 nodelay;	 /* 0 or 1 */
+	__u32 init_cwnd; /* segments */
+	__u32 syn_rto_ms;
+	__u32 sndbuf; /* bytes */
+	__u32 rcvbuf; /* bytes */
+	char congestion[16];
 };
 
 /* svc_stats_map and backend_stats_map value (per CPU). */
@@ -240,7 +308,20 @@ struct shunt_traffic_stats {
 	X(PASS_NO_XDP_TARGET, "pass_no_xdp_target")                            \
 	X(PASS_MALFORMED_L4, "pass_malformed_l4")                              \
 	X(DROP_NO_BACKEND, "drop_no_backend")                                  \
-	X(DROP_NAT_FAIL, "drop_nat_fail")
+	X(DROP_NAT_FAIL, "drop_nat_fail")                                      \
+	X(SOCK_CONNECT, "sock_connect")                                        \
+	X(SOCK_SENDMSG, "sock_sendmsg")                                        \
+	X(SOCK_RECVMSG_REV, "sock_recvmsg_rev")                                \
+	X(SOCK_PEERNAME_REV, "sock_getpeername_rev")                           \
+	X(SOCK_NO_BACKEND, "sock_no_backend")                                  \
+	X(SOCK_EXCLUDED, "sock_excluded")                                      \
+	X(SOCKMAP_ADD, "sockmap_sockets")                                      \
+	X(SOCKMAP_PAIRS, "sockmap_pairs")                                      \
+	X(SOCKMAP_MSGS, "sockmap_msgs")                                        \
+	X(SOCKMAP_BYTES, "sockmap_bytes")                                      \
+	X(SOCKMAP_NO_PEER, "sockmap_no_peer")                                  \
+	X(TUNE_APPLIED, "tune_applied")                                        \
+	X(TUNE_FAILED, "tune_failed")
 
 #define SHUNT_COUNTER_ENUM(id, name) SHUNT_C_##id,
 enum shunt_counter { SHUNT_COUNTERS(SHUNT_COUNTER_ENUM) SHUNT_C_MAX };

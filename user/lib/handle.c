@@ -25,7 +25,9 @@ static const struct {
 	MAP(svc_map), MAP(svc_id_map), MAP(backend_map), MAP(maglev_map),
 	MAP(ct_map), MAP(affinity_map), MAP(frag_map), MAP(config_map),
 	MAP(iface_map), MAP(svc_stats_map), MAP(backend_stats_map),
-	MAP(global_stats_map),
+	MAP(global_stats_map), MAP(sock_rev_map), MAP(cgroup_exclude_map),
+	MAP(sock_hash), MAP(sock_pending_map), MAP(sockmap_policy_map),
+	MAP(tune_map),
 	/* clang-format on */
 };
 
@@ -55,7 +57,9 @@ static bool fully_loaded(const char *root)
 		if (!pinned(root, pinned_maps[i].name))
 			return false;
 	return pinned(root, SHUNT_PIN_PROGS "/" SHUNT_PROG_TC) &&
-	       pinned(root, SHUNT_PIN_PROGS "/" SHUNT_PROG_XDP);
+	       pinned(root, SHUNT_PIN_PROGS "/" SHUNT_PROG_XDP) &&
+	       pinned(root, SHUNT_PIN_PROGS "/" SHUNT_PROG_SOCKOPS) &&
+	       pinned(root, SHUNT_PIN_PROGS "/" SHUNT_PROG_SK_MSG);
 }
 
 bool shunt_is_loaded(const char *root)

@@ -15,6 +15,8 @@
 
 #include "lb_tc.skel.h"
 #include "lb_xdp.skel.h"
+#include "sock_lb.skel.h"
+#include "sock_ops.skel.h"
 #include "load.h"
 #include "pin.h"
 #include "shunt.h"
@@ -34,43 +36,68 @@ void shunt_set_debug(bool on)
 	libbpf_set_print(print_fn);
 }
 
-static int pin_prog(const char *root, struct bpf_program *prog,
-		    const char *name)
+/* Pin every program of a loaded object under progs/, by name. */
+static int pin_progs(const char *root, struct bpf_object *obj)
 {
 	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/" SHUNT_PIN_PROGS "/%s", root, name);
-	unlink(path);
-	return bpf_program__pin(prog, path);
-}
-
-static int load_tc(const char *root)
-{
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = root);
-	struct lb_tc *skel = lb_tc__open_opts(&opts);
+	struct bpf_program *prog;
 	int err;
 
-	if (!skel)
-		return -errno;
-	err = lb_tc__load(skel);
-	if (!err)
-		err = pin_prog(root, skel->progs.shunt_tc, SHUNT_PROG_TC);
-	lb_tc__destroy(skel);
-	return err;
+	bpf_object__for_each_program(prog, obj)
+	{
+		snprintf(path, sizeof(path), "%s/" SHUNT_PIN_PROGS "/%s", root,
+			 bpf_program__name(prog));
+		unlink(path);
+		err = bpf_program__pin(prog, path);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
-static int load_xdp(const char *root)
+/* sk_msg runs for the sockets in sock_hash: attach it to the map (it
+ * stays attached as long as the pinned map lives). A program a previous
+ * load left there is replaced. */
+static int attach_sk_msg(struct bpf_object *obj)
+{
+	struct bpf_program *p =
+		bpf_object__find_program_by_name(obj, SHUNT_PROG_SK_MSG);
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, "sock_hash");
+	__u32 ids[4], cnt = 4, i;
+	int prog, map, old;
+
+	if (!p || !m)
+		return 0;
+	prog = bpf_program__fd(p);
+	map = bpf_map__fd(m);
+	if (bpf_prog_query(map, BPF_SK_MSG_VERDICT, 0, NULL, ids, &cnt) == 0) {
+		for (i = 0; i < cnt; i++) {
+			old = bpf_prog_get_fd_by_id(ids[i]);
+			if (old < 0)
+				continue;
+			bpf_prog_detach2(old, map, BPF_SK_MSG_VERDICT);
+			close(old);
+		}
+	}
+	return bpf_prog_attach(prog, map, BPF_SK_MSG_VERDICT, 0) ? -errno : 0;
+}
+
+/* Load one embedded object; its maps are shared by name under root, its
+ * programs pinned under progs/. */
+static int load_object(const char *root, const void *elf, size_t size)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = root);
-	struct lb_xdp *skel = lb_xdp__open_opts(&opts);
+	struct bpf_object *obj = bpf_object__open_mem(elf, size, &opts);
 	int err;
 
-	if (!skel)
+	if (!obj)
 		return -errno;
-	err = lb_xdp__load(skel);
+	err = bpf_object__load(obj);
 	if (!err)
-		err = pin_prog(root, skel->progs.shunt_xdp, SHUNT_PROG_XDP);
-	lb_xdp__destroy(skel);
+		err = pin_progs(root, obj);
+	if (!err)
+		err = attach_sk_msg(obj);
+	bpf_object__close(obj);
 	return err;
 }
 
@@ -107,18 +134,27 @@ void shunt_config_defaults(struct shunt_config *cfg)
 	cfg->ct_udp_timeout = SHUNT_DEFAULT_CT_UDP;
 }
 
+/* The embedded objects (bpftool skeletons), loaded in this order. */
+static const void *(*const objects[])(size_t *size) = {
+	lb_tc__elf_bytes,
+	lb_xdp__elf_bytes,
+	sock_lb__elf_bytes,
+	sock_ops__elf_bytes,
+};
+
 int shunt_load(const char *root)
 {
+	size_t i, size;
+	const void *elf;
 	int err;
 
 	if (!debug)
 		shunt_set_debug(false);
 	err = pin_create_dirs(root);
-	if (err)
-		return err;
-	err = load_tc(root);
-	if (!err)
-		err = load_xdp(root);
+	for (i = 0; !err && i < sizeof(objects) / sizeof(objects[0]); i++) {
+		elf = objects[i](&size);
+		err = load_object(root, elf, size);
+	}
 	if (!err)
 		err = init_config(root);
 	return err;

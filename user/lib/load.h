@@ -5,8 +5,10 @@
 #include <shunt/abi.h>
 
 /* Names of the pinned programs below <pin root>/progs. */
-#define SHUNT_PROG_TC  "shunt_tc"
-#define SHUNT_PROG_XDP "shunt_xdp"
+#define SHUNT_PROG_TC	   "shunt_tc"
+#define SHUNT_PROG_XDP	   "shunt_xdp"
+#define SHUNT_PROG_SOCKOPS "shunt_sockops"
+#define SHUNT_PROG_SK_MSG  "shunt_sk_msg"
 
 /* Load both datapath objects, pin maps and programs under root. */
 int shunt_load(const char *root);

@@ -31,6 +31,12 @@ struct shunt {
 	int svc_stats_map;
 	int backend_stats_map;
 	int global_stats_map;
+	int sock_rev_map;
+	int cgroup_exclude_map;
+	int sock_hash;
+	int sock_pending_map;
+	int sockmap_policy_map;
+	int tune_map;
 };
 
 /* Open flags. */

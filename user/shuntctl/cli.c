@@ -5,8 +5,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include "cli.h"
 #include "parse.h"
+#include "sockpolicy.h"
 
 static int vreport(int status, const char *fmt, va_list ap)
 {
@@ -87,6 +91,35 @@ int cli_parse_u32(const char *what, const char *arg, __u32 min, __u32 max,
 	if (shunt_parse_u32(arg, min, max, out, why, sizeof(why)))
 		return cli_usage_err("invalid %s '%s': %s", what, arg, why);
 	return 0;
+}
+
+int cli_parse_target(const char *arg, struct shunt_svc_key *key)
+{
+	__u32 port;
+
+	if (arg[0] >= '0' && arg[0] <= '9' && !strpbrk(arg, ".:/")) {
+		if (cli_parse_u32("port", arg, 1, 65535, &port))
+			return EXIT_USAGE;
+		*key = shunt_port_target(port);
+		return 0;
+	}
+	if (cli_parse_service(arg, key))
+		return EXIT_USAGE;
+	if (key->proto != IPPROTO_TCP)
+		return cli_usage_err("'%s': only TCP services have sockets "
+				     "to tune or short-circuit",
+				     arg);
+	return 0;
+}
+
+const char *cli_format_target(const struct shunt_svc_key *key, char *buf,
+			      size_t len)
+{
+	if (shunt_target_is_port(key)) {
+		snprintf(buf, len, "port %u", ntohs(key->port));
+		return buf;
+	}
+	return shunt_format_service(key, buf, len);
 }
 
 bool cli_is_help(const char *arg)

@@ -34,6 +34,11 @@ int cli_parse_backend(const char *arg, union shunt_ip *ip, __be16 *port,
 		      __u8 *family);
 int cli_parse_u32(const char *what, const char *arg, __u32 min, __u32 max,
 		  __u32 *out);
+/* SERVICE or PORT: a TCP service, or every connection to a port. */
+int cli_parse_target(const char *arg, struct shunt_svc_key *key);
+/* "10.96.0.10:80/tcp" or "port 8080". */
+const char *cli_format_target(const struct shunt_svc_key *key, char *buf,
+			      size_t len);
 
 /* Common option handling: -h/--help and -j/--json for subcommands.
  * Returns -1 to go on, or an exit status. */
@@ -52,5 +57,8 @@ int cmd_backend(struct cli *cli, int argc, char **argv);
 int cmd_ct(struct cli *cli, int argc, char **argv);
 int cmd_stats(struct cli *cli, int argc, char **argv);
 int cmd_config(struct cli *cli, int argc, char **argv);
+int cmd_cgroup(struct cli *cli, int argc, char **argv);
+int cmd_sockmap(struct cli *cli, int argc, char **argv);
+int cmd_tune(struct cli *cli, int argc, char **argv);
 
 #endif /* SHUNTCTL_CLI_H */

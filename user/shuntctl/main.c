@@ -38,6 +38,14 @@ static void usage(FILE *f)
 	      "  ct list [--all] | ct flush\n"
 	      "  stats\n"
 	      "  config show | set KNOB VALUE | reset\n"
+	      "  cgroup attach [PATH] | detach [PATH]   socket-level LB and "
+	      "sockops\n"
+	      "                                          (default PATH: cgroup "
+	      "v2 root)\n"
+	      "  cgroup exclude PATH | include PATH | list\n"
+	      "  sockmap enable|disable SERVICE|PORT | list\n"
+	      "  tune socket set SERVICE|PORT OPTIONS | del SERVICE|PORT | "
+	      "list\n"
 	      "  unload                                  detach everywhere, "
 	      "remove all pins\n"
 	      "\n"
@@ -84,7 +92,8 @@ static const struct {
 	{"iface", cmd_iface},	  {"service", cmd_service},
 	{"backend", cmd_backend}, {"ct", cmd_ct},
 	{"stats", cmd_stats},	  {"config", cmd_config},
-	{"unload", cmd_unload},
+	{"unload", cmd_unload},	  {"cgroup", cmd_cgroup},
+	{"sockmap", cmd_sockmap}, {"tune", cmd_tune},
 };
 
 int main(int argc, char **argv)
