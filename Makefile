@@ -35,7 +35,7 @@ BPF_CFLAGS := -MMD -MP -g -O2 -target bpf -D__TARGET_ARCH_x86 $(WARN) -Wno-unuse
 # Debian packages: build, tests, demo and bench.
 DEB_PKGS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
             libjson-c-dev libcmocka-dev pkg-config linux-libc-dev iproute2 \
-            iptables ethtool curl wrk
+            iptables ethtool curl wrk nginx-light
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))

@@ -23,7 +23,7 @@ fi
 
 # Leftovers of test runs that died (their owner pid is gone).
 sweep() {
-	local ns prefix pid pin
+	local ns prefix pid pin cg
 	for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
 		if [[ $ns =~ ^((sv[a-z]+|tsc)([0-9]+))(client|node|be[0-9]+)$ ]]; then
 			prefix=${BASH_REMATCH[1]}
@@ -32,13 +32,24 @@ sweep() {
 				tests/lib/topo.sh down "$prefix" >/dev/null 2>&1
 		fi
 	done
-	for pin in /sys/fs/bpf/shunt-test-* /sys/fs/bpf/shunt-prog-* /sys/fs/bpf/shunt-cli-*; do
+	for pin in /sys/fs/bpf/shunt-test-* /sys/fs/bpf/shunt-prog-* /sys/fs/bpf/shunt-cli-* \
+		/sys/fs/bpf/shunt-sock-*; do
 		[[ -e $pin ]] || continue
 		pid=${pin##*[!0-9]}
 		if [[ -n $pid ]] && ! kill -0 "$pid" 2>/dev/null; then
 			"$BUILD/shuntctl" --pin-root "$pin" unload >/dev/null 2>&1
 			rm -rf "$pin" 2>/dev/null
 		fi
+	done
+	# Test cgroups are named shunt-test-*-PID under the cgroup v2 root.
+	for cg in $(awk '$3 == "cgroup2" {print $2}' /proc/mounts); do
+		for d in "$cg"/shunt-test-*; do
+			[[ -d $d ]] || continue
+			pid=${d##*-}
+			if ! kill -0 "$pid" 2>/dev/null; then
+				find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+			fi
+		done
 	done
 }
 
@@ -63,7 +74,8 @@ mount | grep -q ' /sys/fs/bpf type bpf' || mount -t bpf bpf /sys/fs/bpf
 trap sweep EXIT
 sweep
 
-for t in "$BUILD"/tests/unit/test_* "$BUILD"/tests/cli/test_* "$BUILD"/tests/prog/test_*; do
+for t in "$BUILD"/tests/unit/test_* "$BUILD"/tests/cli/test_* "$BUILD"/tests/prog/test_* \
+	"$BUILD"/tests/sock/test_*; do
 	[[ -x $t ]] && run "$t" "$t"
 done
 for t in "$BUILD"/tests/veth/test_*; do
