@@ -5,6 +5,7 @@
 # Markdown table each). Not part of make test. Needs root.
 #   bench/prog-bench     ns/packet of shunt_xdp and shunt_tc (BPF_PROG_TEST_RUN)
 #   bench/http-bench.sh  HTTP req/s through the veth topology vs baselines
+#   bench/sock-bench.sh  socket LB connections/s, sockmap round trips and proxy req/s
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -25,3 +26,5 @@ echo "== ns/packet through BPF_PROG_TEST_RUN ($BUILD/bench/prog-bench)"
 cat "$OUT/prog.md"
 echo "== HTTP through the veth topology (bench/http-bench.sh)"
 bench/http-bench.sh
+echo "== The socket-level path (bench/sock-bench.sh)"
+bench/sock-bench.sh

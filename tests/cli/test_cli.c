@@ -56,9 +56,10 @@ static int ctl_err(char *err, size_t len, const char *args)
 static char *snapshot(void)
 {
 	static const char *const listings[] = {
-		"service list --json",	"backend list --json",
-		"iface list --json",	"config show --json",
-		"ct list --all --json",
+		"service list --json",	   "backend list --json",
+		"iface list --json",	   "config show --json",
+		"ct list --all --json",	   "sockmap list --json",
+		"tune socket list --json", "cgroup list --json",
 	};
 	size_t cap = 1 << 20, used = 0, i;
 	char *s = calloc(1, cap);
@@ -151,6 +152,22 @@ static const struct bad_case bad_cases[] = {
 	{"frobnicate", "frobnicate"},
 	{"service frob", "frob"},
 	{"ct list --bogus", "--bogus"},
+	{"sockmap enable 10.96.0.1:53/udp", "TCP"},
+	{"sockmap enable 0", "port"},
+	{"sockmap enable 70000", "70000"},
+	{"sockmap disable 8080", "port 8080"},
+	{"tune socket set 8080", "no option"},
+	{"tune socket set 8080 --keepalive 0,1,1", "keepalive idle"},
+	{"tune socket set 8080 --keepalive 10,1", "IDLE,INTVL,CNT"},
+	{"tune socket set 8080 --congestion nosuch", "nosuch"},
+	{"tune socket set 8080 --sndbuf 10", "sndbuf"},
+	{"tune socket set 8080 --nodelay maybe", "maybe"},
+	{"tune socket del 8080", "port 8080"},
+	{"tune frob", "socket"},
+	{"cgroup attach /nonexistent/cg", "/nonexistent/cg"},
+	{"cgroup exclude /tmp", "/tmp"},
+	{"cgroup include /tmp", "/tmp"},
+	{"cgroup exclude", "PATH"},
 };
 
 static void test_bad_input_changes_nothing(void **state)
@@ -275,9 +292,22 @@ static void test_listing_json(void **state)
 static void test_help(void **state)
 {
 	static const char *const cmds[] = {
-		"-h",	      "attach -h",  "detach -h",      "iface -h",
-		"service -h", "backend -h", "ct -h",	      "stats -h",
-		"config -h",  "unload -h",  "service add -h", "backend add -h",
+		"-h",
+		"attach -h",
+		"detach -h",
+		"iface -h",
+		"service -h",
+		"backend -h",
+		"ct -h",
+		"stats -h",
+		"config -h",
+		"unload -h",
+		"service add -h",
+		"backend add -h",
+		"cgroup -h",
+		"sockmap -h",
+		"tune -h",
+		"tune socket set -h",
 	};
 	size_t i;
 
