@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "nodetune.h"
 #include "parse.h"
 #include "sockpolicy.h"
 
@@ -16,7 +17,20 @@ static void tune_usage(FILE *f)
 
 	shunt_congestion_available(cc, sizeof(cc));
 	fprintf(f,
-		"Usage: shuntctl tune socket set SERVICE|PORT OPTION...\n"
+		"Usage: shuntctl tune audit [--profile NAME] [--json]\n"
+		"       shuntctl tune apply [--profile NAME] [--state-dir "
+		"DIR]\n"
+		"       shuntctl tune revert [--state-dir DIR]\n"
+		"  Node tuning (the seed's sysctl and fd steps). Profiles: "
+		"seed\n"
+		"  (default: everything), sockets (the per-namespace TCP "
+		"part).\n"
+		"  apply saves the values it replaces under DIR (default\n"
+		"  $SHUNT_STATE_DIR, else " SHUNT_STATE_DIR_DEFAULT
+		"); revert restores\n"
+		"  them. Host-wide settings are only changed from the host's\n"
+		"  network namespace.\n"
+		"       shuntctl tune socket set SERVICE|PORT OPTION...\n"
 		"       shuntctl tune socket del SERVICE|PORT\n"
 		"       shuntctl tune socket list [--json]\n"
 		"  Socket options set by sockops on TCP connections to "
@@ -280,6 +294,162 @@ static int tune_list(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* --profile NAME, --state-dir DIR, --json for the node verbs. */
+struct node_args {
+	const char *profile;
+	const char *state_dir;
+};
+
+static int node_options(struct cli *cli, int argc, char **argv,
+			struct node_args *a)
+{
+	static const struct option opts[] = {
+		{"profile", required_argument, NULL, 'p'},
+		{"state-dir", required_argument, NULL, 's'},
+		{"json", no_argument, NULL, 'j'},
+		{},
+	};
+	const char *const *p;
+	int c;
+
+	a->profile = shunt_tune_profiles()[0];
+	a->state_dir = NULL;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
+		if (c == 'p')
+			a->profile = optarg;
+		else if (c == 's')
+			a->state_dir = optarg;
+		else if (c == 'j')
+			cli->json = true;
+		else
+			return EXIT_USAGE;
+	}
+	if (optind < argc)
+		return cli_usage_err("tune %s: unexpected argument '%s'",
+				     argv[0], argv[optind]);
+	for (p = shunt_tune_profiles(); *p; p++)
+		if (!strcmp(*p, a->profile))
+			return 0;
+	return cli_usage_err("unknown profile '%s' (seed or sockets)",
+			     a->profile);
+}
+
+static void audit_text(const struct shunt_audit_row *r, size_t n)
+{
+	size_t i;
+
+	printf("%-52s %-7s %12s %12s  %s\n", "SETTING", "SCOPE", "CURRENT",
+	       "PROFILE", "WHY");
+	for (i = 0; i < n; i++)
+		printf("%-52s %-7s %12s %12s%s %s\n", r[i].key,
+		       shunt_tune_scope_name(r[i].scope), r[i].current,
+		       r[i].present ? r[i].recommended : "-",
+		       r[i].differs ? " *" : "  ",
+		       r[i].present ? r[i].reason
+				    : "(not in this kernel: module not "
+				      "loaded)");
+}
+
+static void audit_json(const struct shunt_audit_row *r, size_t n)
+{
+	struct json_object *arr = json_object_new_array(), *o;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		o = json_object_new_object();
+		json_object_object_add(o, "setting",
+				       json_object_new_string(r[i].key));
+		json_object_object_add(
+			o, "scope",
+			json_object_new_string(
+				shunt_tune_scope_name(r[i].scope)));
+		json_object_object_add(o, "present",
+				       json_object_new_boolean(r[i].present));
+		json_object_object_add(o, "current",
+				       json_object_new_string(r[i].current));
+		json_object_object_add(
+			o, "recommended",
+			json_object_new_string(r[i].recommended));
+		json_object_object_add(o, "differs",
+				       json_object_new_boolean(r[i].differs));
+		json_object_object_add(o, "reason",
+				       json_object_new_string(r[i].reason));
+		json_object_array_add(arr, o);
+	}
+	cli_json_print(arr);
+}
+
+static int node_audit(struct cli *cli, int argc, char **argv)
+{
+	struct shunt_audit_row *rows;
+	struct node_args a;
+	size_t n;
+	int err;
+
+	if (node_options(cli, argc, argv, &a))
+		return EXIT_USAGE;
+	err = shunt_tune_audit(a.profile, &rows, &n);
+	if (err)
+		return cli_err("tune audit: %s", strerror(-err));
+	if (cli->json)
+		audit_json(rows, n);
+	else
+		audit_text(rows, n);
+	free(rows);
+	return EXIT_OK;
+}
+
+static int node_apply(struct cli *cli, int argc, char **argv)
+{
+	const char *bad = NULL, *dir;
+	size_t applied, skipped;
+	struct node_args a;
+	int err;
+
+	if (node_options(cli, argc, argv, &a))
+		return EXIT_USAGE;
+	dir = shunt_state_dir(a.state_dir);
+	err = shunt_tune_apply(a.profile, dir, &applied, &skipped, &bad);
+	if (err && bad)
+		return cli_err(
+			"tune apply: the kernel refused %s (%s); nothing "
+			"changed",
+			bad, strerror(-err));
+	if (err)
+		return cli_err("tune apply: cannot save prior values in %s: "
+			       "%s; nothing changed",
+			       dir, strerror(-err));
+	printf("applied %zu settings of profile %s", applied, a.profile);
+	if (skipped)
+		printf("; %zu host-wide settings left alone (not the host's "
+		       "network namespace)",
+		       skipped);
+	printf("\n");
+	return EXIT_OK;
+}
+
+static int node_revert(struct cli *cli, int argc, char **argv)
+{
+	struct node_args a;
+	size_t restored;
+	const char *dir;
+	int err;
+
+	if (node_options(cli, argc, argv, &a))
+		return EXIT_USAGE;
+	dir = shunt_state_dir(a.state_dir);
+	err = shunt_tune_revert(dir, &restored);
+	if (err == -ENOENT)
+		return cli_err("tune revert: nothing saved in %s for this "
+			       "network namespace",
+			       dir);
+	if (err)
+		return cli_err("tune revert: %s", strerror(-err));
+	printf("restored %zu settings\n", restored);
+	return EXIT_OK;
+}
+
 int cmd_tune(struct cli *cli, int argc, char **argv)
 {
 	const char *verb;
@@ -291,9 +461,15 @@ int cmd_tune(struct cli *cli, int argc, char **argv)
 			return EXIT_OK;
 		}
 	}
+	if (argc >= 2 && !strcmp(argv[1], "audit"))
+		return node_audit(cli, argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "apply"))
+		return node_apply(cli, argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "revert"))
+		return node_revert(cli, argc - 1, argv + 1);
 	if (argc < 2 || strcmp(argv[1], "socket"))
-		return cli_usage_err("tune: expected 'socket' (see 'shuntctl "
-				     "tune -h')");
+		return cli_usage_err("tune: expected audit, apply, revert or "
+				     "socket (see 'shuntctl tune -h')");
 	verb = argc > 2 ? argv[2] : "list";
 	if (!strcmp(verb, "set"))
 		return tune_set(cli, argc - 2, argv + 2);
