@@ -73,12 +73,18 @@ int shunt_config_set(struct shunt *s, const struct shunt_knob *k, __u32 value)
 		       : 0;
 }
 
+/* The knobs to their defaults; flags kept by other modules stay. */
 int shunt_config_reset(struct shunt *s)
 {
-	struct shunt_config cfg;
+	struct shunt_config cfg, cur;
 	__u32 key = 0;
+	int err;
 
+	err = shunt_config_get(s, &cur);
+	if (err)
+		return err;
 	shunt_config_defaults(&cfg);
+	cfg.flags = cur.flags;
 	return bpf_map_update_elem(s->config_map, &key, &cfg, BPF_EXIST)
 		       ? -errno
 		       : 0;
