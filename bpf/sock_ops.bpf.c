@@ -10,6 +10,9 @@
 #include "lib/stats.h"
 #include "lib/tune.h"
 
+#define TCP_SYN_SENT_ 2
+#define TCP_CLOSE_    7
+
 /* A connecting socket joins when its service or port is opted in, and
  * waits in sock_pending_map; an accepted one joins when it finds the
  * socket at the other end waiting there: both ends are on this node. */
@@ -26,6 +29,10 @@ SHUNT_INLINE void sockmap_join(struct bpf_sock_ops *skops,
 			return;
 		cookie = bpf_get_socket_cookie(skops);
 		bpf_map_update_elem(&sock_pending_map, k, &cookie, BPF_ANY);
+		/* Told of its close, to leave sock_pending_map if unpaired. */
+		bpf_sock_ops_cb_flags_set(skops,
+					  skops->bpf_sock_ops_cb_flags |
+						  BPF_SOCK_OPS_STATE_CB_FLAG);
 		count(SHUNT_C_SOCKMAP_ADD);
 		return;
 	}
@@ -49,8 +56,14 @@ int shunt_sockops(struct bpf_sock_ops *skops)
 		return 1;
 	switch (skops->op) {
 	case BPF_SOCK_OPS_TIMEOUT_INIT:
-		t = policy_lookup(&tune_map, skops, &k, true);
+		/* A connecting socket's SYN, or a listener's SYN-ACK. */
+		active = skops->state == TCP_SYN_SENT_;
+		t = policy_lookup(&tune_map, skops, &k, active);
 		skops->reply = tune_syn_rto(t);
+		return 1;
+	case BPF_SOCK_OPS_STATE_CB:
+		if (skops->args[1] == TCP_CLOSE_)
+			bpf_map_delete_elem(&sock_pending_map, &k);
 		return 1;
 	case BPF_SOCK_OPS_TCP_CONNECT_CB:
 		t = policy_lookup(&tune_map, skops, &k, true);
