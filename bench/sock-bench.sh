@@ -7,9 +7,11 @@
 #
 #  1. connections/s to a service (wrk, a new connection per request) to
 #     a local shunt-httpd: the backend's own address (direct), a VIP
-#     through kube-proxy-style iptables DNAT (nat OUTPUT), a VIP through
-#     shunt's connect-time translation (socket LB), all from inside the
-#     cgroup; plus direct from outside it (no shunt program runs at all);
+#     through kube-proxy-style iptables DNAT (nat OUTPUT, in a second
+#     namespace, since NAT turns conntrack on for the whole namespace),
+#     a VIP through shunt's connect-time translation (socket LB), all
+#     from inside the cgroup; plus direct from outside it (no shunt
+#     program runs at all);
 #  2. 1 KiB request/response round trips/s between two local processes
 #     (shunt-pingpong, 1 and 8 connections), without and with sockmap;
 #  3. HTTP req/s through a local nginx reverse proxy (upstream keep-alive)
@@ -25,9 +27,11 @@ ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-8}
 OUT=${OUT:-bench/results}
 NS=shbsock
+NS_IPT=shbsockipt # iptables NAT registers conntrack for the whole netns
 PIN=/sys/fs/bpf/shunt-bench-sock
 CTL="$BUILD/shuntctl --pin-root $PIN"
-BE=10.0.0.2
+BE=10.0.0.2  # nginx's upstream, ping-pong server
+BE_C=10.0.0.3 # the connection-rate backend (its TIME_WAITs stay apart)
 VIP=10.96.0.10
 TMP=$(mktemp -d /tmp/shunt-sock-bench.XXXXXX)
 CGROOT=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts)
@@ -50,6 +54,7 @@ cleanup() {
 		rmdir "$CG" 2>/dev/null || true
 	fi
 	ip netns del $NS 2>/dev/null || true
+	ip netns del $NS_IPT 2>/dev/null || true
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -58,22 +63,38 @@ trap 'exit 130' INT TERM
 # Run a command in the namespace, inside the test cgroup.
 in_ns() { nsenter --net=/run/netns/$NS "$@"; }
 in_cg() { nsenter --net=/run/netns/$NS sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CG" "$@"; }
+in_ipt() { nsenter --net=/run/netns/$NS_IPT sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CG" "$@"; }
+
+# A background server in a namespace and the cgroup, without a subshell,
+# so that $! is the server itself.
+spawn() { # NETNS CMD...
+	local ns=$1
+	shift
+	nsenter --net=/run/netns/"$ns" sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' \
+		"$CG" "$@" >/dev/null &
+	PIDS+=($!)
+}
 
 setup() {
-	ip netns add $NS
-	in_ns ip link set lo up
-	in_ns ip addr add $BE/32 dev lo
-	in_ns ip route add 10.96.0.0/16 dev lo
+	local ns
+	for ns in $NS $NS_IPT; do
+		ip netns add $ns
+		nsenter --net=/run/netns/$ns ip link set lo up
+		nsenter --net=/run/netns/$ns ip addr add $BE/32 dev lo
+		nsenter --net=/run/netns/$ns ip addr add $BE_C/32 dev lo
+		nsenter --net=/run/netns/$ns ip route add 10.96.0.0/16 dev lo
+	done
+	nsenter --net=/run/netns/$NS_IPT iptables -t nat -A OUTPUT -d $VIP/32 -p tcp \
+		--dport 80 -j DNAT --to-destination $BE_C:8080
 	mkdir -p "$CG"
 	$CTL cgroup attach "$CG" >/dev/null
-	# Started without a subshell, so that $! is the server itself.
-	nsenter --net=/run/netns/$NS sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' \
-		"$CG" "$BUILD/tools/shunt-httpd" --name be --bind $BE --port 8080 \
-		--udp-port 0 --no-pdeathsig >/dev/null &
-	PIDS+=($!)
-	nsenter --net=/run/netns/$NS sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' \
-		"$CG" "$BUILD/tools/shunt-pingpong" server $BE 9000 >/dev/null &
-	PIDS+=($!)
+	spawn $NS "$BUILD/tools/shunt-httpd" --name be --bind $BE --port 8080 \
+		--udp-port 0 --no-pdeathsig
+	spawn $NS "$BUILD/tools/shunt-httpd" --name bec --bind $BE_C --port 8080 \
+		--udp-port 0 --no-pdeathsig
+	spawn $NS_IPT "$BUILD/tools/shunt-httpd" --name bec --bind $BE_C --port 8080 \
+		--udp-port 0 --no-pdeathsig
+	spawn $NS "$BUILD/tools/shunt-pingpong" server $BE 9000
 	cat >"$TMP/nginx.conf" <<EOF
 worker_processes 1;
 pid $TMP/nginx.pid;
@@ -95,9 +116,10 @@ EOF
 	sleep 0.5
 }
 
-measure_wrk() { # cg|ns URL close|ka
+measure_wrk() { # cg|ns|ipt URL close|ka
 	local run=in_ns hdr=()
 	[[ $1 == cg ]] && run=in_cg
+	[[ $1 == ipt ]] && run=in_ipt
 	[[ $3 == close ]] && hdr=(-H "Connection: close")
 	$run wrk -t1 -c16 -d"${DURATION}s" "${hdr[@]}" "$2" 2>/dev/null |
 		awk '/^Requests\/sec:/ {print $2}'
@@ -121,17 +143,10 @@ sockmap() { # on|off
 
 service() { # on|off
 	if [[ $1 == on ]]; then
-		$CTL service add $VIP:80/tcp && $CTL backend add $VIP:80/tcp $BE:8080
+		$CTL service add $VIP:80/tcp && $CTL backend add $VIP:80/tcp $BE_C:8080
 	else
 		$CTL service del $VIP:80/tcp 2>/dev/null || true
 	fi
-}
-
-iptables_dnat() { # on|off
-	local op=-A
-	[[ $1 == off ]] && op=-D
-	in_ns iptables -t nat $op OUTPUT -d $VIP/32 -p tcp --dport 80 \
-		-j DNAT --to-destination $BE:8080
 }
 
 record() { echo "$1,$2,$3,$4" >>"$RAW"; printf '  round %d %-28s %12s\n' "$1" "$2/$3" "$4" >&2; }
@@ -145,11 +160,9 @@ RAW=$OUT/sock-raw.csv
 echo "round,group,case,value" >"$RAW"
 setup
 for ((r = 1; r <= ROUNDS; r++)); do
-	record $r connect direct-no-shunt "$(measure_wrk ns http://$BE:8080/ close)"
-	record $r connect direct "$(measure_wrk cg http://$BE:8080/ close)"
-	iptables_dnat on
-	record $r connect iptables "$(measure_wrk cg http://$VIP/ close)"
-	iptables_dnat off
+	record $r connect direct-no-shunt "$(measure_wrk ns http://$BE_C:8080/ close)"
+	record $r connect direct "$(measure_wrk cg http://$BE_C:8080/ close)"
+	record $r connect iptables "$(measure_wrk ipt http://$VIP/ close)"
 	service on
 	record $r connect socket-lb "$(measure_wrk cg http://$VIP/ close)"
 	service off

@@ -130,7 +130,18 @@ struct {
 
 /* --- socket-level path ------------------------------------------------ */
 
-/* (socket cookie, backend) -> the VIP the socket asked for. */
+/* Connected sockets (TCP, connected UDP): the VIP they asked for, in
+ * socket-local storage that goes away with the socket. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct shunt_sock_vip);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sock_vip_map SEC(".maps");
+
+/* Unconnected UDP sockets, which may send to several VIPs: (socket
+ * cookie, backend) -> the VIP, LRU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, SHUNT_SOCK_REV_MAX);

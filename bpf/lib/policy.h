@@ -3,7 +3,7 @@
  * Per-service and per-port policies for TCP sockets (sockmap_policy_map,
  * tune_map), keyed by struct shunt_svc_key: a service, or a port alone
  * (vip zero, family 0). A connecting socket matches, in order, the
- * service it asked for (from sock_rev_map), that service's port, and the
+ * service it asked for (from sock_vip_map), that service's port, and the
  * port it is connected to; an accepted socket matches its local port.
  */
 #ifndef SHUNT_BPF_POLICY_H
@@ -25,18 +25,20 @@ SHUNT_INLINE void *policy_port(void *map, __u16 port)
 SHUNT_INLINE void *policy_lookup(void *map, struct bpf_sock_ops *skops,
 				 const struct shunt_sock_key *k, bool active)
 {
-	struct shunt_sock_rev_key rk = {};
 	struct shunt_svc_key key = {};
-	struct shunt_sock_rev *rev;
+	struct shunt_sock_rev *rev = NULL;
+	struct shunt_sock_vip *sv;
+	struct bpf_sock *sk;
 	void *v;
 
 	if (!active)
 		return policy_port(map, k->lport);
-	rk.cookie = bpf_get_socket_cookie(skops);
-	rk.addr = k->remote;
-	rk.port = bpf_htons(k->rport);
-	rk.family = k->family;
-	rev = bpf_map_lookup_elem(&sock_rev_map, &rk);
+	sk = skops->sk;
+	if (sk) {
+		sv = bpf_sk_storage_get(&sock_vip_map, sk, 0, 0);
+		if (sv)
+			rev = &sv->rev;
+	}
 	if (rev) {
 		key.vip = rev->vip;
 		key.port = rev->port;

@@ -125,6 +125,30 @@ SHUNT_INLINE void sock_rev_key(struct shunt_sock_rev_key *k, __u64 cookie,
 	k->family = family;
 }
 
+/* Remember what a socket asked for: in its own storage when it connects
+ * (one peer for its life), in sock_rev_map for unconnected UDP. */
+SHUNT_INLINE void sock_remember(struct bpf_sock_addr *ctx, bool connect,
+				__u64 cookie, const struct shunt_sock_rev *rev,
+				const struct shunt_backend *be)
+{
+	struct shunt_sock_rev_key rk;
+	struct shunt_sock_vip *v;
+
+	if (connect && ctx->sk) {
+		v = bpf_sk_storage_get(&sock_vip_map, ctx->sk, 0,
+				       BPF_SK_STORAGE_GET_F_CREATE);
+		if (v) {
+			v->rev = *rev;
+			v->backend = be->addr;
+			v->backend_port = be->port;
+			v->backend_family = be->family;
+			return;
+		}
+	}
+	sock_rev_key(&rk, cookie, &be->addr, be->port, be->family);
+	bpf_map_update_elem(&sock_rev_map, &rk, rev, BPF_ANY);
+}
+
 /*
  * Translate a destination the socket asked for: VIP:port of a service
  * becomes one of its backends, written into *a. Affinity is per network
@@ -133,11 +157,10 @@ SHUNT_INLINE void sock_rev_key(struct shunt_sock_rev_key *k, __u64 cookie,
  * SOCK_REFUSED (ECONNREFUSED set: the service has no backend).
  */
 SHUNT_INLINE int sock_translate(struct bpf_sock_addr *ctx, struct sock_addr *a,
-				bool new_flow)
+				bool connect)
 {
 	struct shunt_svc_key key = {};
 	struct shunt_sock_rev rev = {};
-	struct shunt_sock_rev_key rk;
 	union shunt_ip netns = {};
 	struct shunt_backend *be;
 	struct shunt_svc *svc;
@@ -167,13 +190,12 @@ SHUNT_INLINE int sock_translate(struct bpf_sock_addr *ctx, struct sock_addr *a,
 		bpf_set_retval(-ECONNREFUSED);
 		return SOCK_REFUSED;
 	}
-	sock_rev_key(&rk, cookie, &be->addr, be->port, be->family);
 	rev.vip = a->ip;
 	rev.port = a->port;
 	rev.family = a->family;
 	rev.svc_id = svc->id;
-	bpf_map_update_elem(&sock_rev_map, &rk, &rev, BPF_ANY);
-	if (new_flow) {
+	sock_remember(ctx, connect, cookie, &rev, be);
+	if (connect) {
 		stats_add(&svc_stats_map, svc->id, 0, true, true);
 		stats_add(&backend_stats_map, id, 0, true, true);
 	}
@@ -184,14 +206,25 @@ SHUNT_INLINE int sock_translate(struct bpf_sock_addr *ctx, struct sock_addr *a,
 
 /* A peer or source address the socket sees: a backend it was sent to
  * becomes the VIP it asked for. True when a was rewritten. */
-SHUNT_INLINE bool sock_untranslate(void *ctx, struct sock_addr *a)
+SHUNT_INLINE bool sock_untranslate(struct bpf_sock_addr *ctx,
+				   struct sock_addr *a)
 {
+	const struct shunt_sock_rev *rev = NULL;
 	struct shunt_sock_rev_key rk;
-	struct shunt_sock_rev *rev;
+	struct shunt_sock_vip *v;
+	struct bpf_sock *sk = ctx->sk;
 
-	sock_rev_key(&rk, bpf_get_socket_cookie(ctx), &a->ip, a->port,
-		     a->family);
-	rev = bpf_map_lookup_elem(&sock_rev_map, &rk);
+	if (sk) {
+		v = bpf_sk_storage_get(&sock_vip_map, sk, 0, 0);
+		if (v && v->backend_family == a->family &&
+		    v->backend_port == a->port && ip_equal(&v->backend, &a->ip))
+			rev = &v->rev;
+	}
+	if (!rev) {
+		sock_rev_key(&rk, bpf_get_socket_cookie(ctx), &a->ip, a->port,
+			     a->family);
+		rev = bpf_map_lookup_elem(&sock_rev_map, &rk);
+	}
 	if (!rev)
 		return false;
 	a->ip = rev->vip;

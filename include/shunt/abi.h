@@ -63,7 +63,12 @@ struct shunt_svc_key {
 	__u8 family; /* SHUNT_V4 or SHUNT_V6 */
 };
 
-#define SHUNT_SVC_F_AFFINITY (1U << 0) /* ClientIP session affinity */
+#define SHUNT_SVC_F_AFFINITY   (1U << 0) /* ClientIP session affinity */
+#define SHUNT_SVC_F_OWNER_FILE (1U << 8) /* managed by shuntd's services file  \
+					  */
+#define SHUNT_SVC_F_OWNER_K8S                                                  \
+	(1U << 9) /* managed by shuntd's Kubernetes source */
+#define SHUNT_SVC_F_OWNERS (SHUNT_SVC_F_OWNER_FILE | SHUNT_SVC_F_OWNER_K8S)
 
 /* svc_map value. */
 struct shunt_svc {
@@ -226,6 +231,16 @@ struct shunt_sock_rev {
 	__u32 svc_id;
 };
 
+/* sock_vip_map (socket-local storage): the translation a connected
+ * socket got at connect(); freed with the socket. */
+struct shunt_sock_vip {
+	struct shunt_sock_rev rev; /* what the socket asked for */
+	union shunt_ip backend;	   /* where it went */
+	__be16 backend_port;
+	__u8 backend_family;
+	__u8 pad[5];
+};
+
 /* sock_hash key: a TCP socket by its own view of the connection. */
 struct shunt_sock_key {
 	union shunt_ip local;
@@ -237,8 +252,9 @@ struct shunt_sock_key {
 };
 
 /* sock_state_map flags. */
-#define SHUNT_SOCK_F_TCP_ONLY (1U << 0) /* sent data the normal way: stays so  \
-					 */
+#define SHUNT_SOCK_F_TCP_ONLY                                                  \
+	(1U << 0) /* sent data the normal way: stays so                        \
+		   */
 
 /* sockmap_policy_map and tune_map keys are struct shunt_svc_key: a
  * service, or a port alone (vip zero, family 0, proto IPPROTO_TCP). */

@@ -66,23 +66,18 @@ static int svc_check_args(__u32 table_size, __u32 affinity_timeout)
 	return 0;
 }
 
-int shunt_service_add(struct shunt *s, const struct shunt_svc_key *key,
-		      __u32 table_size, __u32 affinity_timeout)
+static int service_create(struct shunt *s, const struct shunt_svc_key *key,
+			  __u32 table_size, __u32 affinity_timeout, __u32 owner)
 {
 	struct shunt_svc svc = {};
 	int err;
 
-	err = svc_check_args(table_size, affinity_timeout);
-	if (err)
-		return err;
-	if (shunt_service_get(s, key, &svc) == 0)
-		return -EEXIST;
 	err = ids_alloc_service(s, key, &svc.id);
 	if (err)
 		return err;
 	svc.table_size = table_size;
 	svc.affinity_timeout = affinity_timeout;
-	svc.flags = affinity_timeout ? SHUNT_SVC_F_AFFINITY : 0;
+	svc.flags = (affinity_timeout ? SHUNT_SVC_F_AFFINITY : 0) | owner;
 
 	/* Zeroed counters before the service exists. It has no Maglev
 	 * table until its first backend: the datapath finds no backend. */
@@ -92,6 +87,47 @@ int shunt_service_add(struct shunt *s, const struct shunt_svc_key *key,
 	if (err)
 		bpf_map_delete_elem(s->svc_id_map, &svc.id);
 	return err;
+}
+
+int shunt_service_add(struct shunt *s, const struct shunt_svc_key *key,
+		      __u32 table_size, __u32 affinity_timeout)
+{
+	struct shunt_svc svc;
+	int err;
+
+	err = svc_check_args(table_size, affinity_timeout);
+	if (err)
+		return err;
+	if (shunt_service_get(s, key, &svc) == 0)
+		return -EEXIST;
+	return service_create(s, key, table_size, affinity_timeout, 0);
+}
+
+int shunt_service_set(struct shunt *s, const struct shunt_svc_key *key,
+		      __u32 table_size, __u32 affinity_timeout, __u32 owner)
+{
+	struct shunt_svc svc, next;
+	int err;
+
+	err = svc_check_args(table_size, affinity_timeout);
+	if (err)
+		return err;
+	if (shunt_service_get(s, key, &svc))
+		return service_create(s, key, table_size, affinity_timeout,
+				      owner);
+	if ((svc.flags & SHUNT_SVC_F_OWNERS) != owner)
+		return -EEXIST;
+	next = svc;
+	next.affinity_timeout = affinity_timeout;
+	next.flags = (svc.flags & ~SHUNT_SVC_F_AFFINITY) |
+		     (affinity_timeout ? SHUNT_SVC_F_AFFINITY : 0);
+	next.table_size = table_size;
+	if (next.table_size != svc.table_size)
+		return shunt_table_publish_as(s, key, &next);
+	if (!memcmp(&next, &svc, sizeof(svc)))
+		return 0;
+	return bpf_map_update_elem(s->svc_map, key, &next, BPF_EXIST) ? -errno
+								      : 0;
 }
 
 /* Forget the ClientIP affinity entries of a service. */

@@ -27,6 +27,12 @@ struct shunt_backend_info {
 
 int shunt_service_add(struct shunt *s, const struct shunt_svc_key *key,
 		      __u32 table_size, __u32 affinity_timeout);
+/* Create the service owned by owner (SHUNT_SVC_F_OWNER_*, 0: nobody),
+ * or change the table size and affinity of the existing one (its Maglev
+ * table is rebuilt when the size changes). -EEXIST: it exists with
+ * another owner. */
+int shunt_service_set(struct shunt *s, const struct shunt_svc_key *key,
+		      __u32 table_size, __u32 affinity_timeout, __u32 owner);
 int shunt_service_del(struct shunt *s, const struct shunt_svc_key *key);
 int shunt_service_get(struct shunt *s, const struct shunt_svc_key *key,
 		      struct shunt_svc *out);
@@ -81,6 +87,10 @@ __u32 shunt_backend_capacity(__u32 table_size);
 /* Rebuild the service's Maglev table from its active backends and swap
  * it in. */
 int shunt_table_publish(struct shunt *s, const struct shunt_svc_key *key);
+/* The same for a service whose value (table size, flags) changes: the
+ * new table is built for next->table_size, swapped in, then next stored. */
+int shunt_table_publish_as(struct shunt *s, const struct shunt_svc_key *key,
+			   struct shunt_svc *next);
 /* The table the datapath uses now. Free *table. */
 int shunt_table_read(struct shunt *s, __u32 svc_id, __u32 **table, __u32 *m);
 

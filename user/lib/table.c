@@ -102,6 +102,24 @@ out:
 	return err;
 }
 
+int shunt_table_publish_as(struct shunt *s, const struct shunt_svc_key *key,
+			   struct shunt_svc *next)
+{
+	struct shunt_backend_info *b;
+	size_t n;
+	int err;
+
+	err = shunt_backend_list(s, next->id, &b, &n);
+	if (err)
+		return err;
+	if (n > shunt_backend_capacity(next->table_size))
+		err = -ENOSPC;
+	else
+		err = table_publish(s, key, next, b, n);
+	free(b);
+	return err;
+}
+
 int shunt_table_publish(struct shunt *s, const struct shunt_svc_key *key)
 {
 	struct shunt_backend_info *b;
