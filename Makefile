@@ -28,14 +28,16 @@ WARN      := -Wall -Wextra -Werror
 CFLAGS    ?= -O2 -g
 CFLAGS    += -MMD -MP $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(BUILD)/skel \
              $(shell pkg-config --cflags json-c 2>/dev/null)
-LDLIBS    := -lbpf -lelf -lz -ljson-c
+LDLIBS    := -lbpf -lelf -lz -ljson-c -lyaml
+SHUNTD_LDLIBS := $(LDLIBS) -lcurl -lmicrohttpd -lpthread
 BPF_CFLAGS := -MMD -MP -g -O2 -target bpf -D__TARGET_ARCH_x86 $(WARN) -Wno-unused-function \
               -Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
 
 # Debian packages: build, tests, demo and bench.
 DEB_PKGS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
             libjson-c-dev libcmocka-dev pkg-config linux-libc-dev iproute2 \
-            iptables ethtool curl wrk nginx-light
+            iptables ethtool curl wrk nginx-light libyaml-dev \
+            libcurl4-openssl-dev libmicrohttpd-dev python3 python3-yaml
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -46,6 +48,11 @@ LIBSHUNT  := $(BUILD)/lib/libshunt.a
 CTL_SRCS  := $(wildcard user/shuntctl/*.c)
 CTL_OBJS  := $(patsubst user/shuntctl/%.c,$(BUILD)/obj/shuntctl/%.o,$(CTL_SRCS))
 SHUNTCTL  := $(BUILD)/shuntctl
+SHUNTD_SRCS := $(wildcard user/shuntd/*.c)
+SHUNTD_OBJS := $(patsubst user/shuntd/%.c,$(BUILD)/obj/shuntd/%.o,$(SHUNTD_SRCS))
+SHUNTD    := $(BUILD)/shuntd
+PREFIX    ?= /usr/local
+DESTDIR   ?=
 
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 TESTLIB_OBJS := $(patsubst tests/lib/%.c,$(BUILD)/tests/lib/%.o,$(TESTLIB_SRCS))
@@ -55,7 +62,7 @@ TEST_BINS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/*/test_*.c)
 TOOLS      := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
 BENCHES    := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
-.PHONY: all deps test demo bench format check-format clean
+.PHONY: all deps test demo bench format check-format clean install
 .SECONDARY:
 .DEFAULT_GOAL := all
 
@@ -102,6 +109,20 @@ $(BUILD)/obj/shuntctl/%.o: user/shuntctl/%.c $(wildcard user/shuntctl/*.h) $(wil
 $(SHUNTCTL): $(CTL_OBJS) $(LIBSHUNT)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/obj/shuntd/%.o: user/shuntd/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Iuser/shuntd -c $< -o $@
+
+$(SHUNTD): $(SHUNTD_OBJS) $(LIBSHUNT)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(SHUNTD_LDLIBS)
+
+install: $(SHUNTCTL) $(SHUNTD)
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX)/sbin)
+	$(Q)install -d $(DESTDIR)$(PREFIX)/sbin
+	$(Q)install -m 0755 $(SHUNTCTL) $(SHUNTD) $(DESTDIR)$(PREFIX)/sbin/
 
 # Tests, test tools and benchmarks.
 TEST_CFLAGS := $(CFLAGS) -Itests/lib

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Conntrack garbage collection in batches. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+
+#include "config.h"
+#include "ct.h"
+#include "ctgc.h"
+#include "load.h"
+
+#define GC_BATCH_DEFAULT 4096
+
+static __u32 lifetime(const struct shunt_config *c, __u8 state)
+{
+	switch (state) {
+	case SHUNT_CT_SYN_SENT:
+		return c->ct_syn_timeout;
+	case SHUNT_CT_ESTABLISHED:
+		return c->ct_established_timeout;
+	case SHUNT_CT_FIN_WAIT:
+		return c->ct_fin_wait_timeout;
+	case SHUNT_CT_CLOSE_WAIT:
+		return c->ct_close_wait_timeout;
+	case SHUNT_CT_TIME_WAIT:
+		return c->ct_time_wait_timeout;
+	case SHUNT_CT_CLOSE:
+		return c->ct_close_timeout;
+	default:
+		return c->ct_udp_timeout;
+	}
+}
+
+static bool expired(const struct shunt_config *c,
+		    const struct shunt_ct_entry *e, __u32 now)
+{
+	return now - e->last_seen > lifetime(c, e->state);
+}
+
+/* The FWD key of the flow a REV entry belongs to. */
+static void fwd_key_of(const struct shunt_ct_info *rev, struct shunt_ct_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->src = rev->key.dst;
+	k->dst = rev->e.nat_addr;
+	k->sport = rev->key.dport;
+	k->dport = rev->e.nat_port;
+	k->proto = rev->key.proto;
+	k->family = rev->key.family;
+	k->dir = SHUNT_CT_FWD;
+}
+
+static bool rev_dead(struct shunt *s, const struct shunt_config *c,
+		     const struct shunt_ct_info *rev, __u32 now)
+{
+	struct shunt_ct_entry fwd;
+	struct shunt_ct_key k;
+
+	fwd_key_of(rev, &k);
+	if (bpf_map_lookup_elem(s->ct_map, &k, &fwd))
+		return true;
+	return fwd.backend_id != rev->e.backend_id || expired(c, &fwd, now);
+}
+
+static void flush(struct shunt *s, struct shunt_ct_key *keys, size_t *n,
+		  size_t *removed)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (bpf_map_delete_elem(s->ct_map, &keys[i]) == 0)
+			(*removed)++;
+	*n = 0;
+}
+
+int shunt_ct_gc(struct shunt *s, size_t batch, struct shunt_gc_result *r)
+{
+	struct bpf_map_info info = {};
+	struct shunt_ct_info *v = NULL;
+	struct shunt_ct_key *dead;
+	struct shunt_config c;
+	__u32 len = sizeof(info), now;
+	size_t n, i, ndead = 0;
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	if (!batch)
+		batch = GC_BATCH_DEFAULT;
+	err = shunt_config_get(s, &c);
+	if (!err && bpf_obj_get_info_by_fd(s->ct_map, &info, &len))
+		err = -errno;
+	if (!err)
+		err = shunt_ct_list(s, &v, &n);
+	if (err)
+		return err;
+	dead = calloc(batch, sizeof(*dead));
+	if (!dead) {
+		free(v);
+		return -ENOMEM;
+	}
+	now = shunt_ct_now();
+	r->capacity = info.max_entries;
+	r->scanned = n;
+	/* FWD entries come first in the listing: REV checks see them. */
+	for (i = 0; i < n; i++) {
+		bool gone = v[i].key.dir == SHUNT_CT_FWD
+				    ? expired(&c, &v[i].e, now)
+				    : rev_dead(s, &c, &v[i], now);
+
+		if (!gone) {
+			if (v[i].key.dir == SHUNT_CT_FWD &&
+			    v[i].e.state < SHUNT_CT_STATE_MAX) {
+				r->flows++;
+				r->by_state[v[i].e.state]++;
+			}
+			continue;
+		}
+		memcpy(&dead[ndead++], &v[i].key, sizeof(*dead));
+		if (ndead == batch)
+			flush(s, dead, &ndead, &r->removed);
+	}
+	flush(s, dead, &ndead, &r->removed);
+	r->near_full = (n - r->removed) * 100 >=
+		       (size_t)info.max_entries * SHUNT_GC_NEAR_FULL_PCT;
+	free(dead);
+	free(v);
+	return 0;
+}

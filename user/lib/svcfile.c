@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Parsing and checking the declarative services file. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "maglev.h"
+#include "parse.h"
+#include "svcfile.h"
+#include "yamldoc.h"
+
+struct ctx {
+	struct yamldoc *d;
+	char *err;
+	size_t errlen;
+};
+
+static int fail(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	snprintf(c->err, c->errlen, "%s:%d: %s", c->d->path, yamldoc_line(n),
+		 why);
+	return -EINVAL;
+}
+
+/* Every key of map must be one of allowed (NULL-terminated). */
+static int check_keys(struct ctx *c, yaml_node_t *map, const char *what,
+		      const char *const *allowed)
+{
+	const char *const *a;
+	yaml_node_t *k;
+	const char *key;
+	size_t i;
+
+	for (i = 0; i < yamldoc_map_len(map); i++) {
+		k = yamldoc_map_key(c->d, map, i);
+		key = yamldoc_str(k);
+		for (a = allowed; key && *a; a++)
+			if (!strcmp(*a, key))
+				break;
+		if (!key || !*a)
+			return fail(c, k, "unknown %s key '%s'", what,
+				    key ? key : "?");
+	}
+	return 0;
+}
+
+/* A number key: *out stays dflt when absent and optional. */
+static int get_u32(struct ctx *c, yaml_node_t *map, const char *key, __u32 min,
+		   __u32 max, bool required, __u32 *out)
+{
+	yaml_node_t *n = yamldoc_get(c->d, map, key);
+	const char *s = yamldoc_str(n);
+	char why[128];
+
+	if (!n)
+		return required ? fail(c, map, "missing '%s'", key) : 0;
+	if (!s)
+		return fail(c, n, "'%s' must be a number", key);
+	if (shunt_parse_u32(s, min, max, out, why, sizeof(why)))
+		return fail(c, n, "%s: %s", key, why);
+	return 0;
+}
+
+static int get_str(struct ctx *c, yaml_node_t *map, const char *key,
+		   bool required, const char **out)
+{
+	yaml_node_t *n = yamldoc_get(c->d, map, key);
+
+	if (!n)
+		return required ? fail(c, map, "missing '%s'", key) : 0;
+	*out = yamldoc_str(n);
+	if (!*out)
+		return fail(c, n, "'%s' must be a string", key);
+	return 0;
+}
+
+static int parse_backend(struct ctx *c, yaml_node_t *n, __u8 family,
+			 struct shunt_backend_spec *b)
+{
+	static const char *const keys[] = {"address", "port", "weight", "state",
+					   NULL};
+	const char *addr = NULL, *state = "active";
+	__u32 port = 0, weight = SHUNT_WEIGHT_DEFAULT;
+	char why[128];
+
+	if (!yamldoc_is_map(n))
+		return fail(c, n, "a backend must be a mapping");
+	if (check_keys(c, n, "backend", keys) ||
+	    get_str(c, n, "address", true, &addr) ||
+	    get_u32(c, n, "port", 1, 65535, true, &port) ||
+	    get_u32(c, n, "weight", SHUNT_WEIGHT_MIN, SHUNT_WEIGHT_MAX, false,
+		    &weight) ||
+	    get_str(c, n, "state", false, &state))
+		return -EINVAL;
+	memset(b, 0, sizeof(*b));
+	if (shunt_parse_ip(addr, &b->addr, &b->family, why, sizeof(why)))
+		return fail(c, yamldoc_get(c->d, n, "address"), "%s", why);
+	if (b->family != family)
+		return fail(c, yamldoc_get(c->d, n, "address"),
+			    "backend %s is IPv%u, the VIP is IPv%u", addr,
+			    b->family, family);
+	if (!strcmp(state, "active"))
+		b->state = SHUNT_BE_ACTIVE;
+	else if (!strcmp(state, "draining"))
+		b->state = SHUNT_BE_DRAINING;
+	else
+		return fail(c, yamldoc_get(c->d, n, "state"),
+			    "state '%s' (active or draining)", state);
+	b->port = htons(port);
+	b->weight = weight;
+	return 0;
+}
+
+static int parse_vip(struct ctx *c, yaml_node_t *n,
+		     struct shunt_desired_service *s)
+{
+	const char *vip = NULL, *proto = "tcp";
+	char text[128], why[128];
+	__u32 port = 0;
+
+	if (get_str(c, n, "vip", true, &vip) ||
+	    get_u32(c, n, "port", 1, 65535, true, &port) ||
+	    get_str(c, n, "protocol", false, &proto))
+		return -EINVAL;
+	if (strcmp(proto, "tcp") && strcmp(proto, "udp"))
+		return fail(c, yamldoc_get(c->d, n, "protocol"),
+			    "protocol '%s' (tcp or udp)", proto);
+	snprintf(text, sizeof(text),
+		 strchr(vip, ':') ? "[%s]:%u/%s" : "%s:%u/%s", vip, port,
+		 proto);
+	if (shunt_parse_service(text, &s->key, why, sizeof(why)))
+		return fail(c, yamldoc_get(c->d, n, "vip"), "%s", why);
+	return 0;
+}
+
+static int parse_service(struct ctx *c, yaml_node_t *n,
+			 struct shunt_desired_service *s)
+{
+	static const char *const keys[] = {"name",     "vip",	     "port",
+					   "protocol", "table_size", "affinity",
+					   "backends", NULL};
+	const char *name = NULL;
+	yaml_node_t *bs;
+	size_t i, j;
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	if (!yamldoc_is_map(n))
+		return fail(c, n, "a service must be a mapping");
+	s->table_size = SHUNT_MAGLEV_DEFAULT;
+	if (check_keys(c, n, "service", keys) ||
+	    get_str(c, n, "name", false, &name) || parse_vip(c, n, s) ||
+	    get_u32(c, n, "table_size", SHUNT_MAGLEV_MIN, SHUNT_MAGLEV_MAX,
+		    false, &s->table_size) ||
+	    get_u32(c, n, "affinity", 1, SHUNT_AFFINITY_MAX_SECONDS, false,
+		    &s->affinity_timeout))
+		return -EINVAL;
+	if (!maglev_is_prime(s->table_size))
+		return fail(c, yamldoc_get(c->d, n, "table_size"),
+			    "table_size %u is not a prime", s->table_size);
+	if (name)
+		snprintf(s->name, sizeof(s->name), "%s", name);
+	bs = yamldoc_get(c->d, n, "backends");
+	if (bs && !yamldoc_is_seq(bs))
+		return fail(c, bs, "'backends' must be a list");
+	s->n_backends = yamldoc_seq_len(bs);
+	if (s->n_backends > shunt_backend_capacity(s->table_size))
+		return fail(c, bs, "%zu backends: at most %u for table_size %u",
+			    s->n_backends,
+			    shunt_backend_capacity(s->table_size),
+			    s->table_size);
+	s->backends =
+		calloc(s->n_backends ? s->n_backends : 1, sizeof(*s->backends));
+	if (!s->backends)
+		return -ENOMEM;
+	for (i = 0, err = 0; i < s->n_backends && !err; i++) {
+		yaml_node_t *b = yamldoc_seq_at(c->d, bs, i);
+
+		err = parse_backend(c, b, s->key.family, &s->backends[i]);
+		for (j = 0; !err && j < i; j++)
+			if (!memcmp(&s->backends[j].addr, &s->backends[i].addr,
+				    sizeof(s->backends[i].addr)) &&
+			    s->backends[j].port == s->backends[i].port)
+				err = fail(c, b, "duplicate backend");
+	}
+	if (err) {
+		free(s->backends);
+		s->backends = NULL;
+	}
+	return err;
+}
+
+static int parse_doc(struct ctx *c, struct shunt_desired *out)
+{
+	static const char *const keys[] = {"services", NULL};
+	struct shunt_desired_service s;
+	yaml_node_t *root = yamldoc_root(c->d), *list, *n;
+	size_t i;
+	int err = 0;
+
+	if (!root)
+		return 0; /* empty file: no services */
+	if (!yamldoc_is_map(root))
+		return fail(c, root, "expected a mapping with 'services'");
+	if (check_keys(c, root, "top-level", keys))
+		return -EINVAL;
+	list = yamldoc_get(c->d, root, "services");
+	if (list && !yamldoc_is_seq(list) && yamldoc_str(list) &&
+	    !*yamldoc_str(list))
+		return 0; /* "services:" with nothing after it */
+	if (list && !yamldoc_is_seq(list))
+		return fail(c, list, "'services' must be a list");
+	for (i = 0; i < yamldoc_seq_len(list) && !err; i++) {
+		n = yamldoc_seq_at(c->d, list, i);
+		err = parse_service(c, n, &s);
+		if (err)
+			break;
+		if (shunt_desired_find(out, &s.key))
+			err = fail(c, n, "duplicate service");
+		else
+			err = shunt_desired_add(out, &s);
+		free(s.backends);
+	}
+	return err;
+}
+
+static int finish(struct yamldoc *d, struct shunt_desired *out, char *err,
+		  size_t errlen)
+{
+	struct shunt_desired tmp;
+	struct ctx c = {.d = d, .err = err, .errlen = errlen};
+	int rc;
+
+	shunt_desired_init(&tmp);
+	rc = parse_doc(&c, &tmp);
+	yamldoc_free(d);
+	if (rc) {
+		shunt_desired_free(&tmp);
+		return rc;
+	}
+	*out = tmp;
+	return 0;
+}
+
+int shunt_svcfile_load(const char *path, struct shunt_desired *out, char *err,
+		       size_t errlen)
+{
+	struct yamldoc d;
+	int rc = yamldoc_load(&d, path, err, errlen);
+
+	return rc ? rc : finish(&d, out, err, errlen);
+}
+
+int shunt_svcfile_parse(const char *name, const char *buf, size_t len,
+			struct shunt_desired *out, char *err, size_t errlen)
+{
+	struct yamldoc d;
+	int rc = yamldoc_load_mem(&d, name, buf, len, err, errlen);
+
+	return rc ? rc : finish(&d, out, err, errlen);
+}

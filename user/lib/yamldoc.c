@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* YAML documents with line numbers (libyaml's document API). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "yamldoc.h"
+
+static int load(struct yamldoc *d, yaml_parser_t *p, char *err, size_t errlen)
+{
+	if (!yaml_parser_load(p, &d->doc)) {
+		snprintf(err, errlen, "%s:%zu: %s", d->path,
+			 p->problem_mark.line + 1,
+			 p->problem ? p->problem : "syntax error");
+		return -EINVAL;
+	}
+	d->loaded = true;
+	return 0;
+}
+
+int yamldoc_load_mem(struct yamldoc *d, const char *name, const char *buf,
+		     size_t len, char *err, size_t errlen)
+{
+	yaml_parser_t p;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->path, sizeof(d->path), "%s", name);
+	if (!yaml_parser_initialize(&p))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
+	rc = load(d, &p, err, errlen);
+	yaml_parser_delete(&p);
+	return rc;
+}
+
+int yamldoc_load(struct yamldoc *d, const char *path, char *err, size_t errlen)
+{
+	yaml_parser_t p;
+	FILE *f;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->path, sizeof(d->path), "%s", path);
+	f = fopen(path, "re");
+	if (!f) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		return rc;
+	}
+	if (!yaml_parser_initialize(&p)) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_file(&p, f);
+	rc = load(d, &p, err, errlen);
+	yaml_parser_delete(&p);
+	fclose(f);
+	return rc;
+}
+
+void yamldoc_free(struct yamldoc *d)
+{
+	if (d->loaded)
+		yaml_document_delete(&d->doc);
+	d->loaded = false;
+}
+
+yaml_node_t *yamldoc_root(struct yamldoc *d)
+{
+	return d->loaded ? yaml_document_get_root_node(&d->doc) : NULL;
+}
+
+int yamldoc_line(const yaml_node_t *n)
+{
+	return n ? (int)n->start_mark.line + 1 : 0;
+}
+
+const char *yamldoc_str(const yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE
+		       ? (const char *)n->data.scalar.value
+		       : NULL;
+}
+
+bool yamldoc_is_map(const yaml_node_t *n)
+{
+	return n && n->type == YAML_MAPPING_NODE;
+}
+
+bool yamldoc_is_seq(const yaml_node_t *n)
+{
+	return n && n->type == YAML_SEQUENCE_NODE;
+}
+
+size_t yamldoc_seq_len(const yaml_node_t *n)
+{
+	if (!yamldoc_is_seq(n))
+		return 0;
+	return n->data.sequence.items.top - n->data.sequence.items.start;
+}
+
+yaml_node_t *yamldoc_seq_at(struct yamldoc *d, yaml_node_t *seq, size_t i)
+{
+	if (i >= yamldoc_seq_len(seq))
+		return NULL;
+	return yaml_document_get_node(&d->doc,
+				      seq->data.sequence.items.start[i]);
+}
+
+size_t yamldoc_map_len(const yaml_node_t *n)
+{
+	if (!yamldoc_is_map(n))
+		return 0;
+	return n->data.mapping.pairs.top - n->data.mapping.pairs.start;
+}
+
+yaml_node_t *yamldoc_map_key(struct yamldoc *d, yaml_node_t *map, size_t i)
+{
+	if (i >= yamldoc_map_len(map))
+		return NULL;
+	return yaml_document_get_node(&d->doc,
+				      map->data.mapping.pairs.start[i].key);
+}
+
+yaml_node_t *yamldoc_get(struct yamldoc *d, yaml_node_t *map, const char *key)
+{
+	yaml_node_pair_t *pair;
+	const char *k;
+
+	if (!yamldoc_is_map(map))
+		return NULL;
+	for (pair = map->data.mapping.pairs.start;
+	     pair < map->data.mapping.pairs.top; pair++) {
+		k = yamldoc_str(yaml_document_get_node(&d->doc, pair->key));
+		if (k && !strcmp(k, key))
+			return yaml_document_get_node(&d->doc, pair->value);
+	}
+	return NULL;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The Kubernetes source: list + watch of Services (v1) and EndpointSlices
+ * (discovery.k8s.io/v1) in worker threads, turned into shunt's desired
+ * services on request. The agent owns reconciling; this module only
+ * watches, caches and translates.
+ */
+#ifndef SHUNTD_K8S_H
+#define SHUNTD_K8S_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "reconcile.h"
+
+struct k8s_options {
+	const char *kubeconfig;	     /* NULL/"": in-cluster service account */
+	const char *node_name;	     /* for externalTrafficPolicy: Local */
+	const char *const *node_ips; /* NodePort VIPs */
+	int n_node_ips;
+	/* In-cluster files and API address (tests point them elsewhere):
+	 * NULL means the standard paths and $KUBERNETES_SERVICE_HOST/PORT. */
+	const char *token_file;
+	const char *ca_file;
+};
+
+struct k8s_stats {
+	uint64_t events;     /* watch events applied */
+	uint64_t bad_events; /* malformed events skipped */
+	uint64_t relists;    /* full lists (start, 410 Gone, errors) */
+	uint64_t errors;     /* failed requests / dropped watches */
+	bool synced;	     /* both resources listed at least once */
+};
+
+struct k8s_source;
+
+/* Start watching. notify_fd (an eventfd) is written to whenever the
+ * cached state changed, so the agent can reconcile. -errno when the
+ * configuration cannot be read (missing kubeconfig, token, ...). */
+int k8s_source_start(const struct k8s_options *o, int notify_fd,
+		     struct k8s_source **out);
+/* The desired services for the cached state, thread-safe. */
+int k8s_source_desired(struct k8s_source *src, struct shunt_desired *out);
+void k8s_source_stats(struct k8s_source *src, struct k8s_stats *st);
+void k8s_source_stop(struct k8s_source *src);
+
+#endif /* SHUNTD_K8S_H */

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * shuntd's settings, from (highest first) command-line flags, environment
+ * variables, the config file (--config, YAML or JSON) and defaults.
+ */
+#ifndef SHUNTD_OPTIONS_H
+#define SHUNTD_OPTIONS_H
+
+#include <stdbool.h>
+#include <limits.h>
+
+#include "attach.h"
+#include "log.h"
+#include "shunt.h"
+
+#define SHUNTD_MAX_IFACES	   32
+#define SHUNTD_MAX_NODE_IPS	   8
+#define SHUNTD_DEFAULT_METRICS	   ":9470"
+#define SHUNTD_DEFAULT_GC_INTERVAL 10
+
+struct shuntd_options {
+	char config[PATH_MAX];
+	char ifaces[SHUNTD_MAX_IFACES][16];
+	int n_ifaces;
+	enum shunt_mode mode;
+	char cgroup[PATH_MAX]; /* "" = detected root, "none" = no cgroup */
+	char pin_root[PATH_MAX];
+	struct shunt_config ct;	  /* 0 fields: leave the current value */
+	unsigned int gc_interval; /* seconds */
+	char metrics_addr[128];	  /* "[ADDR]:PORT", "" = off */
+	enum log_format log_format;
+	char services_file[PATH_MAX];
+	bool kubernetes;
+	char kubeconfig[PATH_MAX];
+	char node_name[256];
+	char node_ips[SHUNTD_MAX_NODE_IPS][64];
+	int n_node_ips;
+	bool cleanup;
+	bool once; /* apply the sources once and exit (tests, scripts) */
+	bool debug;
+};
+
+/* Fill o from argv, the environment and the config file. 0, or an exit
+ * status (help printed: 0 via *exit_now; bad input reported). */
+int shuntd_options_parse(struct shuntd_options *o, int argc, char **argv,
+			 bool *exit_now);
+
+#endif /* SHUNTD_OPTIONS_H */
