@@ -60,5 +60,6 @@ int cmd_config(struct cli *cli, int argc, char **argv);
 int cmd_cgroup(struct cli *cli, int argc, char **argv);
 int cmd_sockmap(struct cli *cli, int argc, char **argv);
 int cmd_tune(struct cli *cli, int argc, char **argv);
+int cmd_apply(struct cli *cli, int argc, char **argv);
 
 #endif /* SHUNTCTL_CLI_H */

@@ -7,12 +7,16 @@
 
 #include "cli.h"
 #include "ct.h"
+#include "ctgc.h"
 #include "parse.h"
 
 static void ct_usage(FILE *f)
 {
 	fputs("Usage: shuntctl ct list [--all] [--json]\n"
 	      "       shuntctl ct flush\n"
+	      "       shuntctl ct gc      remove expired entries now (shuntd "
+	      "does\n"
+	      "                           it every --gc-interval)\n"
 	      "  list: one line per flow (client -> service -> backend);\n"
 	      "        --all adds the reply-direction entries.\n",
 	      f);
@@ -137,6 +141,31 @@ static int ct_flush(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int ct_gc(struct cli *cli, int argc, char **argv)
+{
+	struct shunt_gc_result r;
+	struct shunt s;
+	int err, i;
+
+	if (argc > 1)
+		return cli_usage_err("ct gc: unexpected argument '%s'",
+				     argv[1]);
+	if (cli_open(cli, &s, true))
+		return EXIT_FAIL;
+	err = shunt_ct_gc(&s, 0, &r);
+	shunt_close(&s);
+	if (err)
+		return cli_err("conntrack GC: %s", strerror(-err));
+	printf("scanned %zu, removed %zu, flows %zu of capacity %zu%s\n",
+	       r.scanned, r.removed, r.flows, r.capacity,
+	       r.near_full ? " (nearly full)" : "");
+	for (i = 1; i < SHUNT_CT_STATE_MAX; i++)
+		if (r.by_state[i])
+			printf("  %-12s %zu\n", shunt_ct_state_name(i),
+			       r.by_state[i]);
+	return EXIT_OK;
+}
+
 int cmd_ct(struct cli *cli, int argc, char **argv)
 {
 	const char *verb = argc > 1 ? argv[1] : "list";
@@ -150,5 +179,8 @@ int cmd_ct(struct cli *cli, int argc, char **argv)
 			       argc > 1 ? argv + 1 : argv);
 	if (!strcmp(verb, "flush"))
 		return ct_flush(cli, argc - 1, argv + 1);
-	return cli_usage_err("ct: unknown command '%s' (list, flush)", verb);
+	if (!strcmp(verb, "gc"))
+		return ct_gc(cli, argc - 1, argv + 1);
+	return cli_usage_err("ct: unknown command '%s' (list, flush, gc)",
+			     verb);
 }

@@ -35,7 +35,7 @@ static void usage(FILE *f)
 	      "  backend set VIP:PORT/PROTO IP:PORT (--weight W | --drain | "
 	      "--activate)\n"
 	      "  backend list [VIP:PORT/PROTO]\n"
-	      "  ct list [--all] | ct flush\n"
+	      "  ct list [--all] | ct flush | ct gc\n"
 	      "  stats\n"
 	      "  config show | set KNOB VALUE | reset\n"
 	      "  cgroup attach [PATH] | detach [PATH]   socket-level LB and "
@@ -46,6 +46,8 @@ static void usage(FILE *f)
 	      "  sockmap enable|disable SERVICE|PORT | list\n"
 	      "  tune socket set SERVICE|PORT OPTIONS | del SERVICE|PORT | "
 	      "list\n"
+	      "  apply -f FILE                           services file (see "
+	      "README)\n"
 	      "  unload                                  detach everywhere, "
 	      "remove all pins\n"
 	      "\n"
@@ -94,6 +96,7 @@ static const struct {
 	{"stats", cmd_stats},	  {"config", cmd_config},
 	{"unload", cmd_unload},	  {"cgroup", cmd_cgroup},
 	{"sockmap", cmd_sockmap}, {"tune", cmd_tune},
+	{"apply", cmd_apply},
 };
 
 int main(int argc, char **argv)
