@@ -75,10 +75,10 @@ trap sweep EXIT
 sweep
 
 for t in "$BUILD"/tests/unit/test_* "$BUILD"/tests/cli/test_* "$BUILD"/tests/prog/test_* \
-	"$BUILD"/tests/sock/test_*; do
-	[[ -x $t ]] && run "$t" "$t"
+	"$BUILD"/tests/sock/test_* "$BUILD"/tests/agent/test_*; do
+	[[ -x $t && $t != */test_restart_load ]] && run "$t" "$t"
 done
-for t in "$BUILD"/tests/veth/test_*; do
+for t in "$BUILD"/tests/veth/test_* "$BUILD"/tests/agent/test_restart_load; do
 	[[ -x $t ]] || continue
 	case $t in
 	*/test_topo_selfcheck) run "$t" "$t" ;;

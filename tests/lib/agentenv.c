@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Running shuntd in tests. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agentenv.h"
+#include "httpc.h"
+
+void agent_binary(char *buf, size_t len, const char *name)
+{
+	const char *src = getenv("SHUNT_SRC"), *build = getenv("BUILD");
+	char cwd[4096];
+
+	if (!src || !*src)
+		src = getcwd(cwd, sizeof(cwd)) ? cwd : ".";
+	if (!build || !*build)
+		build = "build";
+	if (build[0] == '/')
+		snprintf(buf, len, "%s/%s", build, name);
+	else
+		snprintf(buf, len, "%s/%s/%s", src, build, name);
+}
+
+int agent_free_port(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 && !bind(fd, (struct sockaddr *)&sa, sizeof(sa)) &&
+	    !getsockname(fd, (struct sockaddr *)&sa, &len))
+		port = ntohs(sa.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+static void child(const struct agent_proc *a, const char *const *argv)
+{
+	const char *args[64];
+	char bin[4200];
+	int i = 0, fd;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (a->netns[0]) {
+		char path[128];
+
+		snprintf(path, sizeof(path), "/run/netns/%s", a->netns);
+		fd = open(path, O_RDONLY);
+		if (fd < 0 || setns(fd, CLONE_NEWNET))
+			_exit(127);
+		close(fd);
+	}
+	fd = open(a->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	if (fd >= 0) {
+		dup2(fd, 2);
+		close(fd);
+	}
+	agent_binary(bin, sizeof(bin), "shuntd");
+	args[i++] = bin;
+	for (; *argv && i < 60; argv++)
+		args[i++] = *argv;
+	args[i++] = "--metrics-addr";
+	args[i++] = a->metrics;
+	args[i] = NULL;
+	execv(bin, (char *const *)args);
+	_exit(127);
+}
+
+int agent_get(const struct agent_proc *a, const char *path, int *status,
+	      char *body, size_t len)
+{
+	char host[64];
+	const char *colon = strrchr(a->metrics, ':');
+
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - a->metrics),
+		 a->metrics);
+	return http_get_once(a->netns[0] ? a->netns : NULL, host,
+			     atoi(colon + 1), path, status, body, len, 1000);
+}
+
+int agent_start(struct agent_proc *a, const char *const *argv, int timeout_ms)
+{
+	struct timespec d = {.tv_nsec = 50 * 1000 * 1000};
+	char body[256];
+	int status, waited, i;
+
+	a->pid = fork();
+	if (a->pid < 0)
+		return -1;
+	if (a->pid == 0)
+		child(a, argv);
+	for (i = 0; i * 50 < timeout_ms; i++) {
+		if (waitpid(a->pid, &waited, WNOHANG) == a->pid) {
+			a->pid = -1; /* exited early: see the log */
+			return -1;
+		}
+		if (agent_get(a, "/readyz", &status, body, sizeof(body)) == 0 &&
+		    status == 200)
+			return 0;
+		nanosleep(&d, NULL);
+	}
+	agent_stop(a);
+	return -1;
+}
+
+int agent_stop(struct agent_proc *a)
+{
+	struct timespec d = {.tv_nsec = 20 * 1000 * 1000};
+	int st, i;
+
+	if (a->pid <= 0)
+		return -1;
+	kill(a->pid, SIGTERM);
+	for (i = 0; i < 250; i++) {
+		if (waitpid(a->pid, &st, WNOHANG) == a->pid) {
+			a->pid = -1;
+			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+		}
+		nanosleep(&d, NULL);
+	}
+	kill(a->pid, SIGKILL);
+	waitpid(a->pid, &st, 0);
+	a->pid = -1;
+	return -1;
+}
+
+bool agent_log_has(const struct agent_proc *a, const char *needle)
+{
+	char line[4096];
+	bool found = false;
+	FILE *f = fopen(a->log, "r");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, needle) != NULL;
+	fclose(f);
+	return found;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Running shuntd in tests: start it with arguments, wait until /readyz
+ * answers 200, stop it with SIGTERM and collect its exit status; its log
+ * (stderr) goes to a file the test can search.
+ */
+#ifndef SHUNT_TEST_AGENTENV_H
+#define SHUNT_TEST_AGENTENV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct agent_proc {
+	pid_t pid;
+	char log[256];	  /* its stderr */
+	char metrics[64]; /* "127.0.0.1:PORT" */
+	char netns[64];	  /* run in /run/netns/NAME ("" = ours) */
+};
+
+/* Path of a built binary: $SHUNT_SRC/$BUILD/name (defaults: cwd, build). */
+void agent_binary(char *buf, size_t len, const char *name);
+/* A free TCP port on 127.0.0.1 (in the current namespace). */
+int agent_free_port(void);
+
+/* Start shuntd with argv (NULL-terminated, without argv[0]) plus
+ * --metrics-addr a->metrics. 0, or -1 when it did not become ready
+ * within timeout_ms (it is then stopped). */
+int agent_start(struct agent_proc *a, const char *const *argv, int timeout_ms);
+/* SIGTERM and wait; its exit status (-1 when it had to be killed). */
+int agent_stop(struct agent_proc *a);
+/* Does the log contain needle? */
+bool agent_log_has(const struct agent_proc *a, const char *needle);
+/* GET path from the metrics address: status and body. */
+int agent_get(const struct agent_proc *a, const char *path, int *status,
+	      char *body, size_t len);
+
+#endif /* SHUNT_TEST_AGENTENV_H */
