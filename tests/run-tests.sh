@@ -78,6 +78,9 @@ for t in "$BUILD"/tests/unit/test_* "$BUILD"/tests/cli/test_* "$BUILD"/tests/pro
 	"$BUILD"/tests/sock/test_* "$BUILD"/tests/agent/test_*; do
 	[[ -x $t && $t != */test_restart_load ]] && run "$t" "$t"
 done
+for t in tests/*/test_*.py; do
+	[[ -f $t ]] && run "$t" python3 "$t"
+done
 for t in "$BUILD"/tests/veth/test_* "$BUILD"/tests/agent/test_restart_load; do
 	[[ -x $t ]] || continue
 	case $t in
