@@ -12,23 +12,33 @@
 
 #define GC_BATCH_DEFAULT 4096
 
+/* As the datapath reads them: 0 means the default. */
+static __u32 knob(__u32 v, __u32 dflt)
+{
+	return v ? v : dflt;
+}
+
 static __u32 lifetime(const struct shunt_config *c, __u8 state)
 {
+	struct shunt_config d;
+
+	shunt_config_defaults(&d);
 	switch (state) {
 	case SHUNT_CT_SYN_SENT:
-		return c->ct_syn_timeout;
+		return knob(c->ct_syn_timeout, d.ct_syn_timeout);
 	case SHUNT_CT_ESTABLISHED:
-		return c->ct_established_timeout;
+		return knob(c->ct_established_timeout,
+			    d.ct_established_timeout);
 	case SHUNT_CT_FIN_WAIT:
-		return c->ct_fin_wait_timeout;
+		return knob(c->ct_fin_wait_timeout, d.ct_fin_wait_timeout);
 	case SHUNT_CT_CLOSE_WAIT:
-		return c->ct_close_wait_timeout;
+		return knob(c->ct_close_wait_timeout, d.ct_close_wait_timeout);
 	case SHUNT_CT_TIME_WAIT:
-		return c->ct_time_wait_timeout;
+		return knob(c->ct_time_wait_timeout, d.ct_time_wait_timeout);
 	case SHUNT_CT_CLOSE:
-		return c->ct_close_timeout;
+		return knob(c->ct_close_timeout, d.ct_close_timeout);
 	default:
-		return c->ct_udp_timeout;
+		return knob(c->ct_udp_timeout, d.ct_udp_timeout);
 	}
 }
 

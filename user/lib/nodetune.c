@@ -216,9 +216,16 @@ static unsigned long netns_ino(const char *pid)
 	return stat(path, &st) ? 0 : st.st_ino;
 }
 
+/* The initial network namespace has a fixed inode number (the kernel's
+ * PROC_NET_INIT_INO). Where pid 1 can be read and shares our namespace
+ * (a host's init), that counts too. */
+#define NET_INIT_INO 0xF0000098UL
+
 static bool in_init_netns(void)
 {
-	return netns_ino("self") == netns_ino("1");
+	unsigned long self = netns_ino("self"), init = netns_ino("1");
+
+	return self == NET_INIT_INO || (init && self == init);
 }
 
 static void save_path(const char *dir, char *buf, size_t len)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "maglev.h"
 #include "parse.h"
@@ -43,6 +44,10 @@ static int check_keys(struct ctx *c, yaml_node_t *map, const char *what,
 	const char *key;
 	size_t i;
 
+	k = yamldoc_dup_key(c->d, map);
+	if (k)
+		return fail(c, k, "duplicate %s key '%s'", what,
+			    yamldoc_str(k));
 	for (i = 0; i < yamldoc_map_len(map); i++) {
 		k = yamldoc_map_key(c->d, map, i);
 		key = yamldoc_str(k);
@@ -134,7 +139,7 @@ static int parse_vip(struct ctx *c, yaml_node_t *n,
 	    get_u32(c, n, "port", 1, 65535, true, &port) ||
 	    get_str(c, n, "protocol", false, &proto))
 		return -EINVAL;
-	if (strcmp(proto, "tcp") && strcmp(proto, "udp"))
+	if (strcasecmp(proto, "tcp") && strcasecmp(proto, "udp"))
 		return fail(c, yamldoc_get(c->d, n, "protocol"),
 			    "protocol '%s' (tcp or udp)", proto);
 	snprintf(text, sizeof(text),
@@ -173,6 +178,8 @@ static int parse_service(struct ctx *c, yaml_node_t *n,
 	if (name)
 		snprintf(s->name, sizeof(s->name), "%s", name);
 	bs = yamldoc_get(c->d, n, "backends");
+	if (yamldoc_is_null(bs))
+		bs = NULL; /* "backends:" with nothing: none */
 	if (bs && !yamldoc_is_seq(bs))
 		return fail(c, bs, "'backends' must be a list");
 	s->n_backends = yamldoc_seq_len(bs);
@@ -210,16 +217,15 @@ static int parse_doc(struct ctx *c, struct shunt_desired *out)
 	size_t i;
 	int err = 0;
 
-	if (!root)
-		return 0; /* empty file: no services */
+	if (yamldoc_is_null(root))
+		return 0; /* empty file, or just "---": no services */
 	if (!yamldoc_is_map(root))
 		return fail(c, root, "expected a mapping with 'services'");
 	if (check_keys(c, root, "top-level", keys))
 		return -EINVAL;
 	list = yamldoc_get(c->d, root, "services");
-	if (list && !yamldoc_is_seq(list) && yamldoc_str(list) &&
-	    !*yamldoc_str(list))
-		return 0; /* "services:" with nothing after it */
+	if (yamldoc_is_null(list))
+		return 0; /* "services:", "services: null": none */
 	if (list && !yamldoc_is_seq(list))
 		return fail(c, list, "'services' must be a list");
 	for (i = 0; i < yamldoc_seq_len(list) && !err; i++) {

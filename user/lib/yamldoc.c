@@ -7,15 +7,45 @@
 
 #include "yamldoc.h"
 
-static int load(struct yamldoc *d, yaml_parser_t *p, char *err, size_t errlen)
+static int syntax_error(struct yamldoc *d, yaml_parser_t *p, char *err,
+			size_t errlen)
 {
-	if (!yaml_parser_load(p, &d->doc)) {
+	/* An unterminated construct is only noticed at the end of the
+	 * input: report it where it starts. */
+	if (p->context && p->problem && strstr(p->problem, "end of stream"))
+		snprintf(err, errlen, "%s:%zu: %s %s", d->path,
+			 p->context_mark.line + 1, p->context,
+			 p->problem ? p->problem : "");
+	else
 		snprintf(err, errlen, "%s:%zu: %s", d->path,
 			 p->problem_mark.line + 1,
 			 p->problem ? p->problem : "syntax error");
+	return -EINVAL;
+}
+
+static int load(struct yamldoc *d, yaml_parser_t *p, char *err, size_t errlen)
+{
+	yaml_document_t next;
+	yaml_node_t *more;
+
+	if (!yaml_parser_load(p, &d->doc))
+		return syntax_error(d, p, err, errlen);
+	d->loaded = true;
+	/* One document per file: a second one would be silently lost. */
+	if (!yaml_parser_load(p, &next)) {
+		yamldoc_free(d);
+		return syntax_error(d, p, err, errlen);
+	}
+	more = yaml_document_get_root_node(&next);
+	if (more) {
+		snprintf(err, errlen,
+			 "%s:%zu: only one YAML document is supported", d->path,
+			 next.start_mark.line + 1);
+		yaml_document_delete(&next);
+		yamldoc_free(d);
 		return -EINVAL;
 	}
-	d->loaded = true;
+	yaml_document_delete(&next);
 	return 0;
 }
 
@@ -82,6 +112,38 @@ const char *yamldoc_str(const yaml_node_t *n)
 	return n && n->type == YAML_SCALAR_NODE
 		       ? (const char *)n->data.scalar.value
 		       : NULL;
+}
+
+bool yamldoc_is_null(const yaml_node_t *n)
+{
+	static const char *const nulls[] = {"", "~", "null", "Null", "NULL"};
+	size_t i;
+
+	if (!n)
+		return true;
+	if (n->type != YAML_SCALAR_NODE ||
+	    n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	for (i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
+		if (!strcmp((const char *)n->data.scalar.value, nulls[i]))
+			return true;
+	return false;
+}
+
+yaml_node_t *yamldoc_dup_key(struct yamldoc *d, yaml_node_t *map)
+{
+	const char *a, *b;
+	size_t i, j;
+
+	for (i = 1; i < yamldoc_map_len(map); i++) {
+		a = yamldoc_str(yamldoc_map_key(d, map, i));
+		for (j = 0; a && j < i; j++) {
+			b = yamldoc_str(yamldoc_map_key(d, map, j));
+			if (b && !strcmp(a, b))
+				return yamldoc_map_key(d, map, i);
+		}
+	}
+	return NULL;
 }
 
 bool yamldoc_is_map(const yaml_node_t *n)

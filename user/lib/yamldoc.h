@@ -2,6 +2,7 @@
 /*
  * A loaded YAML (or JSON) document with line numbers, over libyaml's
  * document API: for the services file, shuntd's config and kubeconfig.
+ * A file holds one document; a second one is an error.
  * Nodes are libyaml node pointers; NULL means "absent".
  */
 #ifndef SHUNT_YAMLDOC_H
@@ -33,6 +34,10 @@ yaml_node_t *yamldoc_get(struct yamldoc *d, yaml_node_t *map, const char *key);
 /* Scalar text (NUL-terminated by libyaml), or NULL if not a scalar. */
 const char *yamldoc_str(const yaml_node_t *n);
 bool yamldoc_is_map(const yaml_node_t *n);
+/* Absent, or a plain null scalar ("", ~, null). */
+bool yamldoc_is_null(const yaml_node_t *n);
+/* The first key of map that repeats an earlier one, or NULL. */
+yaml_node_t *yamldoc_dup_key(struct yamldoc *d, yaml_node_t *map);
 bool yamldoc_is_seq(const yaml_node_t *n);
 size_t yamldoc_seq_len(const yaml_node_t *n);
 yaml_node_t *yamldoc_seq_at(struct yamldoc *d, yaml_node_t *seq, size_t i);

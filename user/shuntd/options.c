@@ -260,7 +260,12 @@ static int load_file(struct shuntd_options *o, const char *path)
 		return 2;
 	}
 	root = yamldoc_root(&d);
-	if (root && !yamldoc_is_map(root)) {
+	k = yamldoc_dup_key(&d, root);
+	if (k) {
+		fprintf(stderr, "shuntd: %s:%d: duplicate setting '%s'\n", path,
+			yamldoc_line(k), yamldoc_str(k));
+		rc = 2;
+	} else if (!yamldoc_is_null(root) && !yamldoc_is_map(root)) {
 		fprintf(stderr,
 			"shuntd: %s:%d: expected a mapping of settings\n", path,
 			yamldoc_line(root));
