@@ -7,12 +7,12 @@
 
 #include "yamldoc.h"
 
-static int syntax_error(struct yamldoc *d, yaml_parser_t *p, char *err,
-			size_t errlen)
+static int syntax_error(struct yamldoc *d, yaml_parser_t *p, size_t len,
+			char *err, size_t errlen)
 {
 	/* An unterminated construct is only noticed at the end of the
 	 * input: report it where it starts. */
-	if (p->context && p->problem && strstr(p->problem, "end of stream"))
+	if (p->context && p->problem_mark.index + 1 >= len)
 		snprintf(err, errlen, "%s:%zu: %s %s", d->path,
 			 p->context_mark.line + 1, p->context,
 			 p->problem ? p->problem : "");
@@ -23,18 +23,19 @@ static int syntax_error(struct yamldoc *d, yaml_parser_t *p, char *err,
 	return -EINVAL;
 }
 
-static int load(struct yamldoc *d, yaml_parser_t *p, char *err, size_t errlen)
+static int load(struct yamldoc *d, yaml_parser_t *p, size_t len, char *err,
+		size_t errlen)
 {
 	yaml_document_t next;
 	yaml_node_t *more;
 
 	if (!yaml_parser_load(p, &d->doc))
-		return syntax_error(d, p, err, errlen);
+		return syntax_error(d, p, len, err, errlen);
 	d->loaded = true;
 	/* One document per file: a second one would be silently lost. */
 	if (!yaml_parser_load(p, &next)) {
 		yamldoc_free(d);
-		return syntax_error(d, p, err, errlen);
+		return syntax_error(d, p, len, err, errlen);
 	}
 	more = yaml_document_get_root_node(&next);
 	if (more) {
@@ -60,33 +61,40 @@ int yamldoc_load_mem(struct yamldoc *d, const char *name, const char *buf,
 	if (!yaml_parser_initialize(&p))
 		return -ENOMEM;
 	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
-	rc = load(d, &p, err, errlen);
+	rc = load(d, &p, len, err, errlen);
 	yaml_parser_delete(&p);
 	return rc;
 }
 
 int yamldoc_load(struct yamldoc *d, const char *path, char *err, size_t errlen)
 {
-	yaml_parser_t p;
-	FILE *f;
-	int rc;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f, *mem;
+	char chunk[4096];
+	size_t n;
+	int rc = 0;
 
 	memset(d, 0, sizeof(*d));
-	snprintf(d->path, sizeof(d->path), "%s", path);
 	f = fopen(path, "re");
-	if (!f) {
+	mem = open_memstream(&buf, &len);
+	if (!f || !mem) {
 		rc = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
-		return rc;
 	}
-	if (!yaml_parser_initialize(&p)) {
+	while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		fwrite(chunk, 1, n, mem);
+	if (!rc && ferror(f)) {
+		rc = -EIO;
+		snprintf(err, errlen, "%s: read error", path);
+	}
+	if (f)
 		fclose(f);
-		return -ENOMEM;
-	}
-	yaml_parser_set_input_file(&p, f);
-	rc = load(d, &p, err, errlen);
-	yaml_parser_delete(&p);
-	fclose(f);
+	if (mem)
+		fclose(mem);
+	if (!rc)
+		rc = yamldoc_load_mem(d, path, buf, len, err, errlen);
+	free(buf);
 	return rc;
 }
 
