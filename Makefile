@@ -66,7 +66,7 @@ BENCHES    := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 .SECONDARY:
 .DEFAULT_GOAL := all
 
-all: $(SHUNTCTL) $(TEST_BINS) $(TOOLS) $(BENCHES)
+all: $(SHUNTCTL) $(SHUNTD) $(TEST_BINS) $(TOOLS) $(BENCHES)
 
 deps:
 	$(Q)missing=""; for p in $(DEB_PKGS); do \
@@ -136,6 +136,13 @@ $(BUILD)/tests/%: tests/%.c $(TESTLIB_OBJS) $(LIBSHUNT) $(wildcard tests/lib/*.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(TEST_CFLAGS) $< $(TESTLIB_OBJS) $(LIBSHUNT) -o $@ $(LDLIBS) -lcmocka
+
+# The Kubernetes watch test links the agent's Kubernetes source.
+K8S_TEST_OBJS := $(filter $(BUILD)/obj/shuntd/k8s%.o,$(SHUNTD_OBJS)) $(BUILD)/obj/shuntd/log.o
+$(BUILD)/tests/k8s/test_k8s_watch: tests/k8s/test_k8s_watch.c $(K8S_TEST_OBJS) $(TESTLIB_OBJS) $(LIBSHUNT)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(TEST_CFLAGS) -Iuser/shuntd $< $(K8S_TEST_OBJS) $(TESTLIB_OBJS) $(LIBSHUNT) -o $@ $(SHUNTD_LDLIBS) -lcmocka
 
 $(BUILD)/tools/%: tests/tools/%.c
 	$(call msg,CC,$@)

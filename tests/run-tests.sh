@@ -75,7 +75,7 @@ trap sweep EXIT
 sweep
 
 for t in "$BUILD"/tests/unit/test_* "$BUILD"/tests/cli/test_* "$BUILD"/tests/prog/test_* \
-	"$BUILD"/tests/sock/test_* "$BUILD"/tests/agent/test_*; do
+	"$BUILD"/tests/sock/test_* "$BUILD"/tests/k8s/test_* "$BUILD"/tests/agent/test_*; do
 	[[ -x $t && $t != */test_restart_load ]] && run "$t" "$t"
 done
 for t in tests/*/test_*.py; do

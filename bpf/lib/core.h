@@ -89,16 +89,13 @@ SHUNT_INLINE __u32 lb_flow_backend(const struct shunt_svc *svc,
 		if (be && be->port == e->nat_port &&
 		    ip_equal(&be->addr, &e->nat_addr)) {
 			count(SHUNT_C_CT_HIT);
-			if (ct_needs_update(e, p, SHUNT_CT_FWD)) {
-				struct shunt_ct_key rk;
-
-				ct_rev_key(&rk, p, &be->addr, be->port);
-				ct_update_pair(
-					e, bpf_map_lookup_elem(&ct_map, &rk), p,
-					SHUNT_CT_FWD, now);
-			} else {
-				ct_touch(e, now);
-			}
+			/* State changes and, once a second, a check that the
+			 * reply entry is still there (the LRU may have taken
+			 * it alone when the table was full). */
+			if (ct_needs_update(e, p, SHUNT_CT_FWD) ||
+			    e->last_seen != now)
+				ct_update_pair(e, ct_rev_ensure(p, e, be), p,
+					       SHUNT_CT_FWD, now);
 			*bep = be;
 			return e->backend_id;
 		}
@@ -108,6 +105,11 @@ SHUNT_INLINE __u32 lb_flow_backend(const struct shunt_svc *svc,
 					 : SHUNT_C_CT_EXPIRED);
 	} else {
 		count(SHUNT_C_CT_MISS);
+		/* Mid-stream TCP without an entry: evicted, flushed, or
+		 * from before a restart. Maglev finds the same backend
+		 * while the backend set is unchanged. */
+		if (p->proto == IPPROTO_TCP && !(p->tcp_flags & TCP_FLAG_SYN_))
+			count(SHUNT_C_CT_MISS_MIDSTREAM);
 	}
 
 	id = lb_select(

@@ -188,6 +188,28 @@ SHUNT_INLINE int ct_create(const struct pkt *p, const struct shunt_ct_key *fwd,
 	return bpf_map_update_elem(&ct_map, fwd, &e, BPF_ANY);
 }
 
+/* The REV entry of the flow whose FWD entry is fwd, recreated from fwd
+ * when it is gone. NULL only when it cannot be written. */
+SHUNT_INLINE struct shunt_ct_entry *
+ct_rev_ensure(const struct pkt *p, const struct shunt_ct_entry *fwd,
+	      const struct shunt_backend *be)
+{
+	struct shunt_ct_entry *rev, e;
+	struct shunt_ct_key rk;
+
+	ct_rev_key(&rk, p, &be->addr, be->port);
+	rev = bpf_map_lookup_elem(&ct_map, &rk);
+	if (rev)
+		return rev;
+	e = *fwd;
+	e.nat_addr = p->dst;
+	e.nat_port = p->dport;
+	if (bpf_map_update_elem(&ct_map, &rk, &e, BPF_ANY))
+		return NULL;
+	count(SHUNT_C_CT_REV_RESTORED);
+	return bpf_map_lookup_elem(&ct_map, &rk);
+}
+
 /* Apply a state change to both entries of a flow. other is the entry
  * found under the flow's other key: it belongs to this flow only while
  * it names the same backend (a moved flow leaves a stale REV entry). */

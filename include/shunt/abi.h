@@ -63,9 +63,10 @@ struct shunt_svc_key {
 	__u8 family; /* SHUNT_V4 or SHUNT_V6 */
 };
 
-#define SHUNT_SVC_F_AFFINITY   (1U << 0) /* ClientIP session affinity */
-#define SHUNT_SVC_F_OWNER_FILE (1U << 8) /* managed by shuntd's services file  \
-					  */
+#define SHUNT_SVC_F_AFFINITY (1U << 0) /* ClientIP session affinity */
+#define SHUNT_SVC_F_OWNER_FILE                                                 \
+	(1U << 8) /* managed by shuntd's services file                         \
+		   */
 #define SHUNT_SVC_F_OWNER_K8S                                                  \
 	(1U << 9) /* managed by shuntd's Kubernetes source */
 #define SHUNT_SVC_F_OWNERS (SHUNT_SVC_F_OWNER_FILE | SHUNT_SVC_F_OWNER_K8S)
@@ -300,6 +301,8 @@ struct shunt_traffic_stats {
 	X(CT_REOPEN, "ct_reopen")                                              \
 	X(CT_BACKEND_GONE, "ct_backend_gone")                                  \
 	X(CT_CREATE_FAIL, "ct_create_fail")                                    \
+	X(CT_MISS_MIDSTREAM, "ct_miss_midstream")                              \
+	X(CT_REV_RESTORED, "ct_rev_restored")                                  \
 	X(AFFINITY_HIT, "affinity_hit")                                        \
 	X(NAT_FWD, "nat_fwd")                                                  \
 	X(NAT_REV, "nat_rev")                                                  \

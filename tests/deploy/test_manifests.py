@@ -45,6 +45,7 @@ SHUNTD_FLAGS = {
     "--cgroup": True,
     "--pin-root": True,
     "--conntrack": True,
+    "--ct-max": True,
     "--gc-interval": True,
     "--metrics-addr": True,
     "--log-format": True,
@@ -72,6 +73,7 @@ SHUNTD_ENV = {
     "SHUNTD_CGROUP": "cgroup",
     "SHUNT_PIN_ROOT": "pin-root",
     "SHUNTD_CONNTRACK": "conntrack",
+    "SHUNTD_CT_MAX": "ct-max",
     "SHUNTD_GC_INTERVAL": "gc-interval",
     "SHUNTD_METRICS_ADDR": "metrics-addr",
     "SHUNTD_LOG_FORMAT": "log-format",
@@ -90,7 +92,7 @@ ENV_FIELDREFS = {
 }
 
 # Config file keys (the long option names set_option() accepts).
-CONFIG_KEYS = {"interfaces", "mode", "cgroup", "pin-root", "conntrack",
+CONFIG_KEYS = {"interfaces", "mode", "cgroup", "pin-root", "conntrack", "ct-max",
                "gc-interval", "metrics-addr", "log-format", "services-file",
                "kubernetes", "kubeconfig", "node-name", "node-ip"}
 CONNTRACK_NAMES = {"established", "syn", "fin-wait", "close-wait",

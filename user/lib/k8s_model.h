@@ -20,7 +20,8 @@
 
 #include "reconcile.h"
 
-#define K8S_NAME_MAX	     254 /* 253 + NUL: namespaces, names, label values */
+/* 253 + NUL: namespaces, names, label values. */
+#define K8S_NAME_MAX	     254
 #define K8S_PORT_NAME_MAX    64
 #define K8S_AFFINITY_DEFAULT 10800 /* sessionAffinityConfig default */
 

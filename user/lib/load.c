@@ -22,6 +22,27 @@
 #include "shunt.h"
 
 static bool debug;
+static __u32 ct_max; /* 0: the compiled-in SHUNT_CT_MAX */
+
+void shunt_set_ct_max(__u32 entries)
+{
+	ct_max = entries;
+}
+
+/* Map sizes chosen at load: only for maps not pinned yet (a pinned map
+ * keeps its size until the datapath is unloaded). */
+static int size_maps(const char *root, struct bpf_object *obj)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, "ct_map");
+	char path[PATH_MAX];
+
+	if (!m || !ct_max)
+		return 0;
+	snprintf(path, sizeof(path), "%s/ct_map", root);
+	if (access(path, F_OK) == 0)
+		return 0;
+	return bpf_map__set_max_entries(m, ct_max);
+}
 
 static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -92,7 +113,9 @@ static int load_object(const char *root, const void *elf, size_t size)
 
 	if (!obj)
 		return -errno;
-	err = bpf_object__load(obj);
+	err = size_maps(root, obj);
+	if (!err)
+		err = bpf_object__load(obj);
 	if (!err)
 		err = pin_progs(root, obj);
 	if (!err)

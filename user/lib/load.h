@@ -15,4 +15,8 @@ int shunt_load(const char *root);
 
 void shunt_config_defaults(struct shunt_config *cfg);
 
+/* Conntrack table size for the next load (0: SHUNT_CT_MAX). A loaded
+ * datapath keeps its size: unload first to change it. */
+void shunt_set_ct_max(__u32 entries);
+
 #endif /* SHUNT_LOAD_H */

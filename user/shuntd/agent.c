@@ -4,8 +4,11 @@
  * timerfd (conntrack GC), an inotify fd (the services file) and an
  * eventfd (the Kubernetes source's "something changed").
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <libgen.h>
+#include <netinet/in.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -291,6 +294,42 @@ static int start_timers(struct loop *l)
 	return 0;
 }
 
+/* NodePort VIPs default to the addresses of the attached interfaces
+ * (link-local IPv6 left out). */
+static void default_node_ips(struct shuntd_options *o)
+{
+	struct ifaddrs *ifa, *i;
+	char buf[INET6_ADDRSTRLEN];
+	const void *addr;
+	int k;
+
+	if (o->n_node_ips || getifaddrs(&ifa))
+		return;
+	for (i = ifa; i && o->n_node_ips < SHUNTD_MAX_NODE_IPS;
+	     i = i->ifa_next) {
+		if (!i->ifa_addr)
+			continue;
+		for (k = 0; k < o->n_ifaces; k++)
+			if (!strcmp(o->ifaces[k], i->ifa_name))
+				break;
+		if (k == o->n_ifaces)
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET)
+			addr = &((struct sockaddr_in *)i->ifa_addr)->sin_addr;
+		else if (i->ifa_addr->sa_family == AF_INET6 &&
+			 !IN6_IS_ADDR_LINKLOCAL(
+				 &((struct sockaddr_in6 *)i->ifa_addr)
+					  ->sin6_addr))
+			addr = &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
+		else
+			continue;
+		inet_ntop(i->ifa_addr->sa_family, addr, buf, sizeof(buf));
+		snprintf(o->node_ips[o->n_node_ips++], sizeof(o->node_ips[0]),
+			 "%s", buf);
+	}
+	freeifaddrs(ifa);
+}
+
 static int start_k8s(struct loop *l)
 {
 	const char *ips[SHUNTD_MAX_NODE_IPS];
@@ -302,6 +341,12 @@ static int start_k8s(struct loop *l)
 	};
 	int i, err;
 
+	/* externalTrafficPolicy: Local needs to know which node this is. */
+	if (!l->opt->node_name[0] &&
+	    gethostname(l->opt->node_name, sizeof(l->opt->node_name) - 1))
+		l->opt->node_name[0] = '\0';
+	default_node_ips(l->opt);
+	ko.n_node_ips = l->opt->n_node_ips;
 	for (i = 0; i < l->opt->n_node_ips; i++)
 		ips[i] = l->opt->node_ips[i];
 	l->k8sfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

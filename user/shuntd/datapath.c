@@ -13,6 +13,7 @@
 #include "attach.h"
 #include "cgroup.h"
 #include "config.h"
+#include "load.h"
 #include "log.h"
 
 static int set_lifetimes(struct shunt *s, const struct shunt_config *want)
@@ -84,6 +85,7 @@ int datapath_setup(struct shuntd_options *o, const char *pin_root)
 	int err;
 
 	shunt_set_debug(o->debug);
+	shunt_set_ct_max(o->ct_max);
 	err = shunt_open(&s, pin_root, SHUNT_OPEN_LOAD | SHUNT_OPEN_LOCK);
 	if (err) {
 		log_error("cannot load the datapath", "pin_root", pin_root,
@@ -92,6 +94,10 @@ int datapath_setup(struct shuntd_options *o, const char *pin_root)
 	}
 	log_info(fresh ? "datapath loaded" : "datapath reused", "pin_root",
 		 pin_root, NULL);
+	if (!fresh && o->ct_max)
+		log_warn("--ct-max applies at first load only; the loaded "
+			 "conntrack table keeps its size",
+			 NULL);
 	err = set_lifetimes(&s, &o->ct);
 	if (!err)
 		err = attach_ifaces(&s, o);

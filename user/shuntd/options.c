@@ -40,6 +40,11 @@ static void usage(FILE *f)
 	      "fin-wait,\n"
 	      "                           close-wait, time-wait, close, udp); "
 	      "repeatable\n"
+	      "      --ct-max ENTRIES     conntrack table size at first load "
+	      "(default\n"
+	      "                           524288; a loaded table keeps its "
+	      "size\n"
+	      "                           until --cleanup)\n"
 	      "      --gc-interval SECONDS    conntrack GC period (default "
 	      "10)\n"
 	      "      --metrics-addr [ADDR]:PORT|none  (default :9470)\n"
@@ -61,6 +66,7 @@ static void usage(FILE *f)
 	      "  -h, --help\n"
 	      "Environment: SHUNTD_CONFIG, SHUNTD_INTERFACES, SHUNTD_MODE,\n"
 	      "SHUNTD_CGROUP, SHUNT_PIN_ROOT, SHUNTD_CONNTRACK (NAME=S,...),\n"
+	      "SHUNTD_CT_MAX, "
 	      "SHUNTD_GC_INTERVAL, SHUNTD_METRICS_ADDR, SHUNTD_LOG_FORMAT,\n"
 	      "SHUNTD_SERVICES_FILE, SHUNTD_KUBERNETES (1/0), KUBECONFIG,\n"
 	      "NODE_NAME, SHUNTD_NODE_IPS (comma-separated).\n",
@@ -186,6 +192,12 @@ static int set_option(struct shuntd_options *o, const char *name, const char *v,
 		return copy(o->pin_root, sizeof(o->pin_root), where, v);
 	if (!strcmp(name, "conntrack"))
 		return each_item(o, where, v, set_conntrack);
+	if (!strcmp(name, "ct-max")) {
+		if (shunt_parse_u32(v, 1024, 1U << 26, &n, why, sizeof(why)))
+			return bad(where, v, why);
+		o->ct_max = n;
+		return 0;
+	}
 	if (!strcmp(name, "gc-interval")) {
 		if (shunt_parse_u32(v, 1, 3600, &n, why, sizeof(why)))
 			return bad(where, v, why);
@@ -298,6 +310,7 @@ static const struct {
 	{"SHUNTD_CGROUP", "cgroup"},
 	{"SHUNT_PIN_ROOT", "pin-root"},
 	{"SHUNTD_CONNTRACK", "conntrack"},
+	{"SHUNTD_CT_MAX", "ct-max"},
 	{"SHUNTD_GC_INTERVAL", "gc-interval"},
 	{"SHUNTD_METRICS_ADDR", "metrics-addr"},
 	{"SHUNTD_LOG_FORMAT", "log-format"},
@@ -333,6 +346,7 @@ static const struct option long_opts[] = {
 	{"cgroup", required_argument, NULL, 1},
 	{"pin-root", required_argument, NULL, 1},
 	{"conntrack", required_argument, NULL, 2},
+	{"ct-max", required_argument, NULL, 1},
 	{"gc-interval", required_argument, NULL, 1},
 	{"metrics-addr", required_argument, NULL, 1},
 	{"log-format", required_argument, NULL, 1},

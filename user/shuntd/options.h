@@ -25,7 +25,8 @@ struct shuntd_options {
 	enum shunt_mode mode;
 	char cgroup[PATH_MAX]; /* "" = detected root, "none" = no cgroup */
 	char pin_root[PATH_MAX];
-	struct shunt_config ct;	  /* 0 fields: leave the current value */
+	struct shunt_config ct; /* 0 fields: leave the current value */
+	unsigned int ct_max; /* conntrack entries at first load (0: default) */
 	unsigned int gc_interval; /* seconds */
 	char metrics_addr[128];	  /* "[ADDR]:PORT", "" = off */
 	enum log_format log_format;
