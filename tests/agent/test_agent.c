@@ -269,6 +269,7 @@ static void test_invalid_file(void **state)
 static void test_restart(void **state)
 {
 	struct shunt_svc before, after;
+	int old_id;
 
 	(void)state;
 	write_file(base_yaml);
@@ -285,9 +286,18 @@ static void test_restart(void **state)
 		run_capture(out, sizeof(out), "tc filter show dev v0 ingress"),
 		0);
 	assert_non_null(strstr(out, "shunt_tc"));
+	old_id = strstr(out, " id ") ? atoi(strstr(out, " id ") + 4) : 0;
+	assert_true(old_id > 0);
 
 	assert_int_equal(start(), 0);
 	assert_true(agent_log_has(&agent, "msg=\"datapath reused\""));
+	/* The restarted agent's own programs took over the filter. */
+	assert_true(agent_log_has(&agent, "programs replaced in place"));
+	assert_int_equal(
+		run_capture(out, sizeof(out), "tc filter show dev v0 ingress"),
+		0);
+	assert_non_null(strstr(out, " id "));
+	assert_int_not_equal(atoi(strstr(out, " id ") + 4), old_id);
 	assert_true(wait_log("added=0 updated=0 removed=0"));
 	assert_int_equal(svc_get("10.96.0.10:80/tcp", &after), 0);
 	assert_memory_equal(&before, &after, sizeof(before));

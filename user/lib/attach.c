@@ -335,6 +335,48 @@ int shunt_iface_list(struct shunt *s, struct shunt_iface_info **out, size_t *n)
 	return 0;
 }
 
+/* Point every attachment of this namespace at the programs now pinned
+ * under progs/: XDP links are updated in place, tc filters replaced. */
+int shunt_attach_refresh(struct shunt *s)
+{
+	struct shunt_iface_info *list;
+	struct ifinfo info = {};
+	char path[PATH_MAX];
+	int err = 0, e, link, prog;
+	size_t n, i;
+
+	err = shunt_iface_list(s, &list, &n);
+	if (err)
+		return err;
+	prog = prog_fd(s, SHUNT_PROG_XDP);
+	for (i = 0; i < n && prog >= 0; i++) {
+		if (!list[i].present)
+			continue;
+		if (list[i].iface.flags & SHUNT_IFACE_F_XDP) {
+			xdp_link_path(s, list[i].iface.name, path,
+				      sizeof(path));
+			link = bpf_obj_get(path);
+			e = link < 0 ? -errno : 0;
+			if (!e && bpf_link_update(link, prog, NULL))
+				e = -errno;
+			if (link >= 0)
+				close(link);
+			err = err ? err : e;
+		}
+		if (list[i].iface.flags & SHUNT_IFACE_F_TC) {
+			info.ifindex = list[i].ifindex;
+			e = tc_attach(s, &info);
+			err = err ? err : e;
+		}
+	}
+	if (prog >= 0)
+		close(prog);
+	else
+		err = prog;
+	free(list);
+	return err;
+}
+
 int shunt_unload(const char *pin_root)
 {
 	const char *root = shunt_pin_root(pin_root);

@@ -41,6 +41,9 @@ int shunt_attach(struct shunt *s, const char *ifname, enum shunt_mode mode,
 /* -ENOENT when shunt is not attached to ifname. */
 int shunt_detach(struct shunt *s, const char *ifname);
 int shunt_iface_list(struct shunt *s, struct shunt_iface_info **out, size_t *n);
+/* After a reload: every attachment in this namespace runs the programs
+ * now pinned (XDP links updated in place, tc filters replaced). */
+int shunt_attach_refresh(struct shunt *s);
 /* Detach everywhere, remove every pin below the pin root. */
 int shunt_unload(const char *pin_root);
 

@@ -152,6 +152,42 @@ int shunt_cgroup_attach(struct shunt *s, const char *path)
 	return err;
 }
 
+int shunt_cgroup_refresh(struct shunt *s)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct dirent *de;
+	int err = 0, link, prog;
+	uint64_t id;
+	int off;
+	DIR *d;
+
+	shunt_pin_path(s, dir, sizeof(dir), SHUNT_PIN_LINKS);
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		off = 0;
+		if (sscanf(de->d_name, LINK_PREFIX "%" SCNu64 "_%n", &id,
+			   &off) != 1 ||
+		    !off)
+			continue;
+		shunt_pin_path(s, path, sizeof(path), SHUNT_PIN_PROGS "/%s",
+			       de->d_name + off);
+		prog = bpf_obj_get(path);
+		shunt_pin_path(s, path, sizeof(path), SHUNT_PIN_LINKS "/%s",
+			       de->d_name);
+		link = bpf_obj_get(path);
+		if (prog < 0 || link < 0 || bpf_link_update(link, prog, NULL))
+			err = err ? err : -errno;
+		if (prog >= 0)
+			close(prog);
+		if (link >= 0)
+			close(link);
+	}
+	closedir(d);
+	return err;
+}
+
 int shunt_cgroup_detach(struct shunt *s, const char *path)
 {
 	__u64 id;

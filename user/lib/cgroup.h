@@ -31,6 +31,9 @@ int shunt_cgroup_attach(struct shunt *s, const char *path);
 int shunt_cgroup_detach(struct shunt *s, const char *path);
 int shunt_cgroup_list(struct shunt *s, struct shunt_cgroup_info **out,
 		      size_t *n);
+/* After a reload: every cgroup link runs the program now pinned under
+ * its name (bpf_link_update, no gap). */
+int shunt_cgroup_refresh(struct shunt *s);
 
 /* Exclude the subtree at path from the socket programs, or include it
  * again (-ENOENT when it was not excluded). */

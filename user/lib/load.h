@@ -10,7 +10,9 @@
 #define SHUNT_PROG_SOCKOPS "shunt_sockops"
 #define SHUNT_PROG_SK_MSG  "shunt_sk_msg"
 
-/* Load both datapath objects, pin maps and programs under root. */
+/* Load the datapath objects, pin maps and programs under root. Maps
+ * already pinned are reused (their layout must match); programs already
+ * pinned are replaced by this build's. */
 int shunt_load(const char *root);
 
 void shunt_config_defaults(struct shunt_config *cfg);

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "load.h"
 #include "log.h"
+#include "upgrade.h"
 
 static int set_lifetimes(struct shunt *s, const struct shunt_config *want)
 {
@@ -94,6 +95,19 @@ int datapath_setup(struct shuntd_options *o, const char *pin_root)
 	}
 	log_info(fresh ? "datapath loaded" : "datapath reused", "pin_root",
 		 pin_root, NULL);
+	if (!fresh) {
+		/* An upgrade (or a restart): this build's programs take over
+		 * from the running ones, maps and attachments stay. */
+		err = shunt_upgrade(&s);
+		if (err) {
+			log_error("cannot switch to this build's programs; the "
+				  "running ones stay",
+				  "error", strerror(-err), NULL);
+			shunt_close(&s);
+			return err;
+		}
+		log_info("programs replaced in place", NULL);
+	}
 	if (!fresh && o->ct_max)
 		log_warn("--ct-max applies at first load only; the loaded "
 			 "conntrack table keeps its size",
