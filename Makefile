@@ -26,6 +26,11 @@ endif
 MULTIARCH := $(shell $(CC) -dumpmachine)
 WARN      := -Wall -Wextra -Werror
 CFLAGS    ?= -O2 -g
+# SANITIZE=1: AddressSanitizer + UndefinedBehaviorSanitizer, any report is
+# fatal (make test builds this into $(BUILD)/san and runs the suites on it).
+ifeq ($(SANITIZE),1)
+CFLAGS    += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
 CFLAGS    += -MMD -MP $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(BUILD)/skel \
              $(shell pkg-config --cflags json-c 2>/dev/null)
 LDLIBS    := -lbpf -lelf -lz -ljson-c -lyaml
@@ -154,9 +159,17 @@ $(BUILD)/bench/%: bench/%.c $(TESTLIB_OBJS) $(LIBSHUNT)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(TEST_CFLAGS) $< $(TESTLIB_OBJS) $(LIBSHUNT) -o $@ $(LDLIBS)
 
+# The userspace suites run a second time built with SANITIZE=1.
+SAN_SUITES := unit cli prog sock k8s agent
+SAN_BINS   := $(BUILD)/shuntctl $(BUILD)/shuntd \
+	$(filter $(addprefix $(BUILD)/tests/,$(addsuffix /%,$(SAN_SUITES))),$(TEST_BINS))
+.PHONY: san-tests
+san-tests: $(SAN_BINS)
+
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)BUILD=$(BUILD) tests/run-tests.sh
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 BUILD=$(BUILD)/san san-tests
+	$(Q)BUILD=$(BUILD) SAN_BUILD=$(BUILD)/san tests/run-tests.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory $(SHUNTCTL) $(TOOLS)

@@ -7,12 +7,15 @@
 #
 #   SHUNT_TEST_MODES   attach modes for the veth tests (default "tc xdp auto")
 #   SHUNT_TEST_FILTER  run only test binaries whose path matches this regex
+#   SAN_BUILD          build directory of the ASan/UBSan build: its
+#                      userspace suites run again (set by make test)
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 MODES=${SHUNT_TEST_MODES:-tc xdp auto}
 FILTER=${SHUNT_TEST_FILTER:-.}
+SAN_BUILD=${SAN_BUILD:-}
 export SHUNT_SRC=$PWD BUILD
 TIMEOUT=900
 
@@ -61,11 +64,13 @@ run() {
 	shift
 	[[ $label =~ $FILTER ]] || return 0
 	echo "=== $label"
+	local t0=$SECONDS
 	if timeout "$TIMEOUT" "$@"; then
 		pass=$((pass + 1))
+		echo "--- ok: $label ($((SECONDS - t0)) s)"
 	else
 		failed+=("$label")
-		echo "--- FAILED: $label"
+		echo "--- FAILED: $label ($((SECONDS - t0)) s)"
 	fi
 	sweep
 }
@@ -74,10 +79,18 @@ mount | grep -q ' /sys/fs/bpf type bpf' || mount -t bpf bpf /sys/fs/bpf
 trap sweep EXIT
 sweep
 
-for t in "$BUILD"/tests/unit/test_* "$BUILD"/tests/cli/test_* "$BUILD"/tests/prog/test_* \
-	"$BUILD"/tests/sock/test_* "$BUILD"/tests/k8s/test_* "$BUILD"/tests/agent/test_*; do
-	[[ -x $t && $t != */test_restart_load ]] && run "$t" "$t"
-done
+# Userspace-driven suites of build directory $1, labelled with $2.
+userspace_suites() {
+	local b=$1 tag=$2 suite t
+	for suite in unit cli prog sock k8s agent; do
+		for t in "$b"/tests/$suite/test_*; do
+			[[ -x $t && $t != */test_restart_load ]] || continue
+			run "$t$tag" env BUILD="$b" "$t"
+		done
+	done
+}
+
+userspace_suites "$BUILD" ""
 for t in tests/*/test_*.py; do
 	[[ -f $t ]] && run "$t" python3 "$t"
 done
@@ -92,6 +105,17 @@ for t in "$BUILD"/tests/veth/test_* "$BUILD"/tests/agent/test_restart_load; do
 		;;
 	esac
 done
+
+# The same userspace suites built with ASan and UBSan (make test builds
+# them into $SAN_BUILD); any sanitizer report fails the test.
+if [[ -n $SAN_BUILD ]]; then
+	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+	userspace_suites "$SAN_BUILD" " [asan+ubsan]"
+	[[ -x $SAN_BUILD/tests/agent/test_restart_load ]] &&
+		run "$SAN_BUILD/tests/agent/test_restart_load [tc] [asan+ubsan]" \
+			env BUILD="$SAN_BUILD" SHUNT_TEST_MODE=tc "$SAN_BUILD/tests/agent/test_restart_load"
+fi
 
 echo
 echo "tests passed: $pass, failed: ${#failed[@]}"

@@ -112,6 +112,7 @@ static bool wait_log(const char *needle)
 			return true;
 		usleep(50 * 1000);
 	}
+	agent_log_dump(&agent);
 	return false;
 }
 

@@ -105,7 +105,8 @@ int agent_start(struct agent_proc *a, const char *const *argv, int timeout_ms)
 		child(a, argv);
 	for (i = 0; i * 50 < timeout_ms; i++) {
 		if (waitpid(a->pid, &waited, WNOHANG) == a->pid) {
-			a->pid = -1; /* exited early: see the log */
+			a->pid = -1; /* exited early */
+			agent_log_dump(a);
 			return -1;
 		}
 		if (agent_get(a, "/readyz", &status, body, sizeof(body)) == 0 &&
@@ -114,6 +115,7 @@ int agent_start(struct agent_proc *a, const char *const *argv, int timeout_ms)
 		nanosleep(&d, NULL);
 	}
 	agent_stop(a);
+	agent_log_dump(a);
 	return -1;
 }
 
@@ -150,4 +152,18 @@ bool agent_log_has(const struct agent_proc *a, const char *needle)
 		found = strstr(line, needle) != NULL;
 	fclose(f);
 	return found;
+}
+
+void agent_log_dump(const struct agent_proc *a)
+{
+	char line[4096];
+	FILE *f = fopen(a->log, "r");
+
+	if (!f)
+		return;
+	fprintf(stderr, "--- shuntd log %s\n", a->log);
+	while (fgets(line, sizeof(line), f))
+		fputs(line, stderr);
+	fprintf(stderr, "--- end of log\n");
+	fclose(f);
 }

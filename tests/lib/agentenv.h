@@ -31,6 +31,8 @@ int agent_start(struct agent_proc *a, const char *const *argv, int timeout_ms);
 int agent_stop(struct agent_proc *a);
 /* Does the log contain needle? */
 bool agent_log_has(const struct agent_proc *a, const char *needle);
+/* Copy the log to stderr (for a failing test). */
+void agent_log_dump(const struct agent_proc *a);
 /* GET path from the metrics address: status and body. */
 int agent_get(const struct agent_proc *a, const char *path, int *status,
 	      char *body, size_t len);

@@ -58,7 +58,9 @@ static int check_specs(const struct shunt_svc_key *key,
 		     want[i].state != SHUNT_BE_DRAINING))
 			return -EINVAL;
 	}
-	sorted = malloc((n ? n : 1) * sizeof(*sorted));
+	if (n < 2)
+		return 0;
+	sorted = malloc(n * sizeof(*sorted));
 	if (!sorted)
 		return -ENOMEM;
 	memcpy(sorted, want, n * sizeof(*sorted));
