@@ -161,7 +161,7 @@ $(BUILD)/bench/%: bench/%.c $(TESTLIB_OBJS) $(LIBSHUNT)
 
 # The userspace suites run a second time built with SANITIZE=1.
 SAN_SUITES := unit cli prog sock k8s agent
-SAN_BINS   := $(BUILD)/shuntctl $(BUILD)/shuntd \
+SAN_BINS   := $(BUILD)/shuntctl $(BUILD)/shuntd $(TOOLS) \
 	$(filter $(addprefix $(BUILD)/tests/,$(addsuffix /%,$(SAN_SUITES))),$(TEST_BINS))
 .PHONY: san-tests
 san-tests: $(SAN_BINS)
