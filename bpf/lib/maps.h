@@ -38,12 +38,13 @@ struct {
 } backend_map SEC(".maps");
 
 /* One Maglev table per service: slot -> backend id. Userspace builds a
- * new inner map for every change and swaps it in with one update of
+ * new inner map for every change (filled through mmap, a memcpy rather
+ * than an update per slot) and swaps it in with one update of
  * maglev_map, so a packet sees either the old or the new table. */
 struct maglev_table {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SHUNT_MAGLEV_DEFAULT);
-	__uint(map_flags, BPF_F_INNER_MAP);
+	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, __u32);
 };

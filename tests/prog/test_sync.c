@@ -5,6 +5,7 @@
  * Maglev table matches the desired set; bad input changes nothing.
  */
 #include "progtest.h"
+#include "reconcile.h"
 
 static struct shunt_backend_spec spec(const char *addr, __u16 port,
 				      __u32 weight, __u8 state)
@@ -136,12 +137,85 @@ static void test_sync_rejects(void **state)
 	free(after);
 }
 
+/* One desired service VIP:80/tcp with BE1:8080 (weight 1) and BE2:8081
+ * (weight 2). */
+static void desire(struct shunt_desired *d, const char *vip)
+{
+	struct shunt_desired_service ds = {};
+	struct shunt_backend_spec be[2];
+
+	ds.key = penv_svc_key(vip, SVC_PORT, IPPROTO_TCP);
+	ds.table_size = TABLE;
+	be[0] = spec(PENV_BE1_4, BE1_PORT, 1, SHUNT_BE_ACTIVE);
+	be[1] = spec(PENV_BE2_4, BE2_PORT, 2, SHUNT_BE_ACTIVE);
+	ds.backends = be;
+	ds.n_backends = 2;
+	assert_int_equal(shunt_desired_add(d, &ds), 0);
+}
+
+/* A bulk apply creates services with their tables swapped in by batches
+ * (TABLE_BATCH_MAX at a time): more than one batch here. Every table must
+ * be whole and weighted, the services must say so, and the last one must
+ * forward. */
+static void test_reconcile_bulk(void **state)
+{
+	struct shunt_reconcile_result res;
+	struct shunt_backend_info *b;
+	struct shunt_desired d;
+	struct shunt_svc info;
+	__u32 slots[8], i;
+	struct pg_spec flow;
+	char vip[32];
+	struct svc v;
+	size_t n;
+
+	(void)state;
+	shunt_desired_init(&d);
+	for (i = 0; i < 299; i++) {
+		snprintf(vip, sizeof(vip), "10.97.%u.%u", i / 200, i % 200 + 1);
+		desire(&d, vip);
+	}
+	desire(&d, VIP4);
+	assert_int_equal(shunt_reconcile(&penv.s, SHUNT_OWNER_FILE, &d, &res),
+			 0);
+	assert_int_equal(res.added, 300);
+	assert_int_equal(res.failed, 0);
+
+	for (i = 0; i < d.n; i++) {
+		assert_int_equal(
+			shunt_service_get(&penv.s, &d.svcs[i].key, &info), 0);
+		assert_int_equal(info.backend_count, 2);
+		assert_int_equal(info.table_gen, 1);
+		n = listing(info.id, &b, slots);
+		assert_int_equal(n, 2);
+		assert_int_equal(slots[0] + slots[1], TABLE);
+		assert_true(slots[1] > slots[0] * 3 / 2);
+		free(b);
+	}
+
+	memset(&v, 0, sizeof(v));
+	v.vip = VIP4;
+	v.client = PENV_CLIENT4;
+	v.be_addr[0] = PENV_BE1_4;
+	v.be_addr[1] = PENV_BE2_4;
+	v.key = d.svcs[d.n - 1].key;
+	shunt_service_get(&penv.s, &v.key, &info);
+	v.id = info.id;
+	assert_int_equal(listing(v.id, &b, slots), 2);
+	v.be[0] = b[0].id;
+	v.be[1] = b[1].id;
+	free(b);
+	open_flow(PENV_XDP, &v, IPPROTO_TCP, 40000, &flow);
+	shunt_desired_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		PROG_TEST(test_sync_replaces_set),
 		PROG_TEST(test_sync_drain_and_empty),
 		PROG_TEST(test_sync_rejects),
+		cmocka_unit_test_setup(test_reconcile_bulk, penv_reset),
 	};
 
 	return cmocka_run_group_tests(tests, penv_setup, penv_teardown);

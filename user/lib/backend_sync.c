@@ -164,7 +164,9 @@ int shunt_backend_sync(struct shunt *s, const struct shunt_svc_key *key,
 	err = shunt_service_get(s, key, &svc);
 	if (!err)
 		err = check_specs(key, &svc, want, n);
-	if (!err)
+	/* A service that never had a table has no backends yet: no need to
+	 * walk backend_map (it matters when thousands are created). */
+	if (!err && svc.table_gen)
 		err = shunt_backend_list(s, svc.id, &p.cur, &p.ncur);
 	if (!err)
 		err = plan_alloc(&p, n);

@@ -7,6 +7,7 @@
 
 #include "parse.h"
 #include "reconcile.h"
+#include "table.h"
 
 void shunt_desired_init(struct shunt_desired *d)
 {
@@ -102,9 +103,25 @@ static bool backends_match(struct shunt *s, __u32 svc_id,
 	return same;
 }
 
+struct batch_ctx {
+	struct shunt *s;
+	struct shunt_reconcile_result *res;
+};
+
+/* A queued new service whose table did not go in: take it out again. */
+static void batch_failed(void *ctx, const struct shunt_svc_key *key, int err)
+{
+	struct batch_ctx *c = ctx;
+
+	note_error(c->res, key, "backends of", err);
+	c->res->added--;
+	shunt_service_del(c->s, key);
+}
+
 static void apply_one(struct shunt *s, __u32 owner,
 		      const struct shunt_desired_service *want,
-		      struct shunt_reconcile_result *res)
+		      struct shunt_reconcile_result *res,
+		      struct table_batch *batch)
 {
 	__u32 m = want->table_size ? want->table_size : SHUNT_MAGLEV_DEFAULT;
 	struct shunt_svc before, after;
@@ -130,8 +147,11 @@ static void apply_one(struct shunt *s, __u32 owner,
 			res->updated++;
 		return;
 	}
+	/* A new service's table can wait for the batch swap. */
+	s->table_batch = existed ? NULL : batch;
 	err = shunt_backend_sync(s, &want->key, want->backends,
 				 want->n_backends);
+	s->table_batch = NULL;
 	if (err) {
 		note_error(res, &want->key, "backends of", err);
 		if (!existed)
@@ -149,7 +169,9 @@ int shunt_reconcile(struct shunt *s, __u32 owner,
 		    struct shunt_reconcile_result *res)
 {
 	struct shunt_desired *w = (struct shunt_desired *)want;
+	struct batch_ctx ctx = {.s = s, .res = res};
 	struct shunt_service_info *cur;
+	struct table_batch *batch;
 	size_t n, i;
 	int err;
 
@@ -169,7 +191,14 @@ int shunt_reconcile(struct shunt *s, __u32 owner,
 			res->removed++;
 	}
 	free(cur);
-	for (i = 0; i < want->n; i++)
-		apply_one(s, owner, &want->svcs[i], res);
+	batch = calloc(1, sizeof(*batch));
+	for (i = 0; i < want->n; i++) {
+		if (batch && batch->n == TABLE_BATCH_MAX)
+			table_batch_flush(s, batch, batch_failed, &ctx);
+		apply_one(s, owner, &want->svcs[i], res, batch);
+	}
+	if (batch)
+		table_batch_flush(s, batch, batch_failed, &ctx);
+	free(batch);
 	return res->failed ? -EIO : 0;
 }

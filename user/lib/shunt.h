@@ -37,6 +37,9 @@ struct shunt {
 	int sock_pending_map;
 	int sockmap_policy_map;
 	int tune_map;
+	/* While set, table_publish queues new tables here instead of
+	 * swapping each in (shunt_reconcile, for services it creates). */
+	struct table_batch *table_batch;
 };
 
 /* Open flags. */

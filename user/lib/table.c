@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 
@@ -34,33 +36,87 @@ active_backends(const struct shunt_backend_info *b, size_t n, size_t *nactive)
 	return mb;
 }
 
-/* A new inner map holding table[0..m-1]. Returns its fd or -errno. */
+/* A new inner map holding table[0..m-1]. Returns its fd or -errno. An
+ * mmap()ed array keeps each value in an 8-byte slot (the kernel rounds the
+ * element size up to 8). */
 static int table_create(const __u32 *table, __u32 m)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP);
-	LIBBPF_OPTS(bpf_map_batch_opts, bopts);
-	__u32 *keys, count = m, i;
+	LIBBPF_OPTS(bpf_map_create_opts, opts,
+		    .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	size_t len = (size_t)m * sizeof(__u64);
+	char *slots;
+	__u32 i;
 	int fd, err;
 
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "maglev_table", sizeof(__u32),
 			    sizeof(__u32), m, &opts);
 	if (fd < 0)
 		return -errno;
-	keys = malloc(m * sizeof(*keys));
-	if (!keys) {
-		close(fd);
-		return -ENOMEM;
-	}
-	for (i = 0; i < m; i++)
-		keys[i] = i;
-	err = bpf_map_update_batch(fd, keys, table, &count, &bopts);
-	free(keys);
-	if (err || count != m) {
-		err = err ? -errno : -EIO;
+	slots = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (slots == MAP_FAILED) {
+		err = -errno;
 		close(fd);
 		return err;
 	}
+	for (i = 0; i < m; i++)
+		memcpy(slots + (size_t)i * sizeof(__u64), &table[i],
+		       sizeof(table[i]));
+	munmap(slots, len);
 	return fd;
+}
+
+static void batch_clear(struct table_batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		close(b->fds[i]);
+	b->n = 0;
+}
+
+int table_batch_flush(struct shunt *s, struct table_batch *b,
+		      table_batch_fail_fn fail, void *ctx)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 count = b->n, i;
+	int err = 0;
+
+	if (!b->n)
+		return 0;
+	/* One grace period for the whole batch; count = entries done. */
+	if (bpf_map_update_batch(s->maglev_map, b->ids, b->fds, &count, &opts))
+		err = -errno;
+	else if (count != b->n)
+		err = -EIO;
+	for (i = 0; i < b->n; i++) {
+		if (i < count)
+			bpf_map_update_elem(s->svc_map, &b->keys[i],
+					    &b->svcs[i], BPF_EXIST);
+		else
+			fail(ctx, &b->keys[i], err);
+	}
+	batch_clear(b);
+	return err;
+}
+
+/* Queue fd as svc's next table (the batch owns fd from here on). */
+static int batch_queue(struct shunt *s, const struct shunt_svc_key *key,
+		       const struct shunt_svc *svc, __u32 nactive, int fd)
+{
+	struct table_batch *b = s->table_batch;
+
+	if (b->n == TABLE_BATCH_MAX) {
+		close(fd);
+		return -ENOBUFS; /* the caller flushes before it is full */
+	}
+	b->ids[b->n] = svc->id;
+	b->fds[b->n] = fd;
+	b->keys[b->n] = *key;
+	b->svcs[b->n] = *svc;
+	b->svcs[b->n].backend_count = nactive;
+	b->svcs[b->n].table_gen++;
+	b->n++;
+	return 0;
 }
 
 int table_publish(struct shunt *s, const struct shunt_svc_key *key,
@@ -84,6 +140,10 @@ int table_publish(struct shunt *s, const struct shunt_svc_key *key,
 	fd = table_create(table, svc->table_size);
 	if (fd < 0) {
 		err = fd;
+		goto out;
+	}
+	if (s->table_batch) {
+		err = batch_queue(s, key, svc, nactive, fd);
 		goto out;
 	}
 	err = bpf_map_update_elem(s->maglev_map, &svc->id, &fd, BPF_ANY);
