@@ -44,6 +44,9 @@ DEB_PKGS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
             iptables ethtool curl wrk nginx-light libyaml-dev \
             libcurl4-openssl-dev libmicrohttpd-dev python3 python3-yaml
 
+# make bench: nftables (kube-proxy's nftables mode) and gnuplot (plots).
+DEB_PKGS += nftables gnuplot-nox fonts-dejavu-core
+
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BPF_SRCS))
