@@ -1,30 +1,92 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #
-# make bench: every benchmark, results under bench/results/ (CSV and a
-# Markdown table each). Not part of make test. Needs root.
-#   bench/prog-bench     ns/packet of shunt_xdp and shunt_tc (BPF_PROG_TEST_RUN)
-#   bench/http-bench.sh  HTTP req/s through the veth topology vs baselines
-#   bench/sock-bench.sh  socket LB connections/s, sockmap round trips and proxy req/s
+# make bench: every benchmark in one run, results under bench/results/
+# (CSV and a Markdown table each, PNG plots, README-bench.md for the
+# README). Not part of make test. Needs root; takes about 25 minutes
+# (QUICK=1: about 5, for a smoke run whose figures mean little).
+#
+#   build/bench/prog-bench   ns/packet of shunt_xdp and shunt_tc
+#                            (BPF_PROG_TEST_RUN)
+#   bench/http-bench.sh      HTTP req/s and p99 through the veth topology:
+#                            direct, iptables, nftables, nginx (with and
+#                            without upstream keep-alive), shunt tc/XDP,
+#                            shunt socket LB (with and without sockmap)
+#   bench/scale-bench.sh     req/s with 1, 1,000, 10,000 services installed,
+#                            iptables vs shunt
+#   bench/sync-bench.sh      time to program N services x M backends:
+#                            iptables-restore, nft -f, shuntctl apply
+#   bench/sock-bench.sh      the socket path on one host: connections/s,
+#                            sockmap round trips, local nginx proxy
+#   bench/report.sh          plots and README-bench.md
+#
+# Knobs (environment): QUICK=1; ROUNDS (3); HTTP_DURATION (8 s);
+# SCALE_DURATION (6 s); SOCK_DURATION (6 s); SCALE_N ("1 1000 10000");
+# SYNC_N ("100 1000 10000"); SYNC_M ("1 10"); SYNC_CAP (60 s);
+# BENCHES ("prog http scale sync sock": a subset reruns only those, the
+# report then uses the CSVs already in OUT for the others); OUT, BUILD.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 OUT=${OUT:-bench/results}
-export BUILD OUT
+if [[ ${QUICK:-0} == 1 ]]; then
+	: "${ROUNDS:=1}" "${HTTP_DURATION:=2}" "${SCALE_DURATION:=2}" "${SOCK_DURATION:=2}"
+	: "${SCALE_N:=1 1000}" "${SYNC_N:=100 1000}" "${SYNC_CAP:=20}"
+fi
+ROUNDS=${ROUNDS:-3}
+HTTP_DURATION=${HTTP_DURATION:-8}
+SCALE_DURATION=${SCALE_DURATION:-6}
+SOCK_DURATION=${SOCK_DURATION:-6}
+SCALE_N=${SCALE_N:-1 1000 10000}
+SYNC_N=${SYNC_N:-100 1000 10000}
+SYNC_M=${SYNC_M:-1 10}
+SYNC_CAP=${SYNC_CAP:-60}
+WRK_CONNECTIONS=${WRK_CONNECTIONS:-32}
+WRK_THREADS=${WRK_THREADS:-1}
+BENCHES=${BENCHES:-prog http scale sync sock}
+export BUILD OUT ROUNDS SCALE_N SYNC_N SYNC_M SYNC_CAP WRK_CONNECTIONS WRK_THREADS
 [[ $(id -u) -eq 0 ]] || { echo "bench: run as root" >&2; exit 1; }
 mkdir -p "$OUT"
+. bench/lib.sh
 
-machine() {
-	echo "machine: $(nproc) CPUs ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), \
-$(awk '/MemTotal/ {printf "%d GiB", $2 / 1048576}' /proc/meminfo), kernel $(uname -r), $(date -u +%Y-%m-%d)"
-}
-
-machine | tee "$OUT/machine.txt"
-echo "== ns/packet through BPF_PROG_TEST_RUN ($BUILD/bench/prog-bench)"
-"$BUILD/bench/prog-bench" >"$OUT/prog.csv" 2>"$OUT/prog.md"
-cat "$OUT/prog.md"
-echo "== HTTP through the veth topology (bench/http-bench.sh)"
-bench/http-bench.sh
-echo "== The socket-level path (bench/sock-bench.sh)"
-bench/sock-bench.sh
+START=$EPOCHSECONDS
+machine_info | tee "$OUT/machine.txt"
+has() { [[ " $BENCHES " == *" $1 "* ]]; }
+if has prog; then
+	echo "== ns/packet through BPF_PROG_TEST_RUN ($BUILD/bench/prog-bench)"
+	"$BUILD/bench/prog-bench" >"$OUT/prog.csv" 2>"$OUT/prog.md"
+	cat "$OUT/prog.md"
+fi
+if has http; then
+	echo "== HTTP through the veth topology (bench/http-bench.sh)"
+	DURATION=$HTTP_DURATION bench/http-bench.sh
+fi
+if has scale; then
+	echo "== HTTP with N services installed (bench/scale-bench.sh)"
+	DURATION=$SCALE_DURATION bench/scale-bench.sh
+fi
+if has sync; then
+	echo "== Time to program N services (bench/sync-bench.sh)"
+	bench/sync-bench.sh
+fi
+if has sock; then
+	echo "== The socket-level path (bench/sock-bench.sh)"
+	DURATION=$SOCK_DURATION bench/sock-bench.sh
+fi
+ELAPSED_MIN=$(((EPOCHSECONDS - START + 30) / 60))
+{
+	echo "ROUNDS=$ROUNDS"
+	echo "HTTP_DURATION=$HTTP_DURATION"
+	echo "SCALE_DURATION=$SCALE_DURATION"
+	echo "SOCK_DURATION=$SOCK_DURATION"
+	echo "SYNC_CAP=$SYNC_CAP"
+	echo "WRK_CONNECTIONS=$WRK_CONNECTIONS"
+	echo "WRK_THREADS=$WRK_THREADS"
+	echo "QUICK=${QUICK:-0}"
+	echo "BENCHES=$BENCHES"
+	echo "ELAPSED_MIN=$ELAPSED_MIN"
+} >"$OUT/params.txt"
+echo "== Plots and README-bench.md (bench/report.sh)"
+bench/report.sh
+echo "bench: done in $ELAPSED_MIN min; results in $OUT/"
