@@ -5,6 +5,7 @@
 #   make test       run every test (installs what is missing first)
 #   make demo       namespace demo: HTTP balanced by shunt (installs first)
 #   make bench      benchmarks (not part of make test)
+#   make fuzz       libFuzzer harnesses (tests/fuzz), FUZZ_SECONDS (300) each
 #   make format     clang-format every C file in place
 #   make clean
 #   V=1             show full commands
@@ -44,6 +45,10 @@ DEB_PKGS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
             iptables ethtool curl wrk nginx-light libyaml-dev \
             libcurl4-openssl-dev libmicrohttpd-dev python3 python3-yaml
 
+# clang's libFuzzer and sanitizer runtimes (tests/fuzz): only a
+# Recommends of clang, which --no-install-recommends skips.
+DEB_PKGS += libclang-rt-dev
+
 # make bench: nftables (kube-proxy's nftables mode) and gnuplot (plots).
 DEB_PKGS += nftables gnuplot-nox fonts-dejavu-core
 
@@ -70,7 +75,7 @@ TEST_BINS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/*/test_*.c)
 TOOLS      := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
 BENCHES    := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
-.PHONY: all deps test demo bench format check-format clean install
+.PHONY: all deps test demo bench format check-format clean install fuzz fuzz-build
 .SECONDARY:
 .DEFAULT_GOAL := all
 
@@ -169,8 +174,19 @@ SAN_BINS   := $(BUILD)/shuntctl $(BUILD)/shuntd $(TOOLS) \
 .PHONY: san-tests
 san-tests: $(SAN_BINS)
 
+# libFuzzer harnesses (tests/fuzz, built with clang into $(BUILD)/fuzz):
+# `make fuzz` runs each for FUZZ_SECONDS, make test for 5 s.
+FUZZ_SECONDS ?= 300
+fuzz-build: $(SKELS)
+	$(Q)$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk BUILD=$(BUILD)
+
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory fuzz-build
+	$(Q)BUILD=$(BUILD) tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS)
+
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory fuzz-build
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 BUILD=$(BUILD)/san san-tests
 	$(Q)BUILD=$(BUILD) SAN_BUILD=$(BUILD)/san tests/run-tests.sh
 

@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #
-# Run every shunt test: unit tests, BPF_PROG_TEST_RUN program tests, and
-# the veth/netns selftests once per attach mode that works on veth.
+# Run every shunt test: unit tests, BPF_PROG_TEST_RUN program tests, a
+# short fuzz run, and the veth/netns selftests once per attach mode that
+# works on veth.
 # Called by `make test` after the build. Needs root.
 #
 #   SHUNT_TEST_MODES   attach modes for the veth tests (default "tc xdp auto")
@@ -94,6 +95,9 @@ userspace_suites "$BUILD" ""
 for t in tests/*/test_*.py; do
 	[[ -f $t ]] && run "$t" python3 "$t"
 done
+# A short libFuzzer run of every harness (tests/fuzz, built by make
+# test): any finding fails it. `make fuzz` runs them longer.
+run "fuzz (5 s each)" tests/fuzz/run-fuzz.sh 5
 for t in "$BUILD"/tests/veth/test_* "$BUILD"/tests/agent/test_restart_load; do
 	[[ -x $t ]] || continue
 	case $t in

@@ -21,9 +21,8 @@ SHUNT_INLINE void fwd_fib_params(ctx_t *ctx, const struct pkt *p,
 	fib->sport = p->sport;
 	fib->dport = p->dport;
 #ifdef SHUNT_HOOK_XDP
-	fib->tot_len =
-		p->l4_len + (p->family == SHUNT_V4 ? p->l4_off - p->l3_off
-						   : sizeof(struct ipv6hdr));
+	/* The whole IP packet, IPv6 extension headers included. */
+	fib->tot_len = p->l3_len;
 #else
 	/* 0 lets the kernel do a GSO-aware MTU check. */
 	fib->tot_len = 0;

@@ -70,29 +70,30 @@ SHUNT_INLINE int nat_write_addr(ctx_t *ctx, const struct pkt *p,
 	return 0;
 }
 
+/* The L4 header may lie beyond what ctx_ptr() reaches (IPv6 extension
+ * headers) or in a fragment of a multi-buffer frame: ctx_load() and
+ * ctx_store() take the helpers there, as the parser did. */
 SHUNT_INLINE int nat_write_l4(ctx_t *ctx, const struct pkt *p,
 			      const struct nat_offsets *o,
 			      const union shunt_ip *old_addr,
 			      const union shunt_ip *new_addr, __be16 old_port,
 			      __be16 new_port)
 {
-	__u16 *sum = ctx_ptr(ctx, o->l4sum, 2);
-	__be16 *port = ctx_ptr(ctx, o->port, 2);
+	__u16 sum;
 	__u64 diff;
 
-	if (!sum || !port)
+	if (ctx_load(ctx, o->l4sum, sum) || ctx_store(ctx, o->port, new_port))
 		return -1;
-	*port = new_port;
 	/* An IPv4 UDP checksum of 0 means "none" and stays 0. */
-	if (p->proto == IPPROTO_UDP && *sum == 0)
+	if (p->proto == IPPROTO_UDP && sum == 0)
 		return 0;
 	diff = csum_diff_addr(old_addr->v6, new_addr->v6,
 			      p->family == SHUNT_V6) +
 	       csum_diff16(old_port, new_port);
-	*sum = csum_apply(*sum, diff);
-	if (p->proto == IPPROTO_UDP && *sum == 0)
-		*sum = 0xffff;
-	return 0;
+	sum = csum_apply(sum, diff);
+	if (p->proto == IPPROTO_UDP && sum == 0)
+		sum = 0xffff;
+	return ctx_store(ctx, o->l4sum, sum) ? -1 : 0;
 }
 
 #else /* SHUNT_HOOK_TC */

@@ -115,7 +115,10 @@ SHUNT_INLINE int parse_ipv4(ctx_t *ctx, struct pkt *p)
 	return PARSE_OK;
 }
 
-/* Walk the extension headers shunt understands; stop at TCP/UDP. */
+/* Walk the extension headers shunt understands; stop at TCP/UDP. Every
+ * header must lie within the payload that payload_len declares (the
+ * bytes behind it, Ethernet padding for one, are not the packet's);
+ * headers are read with ctx_load(), so they may reach any offset. */
 SHUNT_INLINE int parse_ipv6_ext(ctx_t *ctx, struct pkt *p, __u8 nexthdr,
 				__u32 plen)
 {
@@ -126,7 +129,10 @@ SHUNT_INLINE int parse_ipv6_ext(ctx_t *ctx, struct pkt *p, __u8 nexthdr,
 	/* One pass per extension header, plus one for the upper layer. */
 #pragma unroll
 	for (i = 0; i <= IPV6_EXT_MAX; i++) {
-		__u8 *hdr;
+		struct {
+			__u8 nexthdr;
+			__u8 len; /* in 8-byte units, not counting the first */
+		} eh;
 
 		if (off - start > plen)
 			return SHUNT_C_PASS_MALFORMED_L3;
@@ -136,32 +142,8 @@ SHUNT_INLINE int parse_ipv6_ext(ctx_t *ctx, struct pkt *p, __u8 nexthdr,
 			p->l4_len = plen - (off - start);
 			return PARSE_OK;
 		}
-		if (nexthdr == NEXTHDR_FRAGMENT_) {
-			struct {
-				__u8 nexthdr;
-				__u8 reserved;
-				__be16 frag_off;
-				__be32 id;
-			} *fh = ctx_ptr(ctx, off, 8);
-			__u16 fo;
-
-			if (!fh)
-				return SHUNT_C_PASS_MALFORMED_L3;
-			fo = bpf_ntohs(fh->frag_off);
-			p->frag_id = bpf_ntohl(fh->id);
-			if (fo & ~7U) {
-				/* Later fragment: no upper-layer header. */
-				p->frag = PKT_FRAG_LATER;
-				p->proto = fh->nexthdr;
-				return PARSE_OK;
-			}
-			if (fo & 1)
-				p->frag = PKT_FRAG_FIRST;
-			nexthdr = fh->nexthdr;
-			off += 8;
-			continue;
-		}
-		if (nexthdr != NEXTHDR_HOP_ && nexthdr != NEXTHDR_DEST_) {
+		if (nexthdr != NEXTHDR_HOP_ && nexthdr != NEXTHDR_DEST_ &&
+		    nexthdr != NEXTHDR_FRAGMENT_) {
 			/* ICMPv6 and other upper layers are not ours; routing
 			 * headers may change the destination, ESP/AH hide the
 			 * ports. */
@@ -170,11 +152,38 @@ SHUNT_INLINE int parse_ipv6_ext(ctx_t *ctx, struct pkt *p, __u8 nexthdr,
 				       ? SHUNT_C_PASS_V6_EXT
 				       : SHUNT_C_PASS_NOT_L4;
 		}
-		hdr = ctx_ptr(ctx, off, 2);
-		if (!hdr)
+		/* Every extension header is at least 8 bytes long. */
+		if (off - start + 8 > plen)
 			return SHUNT_C_PASS_MALFORMED_L3;
-		nexthdr = hdr[0];
-		off += (hdr[1] + 1) * 8;
+		if (nexthdr == NEXTHDR_FRAGMENT_) {
+			struct {
+				__u8 nexthdr;
+				__u8 reserved;
+				__be16 frag_off;
+				__be32 id;
+			} fh;
+			__u16 fo;
+
+			if (ctx_load(ctx, off, fh))
+				return SHUNT_C_PASS_MALFORMED_L3;
+			fo = bpf_ntohs(fh.frag_off);
+			p->frag_id = bpf_ntohl(fh.id);
+			if (fo & ~7U) {
+				/* Later fragment: no upper-layer header. */
+				p->frag = PKT_FRAG_LATER;
+				p->proto = fh.nexthdr;
+				return PARSE_OK;
+			}
+			if (fo & 1)
+				p->frag = PKT_FRAG_FIRST;
+			nexthdr = fh.nexthdr;
+			off += 8;
+			continue;
+		}
+		if (ctx_load(ctx, off, eh))
+			return SHUNT_C_PASS_MALFORMED_L3;
+		nexthdr = eh.nexthdr;
+		off += (eh.len + 1) * 8;
 	}
 	return SHUNT_C_PASS_V6_EXT;
 }
@@ -199,31 +208,35 @@ SHUNT_INLINE int parse_ipv6(ctx_t *ctx, struct pkt *p)
 	return parse_ipv6_ext(ctx, p, ip6->nexthdr, plen);
 }
 
+/* The upper-layer header may lie beyond CTX_MAX_HDR_OFF (behind IPv6
+ * extension headers) or outside the first buffer: ctx_load() reads it
+ * wherever it is, and nat.h writes it back the same way. */
 SHUNT_INLINE int parse_l4(ctx_t *ctx, struct pkt *p)
 {
 	if (p->proto == IPPROTO_TCP) {
-		struct tcphdr *th = ctx_ptr(ctx, p->l4_off, sizeof(*th));
+		struct tcphdr th;
 
-		if (!th || th->doff < 5 || th->doff * 4 > p->l4_len)
+		if (ctx_load(ctx, p->l4_off, th) || th.doff < 5 ||
+		    th.doff * 4 > p->l4_len)
 			return SHUNT_C_PASS_MALFORMED_L4;
-		p->sport = th->source;
-		p->dport = th->dest;
-		p->tcp_flags = ((__u8 *)th)[13];
+		p->sport = th.source;
+		p->dport = th.dest;
+		p->tcp_flags = ((__u8 *)&th)[13];
 		return PARSE_OK;
 	}
 	if (p->proto == IPPROTO_UDP) {
-		struct udphdr *uh = ctx_ptr(ctx, p->l4_off, sizeof(*uh));
+		struct udphdr uh;
 		__u32 ulen;
 
-		if (!uh || p->l4_len < sizeof(*uh))
+		if (p->l4_len < sizeof(uh) || ctx_load(ctx, p->l4_off, uh))
 			return SHUNT_C_PASS_MALFORMED_L4;
 		/* A first fragment's length covers the whole datagram. */
-		ulen = bpf_ntohs(uh->len);
-		if (ulen < sizeof(*uh) ||
+		ulen = bpf_ntohs(uh.len);
+		if (ulen < sizeof(uh) ||
 		    (p->frag == PKT_FRAG_NONE && ulen > p->l4_len))
 			return SHUNT_C_PASS_MALFORMED_L4;
-		p->sport = uh->source;
-		p->dport = uh->dest;
+		p->sport = uh.source;
+		p->dport = uh.dest;
 		return PARSE_OK;
 	}
 	return SHUNT_C_PASS_NOT_L4;
