@@ -30,18 +30,30 @@ void shunt_set_ct_max(__u32 entries)
 }
 
 /* Map sizes chosen at load: only for maps not pinned yet (a pinned map
- * keeps its size until the datapath is unloaded). */
+ * keeps its size until the datapath is unloaded). Every object that
+ * shares a pinned map must declare it with the pinned size, or libbpf
+ * refuses to reuse it: the objects loaded after the first one (and a
+ * later load against a datapath sized differently) take it from the
+ * pin. */
 static int size_maps(const char *root, struct bpf_object *obj)
 {
 	struct bpf_map *m = bpf_object__find_map_by_name(obj, "ct_map");
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
 	char path[PATH_MAX];
+	int fd, err;
 
-	if (!m || !ct_max)
+	if (!m)
 		return 0;
 	snprintf(path, sizeof(path), "%s/ct_map", root);
-	if (access(path, F_OK) == 0)
-		return 0;
-	return bpf_map__set_max_entries(m, ct_max);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return ct_max ? bpf_map__set_max_entries(m, ct_max) : 0;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	close(fd);
+	if (err)
+		return err;
+	return bpf_map__set_max_entries(m, info.max_entries);
 }
 
 static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
