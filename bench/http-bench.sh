@@ -129,8 +129,6 @@ setup() {
 	nginx-ka) URL=http://$NODE_IP:8001/ ;;
 	shunt-tc | shunt-xdp)
 		if [[ $1 == shunt-xdp ]]; then peers_offload xdp; fi
-		# (libbpf reports the clsact qdisc left by the last round as
-		# "Exclusivity flag on"; shuntctl takes that as success)
 		$CTL attach c0 b1 --mode "${1#shunt-}" >/dev/null 2>"$TMP/attach.log" ||
 			{ cat "$TMP/attach.log" >&2; exit 1; }
 		$CTL apply -f "$TMP/services.yaml" >/dev/null

@@ -58,9 +58,18 @@ static int size_maps(const char *root, struct bpf_object *obj)
 
 static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (!debug && level != LIBBPF_WARN)
+	char line[512];
+
+	if (debug)
+		return vfprintf(stderr, fmt, ap);
+	if (level != LIBBPF_WARN)
 		return 0;
-	return vfprintf(stderr, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	/* The kernel's answer when the clsact qdisc is there already,
+	 * which attach takes as success (bpf_tc_hook_create: -EEXIST). */
+	if (strstr(line, "Exclusivity flag on"))
+		return 0;
+	return fputs(line, stderr);
 }
 
 void shunt_set_debug(bool on)

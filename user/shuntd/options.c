@@ -193,7 +193,9 @@ static int set_option(struct shuntd_options *o, const char *name, const char *v,
 	if (!strcmp(name, "conntrack"))
 		return each_item(o, where, v, set_conntrack);
 	if (!strcmp(name, "ct-max")) {
-		if (shunt_parse_u32(v, 1024, 1U << 26, &n, why, sizeof(why)))
+		/* Below ~4096 the kernel's per-CPU LRU batches (128 entries)
+		 * can reclaim a flow's reply entry right after creating it. */
+		if (shunt_parse_u32(v, 4096, 1U << 26, &n, why, sizeof(why)))
 			return bad(where, v, why);
 		o->ct_max = n;
 		return 0;
