@@ -394,6 +394,24 @@ int http_get(struct http_conn *c, const char *path, int want_close, int *status,
 			     timeout_ms);
 }
 
+int http_backend_of(int status, const char *body, int nmax)
+{
+	int n;
+
+	if (status != 200 || sscanf(body, "be%d", &n) != 1 || n < 1 || n > nmax)
+		return -EPROTO;
+	return n;
+}
+
+int http_get_backend(struct http_conn *c, int nmax, int timeout_ms)
+{
+	char body[64];
+	int status, err;
+
+	err = http_get(c, "/", 0, &status, body, sizeof(body), timeout_ms);
+	return err ? err : http_backend_of(status, body, nmax);
+}
+
 int http_get_once(const char *ns, const char *host, int port, const char *path,
 		  int *status, char *body, size_t bodylen, int timeout_ms)
 {

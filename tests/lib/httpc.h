@@ -38,6 +38,13 @@ int http_get_sink(struct http_conn *c, const char *path, int close, int *status,
 		  http_sink_fn sink, void *arg, unsigned long long *total,
 		  int timeout_ms);
 
+/* The backend number N of a shunt-httpd "beN" answer (status 200, 1 <= N
+ * <= nmax), or -EPROTO for anything else. */
+int http_backend_of(int status, const char *body, int nmax);
+
+/* GET / on c (keep-alive): the answering backend's number or -errno. */
+int http_get_backend(struct http_conn *c, int nmax, int timeout_ms);
+
 /* Close the socket (fd becomes -1); safe to call twice. */
 void http_close(struct http_conn *c);
 

@@ -134,25 +134,6 @@ static void fail_log(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The backend number in a "beN\n" body, or -EPROTO. */
-static int body_backend(int status, const char *body)
-{
-	int n;
-
-	if (status != 200 || sscanf(body, "be%d", &n) != 1 || n < 1 || n > NB)
-		return -EPROTO;
-	return n;
-}
-
-static int get_on(struct http_conn *c)
-{
-	char body[64];
-	int status, err;
-
-	err = http_get(c, "/", 0, &status, body, sizeof(body), REQ_MS);
-	return err ? err : body_backend(status, body);
-}
-
 static void *new_worker(void *arg)
 {
 	int w = (int)(long)arg, ph, status, be;
@@ -169,7 +150,7 @@ static void *new_worker(void *arg)
 		be = http_get_once(env.client_ns, vip(w % 2), SVC_PORT, "/",
 				   &status, body, sizeof(body), REQ_MS);
 		if (!be)
-			be = body_backend(status, body);
+			be = http_backend_of(status, body, NB);
 		pthread_mutex_lock(&load.lock);
 		if (be > 0) {
 			load.fresh[ph][be]++;
@@ -204,7 +185,7 @@ static void slot_step(struct slot *s, int family6)
 			return;
 		err = http_connect(&s->c, env.client_ns, vip(family6), SVC_PORT,
 				   REQ_MS);
-		be = err ? err : get_on(&s->c);
+		be = err ? err : http_get_backend(&s->c, NB, REQ_MS);
 		pthread_mutex_lock(&load.lock);
 		if (be > 0) {
 			load.fresh[ph][be]++;
@@ -222,7 +203,7 @@ static void slot_step(struct slot *s, int family6)
 		pthread_mutex_unlock(&load.lock);
 		return;
 	}
-	be = get_on(&s->c);
+	be = http_get_backend(&s->c, NB, REQ_MS);
 	pthread_mutex_lock(&load.lock);
 	if (be == s->be) {
 		load.held[ph][be]++;

@@ -105,25 +105,6 @@ static const char *vip(int family6)
 	return family6 ? VETH_VIP6 : VETH_VIP4;
 }
 
-static int body_backend(int status, const char *body)
-{
-	int n;
-
-	if (status != 200 || sscanf(body, "be%d", &n) != 1 || n < 1 ||
-	    n > NB_MAX)
-		return -EPROTO;
-	return n;
-}
-
-static int get_on(struct http_conn *c, int timeout_ms)
-{
-	char body[64];
-	int status, err;
-
-	err = http_get(c, "/", 0, &status, body, sizeof(body), timeout_ms);
-	return err ? err : body_backend(status, body);
-}
-
 static int get_once(const char *host, int *be)
 {
 	char body[64];
@@ -132,7 +113,7 @@ static int get_once(const char *host, int *be)
 	err = http_get_once(env.client_ns, host, SVC_PORT, "/", &status, body,
 			    sizeof(body), VETH_TIMEOUT_MS);
 	if (!err)
-		err = body_backend(status, body);
+		err = http_backend_of(status, body, NB_MAX);
 	if (err > 0) {
 		*be = err;
 		err = 0;
@@ -174,10 +155,12 @@ static void *held_worker(void *arg)
 		if (c.fd < 0) {
 			err = http_connect(&c, env.client_ns, vip(w), SVC_PORT,
 					   VETH_TIMEOUT_MS);
-			be = err ? err : get_on(&c, VETH_TIMEOUT_MS);
+			be = err ? err
+				 : http_get_backend(&c, NB_MAX,
+						    VETH_TIMEOUT_MS);
 			pinned = be;
 		} else {
-			be = get_on(&c, VETH_TIMEOUT_MS);
+			be = http_get_backend(&c, NB_MAX, VETH_TIMEOUT_MS);
 		}
 		pthread_mutex_lock(&load.lock);
 		if (be > 0 && be == pinned) {
@@ -660,7 +643,9 @@ static void test_conntrack_full(void **state)
 		err = http_connect(&held[i].c, env.client_ns,
 				   vip(held[i].family6), SVC_PORT,
 				   VETH_TIMEOUT_MS);
-		be = err ? err : get_on(&held[i].c, VETH_TIMEOUT_MS);
+		be = err ? err
+			 : http_get_backend(&held[i].c, NB_MAX,
+					    VETH_TIMEOUT_MS);
 		if (be < 0) {
 			if (!open_failed++)
 				snprintf(first_err, sizeof(first_err),
@@ -687,7 +672,7 @@ static void test_conntrack_full(void **state)
 		for (i = 0; i < HELD && held_failed < HELD_FAIL_MAX; i++) {
 			if (held[i].c.fd < 0)
 				continue;
-			be = get_on(&held[i].c, HELD_REQ_MS);
+			be = http_get_backend(&held[i].c, NB_MAX, HELD_REQ_MS);
 			held_done++;
 			if (be == held[i].be) {
 				held_ok++;
@@ -808,7 +793,7 @@ static void *slow_get(void *arg)
 	snprintf(path, sizeof(path), "/slow/%d", SLOW_MS);
 	err = http_get(r->c, path, 0, &status, body, sizeof(body),
 		       SLOW_MS + VETH_TIMEOUT_MS * 2);
-	r->be = err ? err : body_backend(status, body);
+	r->be = err ? err : http_backend_of(status, body, NB_MAX);
 	r->ms = now_ms() - t0;
 	return NULL;
 }
@@ -883,7 +868,7 @@ static void evict_case(enum evict_what what, struct evict_result *res)
 	if (!res->be0 && (what & EVICT_REV))
 		res->be0 = keepalive(c->fd, KA_IDLE_S);
 	if (!res->be0)
-		res->be0 = get_on(c, VETH_TIMEOUT_MS);
+		res->be0 = http_get_backend(c, NB_MAX, VETH_TIMEOUT_MS);
 	if (res->be0 <= 0) {
 		http_close(c);
 		return;
@@ -899,7 +884,7 @@ static void evict_case(enum evict_what what, struct evict_result *res)
 	pthread_join(th, NULL);
 	res->response = r.be;
 	res->ms = r.ms;
-	res->after = get_on(c, VETH_TIMEOUT_MS);
+	res->after = http_get_backend(c, NB_MAX, VETH_TIMEOUT_MS);
 	http_close(c);
 	res->pns = vethenv_counter(&env, "pass_not_service") - pns0;
 	res->restored = vethenv_counter(&env, "ct_rev_restored") - rest0;
