@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Attaching and detaching the datapath per interface. */
 #include <errno.h>
+#include <stddef.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -310,27 +311,19 @@ int shunt_iface_list(struct shunt *s, struct shunt_iface_info **out, size_t *n)
 {
 	struct shunt_iface_info *v;
 	char name[IF_NAMESIZE];
-	struct map_dump d;
 	size_t i;
 	int err;
 
-	err = map_dump(s->iface_map, sizeof(__u32), sizeof(v->iface), &d);
+	err = map_dump_records(
+		s->iface_map, sizeof(__u32), sizeof(struct shunt_iface),
+		sizeof(*v), offsetof(struct shunt_iface_info, ifindex),
+		offsetof(struct shunt_iface_info, iface), (void **)&v, n);
 	if (err)
 		return err;
-	v = calloc(d.n ? d.n : 1, sizeof(*v));
-	if (!v) {
-		map_dump_free(&d);
-		return -ENOMEM;
-	}
-	for (i = 0; i < d.n; i++) {
-		v[i].ifindex = *(__u32 *)map_dump_key(&d, i);
-		memcpy(&v[i].iface, map_dump_val(&d, i), sizeof(v->iface));
+	for (i = 0; i < *n; i++)
 		v[i].present = v[i].iface.netns_ino == netns_ino() &&
 			       if_indextoname(v[i].ifindex, name) &&
 			       !strcmp(name, v[i].iface.name);
-	}
-	*n = d.n;
-	map_dump_free(&d);
 	*out = v;
 	return 0;
 }

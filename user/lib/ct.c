@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Listing and flushing conntrack entries. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -45,28 +46,16 @@ static int ct_cmp(const void *a, const void *b)
 
 int shunt_ct_list(struct shunt *s, struct shunt_ct_info **out, size_t *n)
 {
-	struct shunt_ct_info *v;
-	struct map_dump d;
-	size_t i;
 	int err;
 
-	err = map_dump(s->ct_map, sizeof(v->key), sizeof(v->e), &d);
-	if (err)
-		return err;
-	v = calloc(d.n ? d.n : 1, sizeof(*v));
-	if (!v) {
-		map_dump_free(&d);
-		return -ENOMEM;
-	}
-	for (i = 0; i < d.n; i++) {
-		memcpy(&v[i].key, map_dump_key(&d, i), sizeof(v->key));
-		memcpy(&v[i].e, map_dump_val(&d, i), sizeof(v->e));
-	}
-	*n = d.n;
-	map_dump_free(&d);
-	qsort(v, *n, sizeof(*v), ct_cmp);
-	*out = v;
-	return 0;
+	err = map_dump_records(s->ct_map, sizeof(struct shunt_ct_key),
+			       sizeof(struct shunt_ct_entry), sizeof(**out),
+			       offsetof(struct shunt_ct_info, key),
+			       offsetof(struct shunt_ct_info, e), (void **)out,
+			       n);
+	if (!err)
+		qsort(*out, *n, sizeof(**out), ct_cmp);
+	return err;
 }
 
 /* Delete entries of svc_id, or all when svc_id is 0. */

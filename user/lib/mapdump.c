@@ -104,3 +104,29 @@ void map_dump_free(struct map_dump *d)
 	d->keys = d->vals = NULL;
 	d->n = 0;
 }
+
+int map_dump_records(int fd, size_t ksize, size_t vsize, size_t rsize,
+		     size_t koff, size_t voff, void **out, size_t *n)
+{
+	struct map_dump d;
+	char *v;
+	size_t i;
+	int err;
+
+	err = map_dump(fd, ksize, vsize, &d);
+	if (err)
+		return err;
+	v = calloc(d.n ? d.n : 1, rsize);
+	if (!v) {
+		map_dump_free(&d);
+		return -ENOMEM;
+	}
+	for (i = 0; i < d.n; i++) {
+		memcpy(v + i * rsize + koff, map_dump_key(&d, i), ksize);
+		memcpy(v + i * rsize + voff, map_dump_val(&d, i), vsize);
+	}
+	*n = d.n;
+	*out = v;
+	map_dump_free(&d);
+	return 0;
+}

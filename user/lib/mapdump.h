@@ -17,6 +17,15 @@ struct map_dump {
 int map_dump(int fd, size_t ksize, size_t vsize, struct map_dump *d);
 void map_dump_free(struct map_dump *d);
 
+/*
+ * Every entry of fd as n records of rsize bytes each, the key copied to
+ * offset koff and the value to voff of its record (a listing struct such
+ * as { key; value; ... }, offsets by offsetof()). *out is calloc()ed, also
+ * when n is 0. 0 or -errno.
+ */
+int map_dump_records(int fd, size_t ksize, size_t vsize, size_t rsize,
+		     size_t koff, size_t voff, void **out, size_t *n);
+
 static inline void *map_dump_key(const struct map_dump *d, size_t i)
 {
 	return (char *)d->keys + i * d->ksize;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Services: svc_map entries, their ids, tables and counters. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -32,28 +33,16 @@ static int svc_key_cmp(const void *a, const void *b)
 int shunt_service_list(struct shunt *s, struct shunt_service_info **out,
 		       size_t *n)
 {
-	struct shunt_service_info *v;
-	struct map_dump d;
-	size_t i;
 	int err;
 
-	err = map_dump(s->svc_map, sizeof(v->key), sizeof(v->svc), &d);
-	if (err)
-		return err;
-	v = calloc(d.n ? d.n : 1, sizeof(*v));
-	if (!v) {
-		map_dump_free(&d);
-		return -ENOMEM;
-	}
-	for (i = 0; i < d.n; i++) {
-		memcpy(&v[i].key, map_dump_key(&d, i), sizeof(v->key));
-		memcpy(&v[i].svc, map_dump_val(&d, i), sizeof(v->svc));
-	}
-	*n = d.n;
-	map_dump_free(&d);
-	qsort(v, *n, sizeof(*v), svc_key_cmp);
-	*out = v;
-	return 0;
+	err = map_dump_records(s->svc_map, sizeof(struct shunt_svc_key),
+			       sizeof(struct shunt_svc), sizeof(**out),
+			       offsetof(struct shunt_service_info, key),
+			       offsetof(struct shunt_service_info, svc),
+			       (void **)out, n);
+	if (!err)
+		qsort(*out, *n, sizeof(**out), svc_key_cmp);
+	return err;
 }
 
 static int svc_check_args(__u32 table_size, __u32 affinity_timeout)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Per-service and per-port policies of the TCP socket programs. */
 #include <errno.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,25 +144,9 @@ int shunt_tune_del(struct shunt *s, const struct shunt_svc_key *t)
 
 int shunt_tune_list(struct shunt *s, struct shunt_tune_info **out, size_t *n)
 {
-	struct shunt_tune_info *v;
-	struct map_dump d;
-	size_t i;
-	int err;
-
-	err = map_dump(s->tune_map, sizeof(v->target), sizeof(v->tune), &d);
-	if (err)
-		return err;
-	v = calloc(d.n ? d.n : 1, sizeof(*v));
-	if (!v) {
-		map_dump_free(&d);
-		return -ENOMEM;
-	}
-	for (i = 0; i < d.n; i++) {
-		memcpy(&v[i].target, map_dump_key(&d, i), sizeof(v->target));
-		memcpy(&v[i].tune, map_dump_val(&d, i), sizeof(v->tune));
-	}
-	*n = d.n;
-	map_dump_free(&d);
-	*out = v;
-	return 0;
+	return map_dump_records(s->tune_map, sizeof(struct shunt_svc_key),
+				sizeof(struct shunt_sock_tune), sizeof(**out),
+				offsetof(struct shunt_tune_info, target),
+				offsetof(struct shunt_tune_info, tune),
+				(void **)out, n);
 }
