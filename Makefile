@@ -32,7 +32,11 @@ CFLAGS    ?= -O2 -g
 ifeq ($(SANITIZE),1)
 CFLAGS    += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 endif
-CFLAGS    += -MMD -MP $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(BUILD)/skel \
+# libshunt: one folder per concern (user/lib/*/), every folder on the
+# include path.
+LIB_DIRS  := $(sort $(dir $(wildcard user/lib/*/*.c)))
+CFLAGS    += -MMD -MP $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib \
+             $(addprefix -I,$(LIB_DIRS:%/=%)) -I$(BUILD)/skel \
              $(shell pkg-config --cflags json-c 2>/dev/null)
 LDLIBS    := -lbpf -lelf -lz -ljson-c -lyaml
 SHUNTD_LDLIBS := $(LDLIBS) -lcurl -lmicrohttpd -lpthread
@@ -55,7 +59,7 @@ DEB_PKGS += nftables gnuplot-nox fonts-dejavu-core
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BPF_SRCS))
-LIB_SRCS  := $(wildcard user/lib/*.c)
+LIB_SRCS  := $(wildcard user/lib/*/*.c)
 LIB_OBJS  := $(patsubst user/lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 LIBSHUNT  := $(BUILD)/lib/libshunt.a
 CTL_SRCS  := $(wildcard user/shuntctl/*.c)
@@ -105,7 +109,7 @@ $(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@.tmp && mv $@.tmp $@
 
 # Userspace.
-$(BUILD)/lib/%.o: user/lib/%.c $(wildcard user/lib/*.h) $(wildcard include/shunt/*.h) $(SKELS)
+$(BUILD)/lib/%.o: user/lib/%.c $(wildcard user/lib/*.h user/lib/*/*.h) $(wildcard include/shunt/*.h) $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -114,7 +118,7 @@ $(LIBSHUNT): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/obj/shuntctl/%.o: user/shuntctl/%.c $(wildcard user/shuntctl/*.h) $(wildcard user/lib/*.h) $(wildcard include/shunt/*.h)
+$(BUILD)/obj/shuntctl/%.o: user/shuntctl/%.c $(wildcard user/shuntctl/*.h) $(wildcard user/lib/*.h user/lib/*/*.h) $(wildcard include/shunt/*.h)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Iuser/shuntctl -c $< -o $@

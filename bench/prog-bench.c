@@ -177,7 +177,7 @@ static int add_neighbours(void)
 	return 0;
 }
 
-static int set_backends(const struct shunt_svc_key *key, unsigned int n)
+static int set_backends(const struct shunt_frontend_key *key, unsigned int n)
 {
 	struct shunt_backend_spec *b = calloc(n, sizeof(*b));
 	unsigned int i;
@@ -196,9 +196,9 @@ static int set_backends(const struct shunt_svc_key *key, unsigned int n)
 }
 
 /* The measured service plus nsvc - 1 services without backends. */
-static int set_services(struct shunt_svc_key *key, unsigned int nsvc)
+static int set_services(struct shunt_frontend_key *key, unsigned int nsvc)
 {
-	struct shunt_svc_key filler = *key;
+	struct shunt_frontend_key filler = *key;
 	unsigned int i;
 	int err;
 
@@ -216,7 +216,7 @@ static int set_services(struct shunt_svc_key *key, unsigned int nsvc)
 int main(void)
 {
 	static const char *const hooks[] = {"xdp", "tc"};
-	struct shunt_svc_key key = {};
+	struct shunt_frontend_key key = {};
 	unsigned int si, bi, h, round = 0;
 	struct figures fig;
 	int null_fd[2];

@@ -2,7 +2,7 @@
 /*
  * The packet-processing core, compiled for XDP and for tc:
  *   parse -> (later fragment: ports from frag_map)
- *         -> service?  forward: conntrack, Maglev, DNAT, forward
+ *         -> frontend?  forward: conntrack, Maglev, DNAT, forward
  *         -> else reply of a tracked flow?  reverse NAT, forward
  *         -> else pass to the stack untouched.
  */
@@ -17,17 +17,6 @@
 #include "nat.h"
 #include "parse.h"
 #include "stats.h"
-
-SHUNT_INLINE struct shunt_svc *lb_lookup_service(const struct pkt *p)
-{
-	struct shunt_svc_key key = {};
-
-	key.vip = p->dst;
-	key.port = p->dport;
-	key.proto = p->proto;
-	key.family = p->family;
-	return bpf_map_lookup_elem(&svc_map, &key);
-}
 
 SHUNT_INLINE void frag_key(struct shunt_frag_key *k, const struct pkt *p)
 {
@@ -71,10 +60,23 @@ SHUNT_INLINE bool frag_recall(struct pkt *p)
 	return true;
 }
 
+/* A new flow of service svc_id: its backend, or 0 when it has none. */
+SHUNT_INLINE __u32 lb_new_flow_backend(__u32 svc_id, const struct pkt *p,
+				       __u32 now)
+{
+	struct shunt_service *svc = lb_service(svc_id);
+
+	if (!svc)
+		return SHUNT_BACKEND_NONE;
+	return lb_select(svc_id, svc, &p->src, p->family,
+			 shunt_flow_hash(&p->src, &p->dst, p->sport, p->dport,
+					 p->proto),
+			 now);
+}
+
 /* Conntrack for a packet to a service: the backend id its flow uses,
  * creating the flow when there is none. 0 when no backend is left. */
-SHUNT_INLINE __u32 lb_flow_backend(const struct shunt_svc *svc,
-				   const struct pkt *p,
+SHUNT_INLINE __u32 lb_flow_backend(__u32 svc_id, const struct pkt *p,
 				   struct shunt_backend **bep, bool *new_flow)
 {
 	struct shunt_ct_key key;
@@ -85,7 +87,7 @@ SHUNT_INLINE __u32 lb_flow_backend(const struct shunt_svc *svc,
 	ct_key_from_pkt(&key, p, SHUNT_CT_FWD);
 	e = bpf_map_lookup_elem(&ct_map, &key);
 	if (e && !ct_expired(e, now) && !ct_is_reopen(e, p)) {
-		be = lb_backend(e->backend_id, svc->id);
+		be = lb_backend(e->backend_id, svc_id);
 		if (be && be->port == e->nat_port &&
 		    ip_equal(&be->addr, &e->nat_addr)) {
 			count(SHUNT_C_CT_HIT);
@@ -112,22 +114,21 @@ SHUNT_INLINE __u32 lb_flow_backend(const struct shunt_svc *svc,
 			count(SHUNT_C_CT_MISS_MIDSTREAM);
 	}
 
-	id = lb_select(
-		svc, &p->src, p->family,
-		shunt_flow_hash(&p->src, &p->dst, p->sport, p->dport, p->proto),
-		now);
-	be = lb_backend(id, svc->id);
+	id = lb_new_flow_backend(svc_id, p, now);
+	be = lb_backend(id, svc_id);
 	if (!be)
 		return SHUNT_BACKEND_NONE;
-	if (ct_create(p, &key, svc->id, id, be, now))
+	if (ct_create(p, &key, svc_id, id, be, now))
 		count(SHUNT_C_CT_CREATE_FAIL);
 	*new_flow = true;
 	*bep = be;
 	return id;
 }
 
-SHUNT_INLINE int lb_forward(ctx_t *ctx, struct pkt *p, struct shunt_svc *svc)
+SHUNT_INLINE int lb_forward(ctx_t *ctx, struct pkt *p,
+			    const struct shunt_frontend *fe)
 {
+	__u32 svc_id = fe->svc_id;
 	struct shunt_backend *be = NULL;
 	bool new_flow = false;
 	__u64 len = ctx_wire_len(ctx);
@@ -138,9 +139,9 @@ SHUNT_INLINE int lb_forward(ctx_t *ctx, struct pkt *p, struct shunt_svc *svc)
 		count(SHUNT_C_PASS_TTL);
 		return CTX_PASS;
 	}
-	id = lb_flow_backend(svc, p, &be, &new_flow);
+	id = lb_flow_backend(svc_id, p, &be, &new_flow);
 	if (!be) {
-		stats_no_backend(svc->id);
+		stats_no_backend(svc_id);
 		count(SHUNT_C_DROP_NO_BACKEND);
 		return CTX_DROP;
 	}
@@ -150,7 +151,7 @@ SHUNT_INLINE int lb_forward(ctx_t *ctx, struct pkt *p, struct shunt_svc *svc)
 		return CTX_DROP;
 	}
 	count(SHUNT_C_NAT_FWD);
-	stats_add(&svc_stats_map, svc->id, len, true, new_flow);
+	stats_add(&svc_stats_map, svc_id, len, true, new_flow);
 	stats_add(&backend_stats_map, id, len, true, new_flow);
 	return fwd_packet(ctx, p);
 }
@@ -214,7 +215,7 @@ SHUNT_INLINE int lb_parse(ctx_t *ctx, struct pkt *p)
 
 SHUNT_INLINE int lb_process(ctx_t *ctx)
 {
-	struct shunt_svc *svc;
+	struct shunt_frontend *fe;
 	struct pkt p = {};
 	int rc;
 
@@ -227,9 +228,9 @@ SHUNT_INLINE int lb_process(ctx_t *ctx)
 		count(SHUNT_C_PASS_FRAG_NO_STATE);
 		return CTX_PASS;
 	}
-	svc = lb_lookup_service(&p);
-	if (svc)
-		return lb_forward(ctx, &p, svc);
+	fe = lb_frontend(&p.dst, p.dport, p.proto, p.family);
+	if (fe)
+		return lb_forward(ctx, &p, fe);
 	return lb_reverse(ctx, &p);
 }
 

@@ -125,13 +125,6 @@ SHUNT_INLINE bool ct_is_reopen(const struct shunt_ct_entry *e,
 	       e->state >= SHUNT_CT_FIN_WAIT && e->state <= SHUNT_CT_CLOSE;
 }
 
-SHUNT_INLINE void ct_touch(struct shunt_ct_entry *e, __u32 now)
-{
-	/* Write at most once a second per flow. */
-	if (e->last_seen != now)
-		e->last_seen = now;
-}
-
 /* The REV key of a flow whose FWD packet (pre-NAT) is p, sent to the
  * backend at addr:port. */
 SHUNT_INLINE void ct_rev_key(struct shunt_ct_key *k, const struct pkt *p,

@@ -1,10 +1,46 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Service lookup, Maglev backend choice and ClientIP affinity. */
+/* Frontend lookup, Maglev backend choice and ClientIP affinity. */
 #ifndef SHUNT_BPF_LB_H
 #define SHUNT_BPF_LB_H
 
 #include "maps.h"
 #include "stats.h"
+
+/*
+ * The frontend a packet or connect() addressed: VIP:port/proto exactly,
+ * else, when the address is one of this node's, the NodePort wildcard of
+ * its family at that port. NULL when it is not service traffic.
+ */
+SHUNT_INLINE struct shunt_frontend *lb_frontend(const union shunt_ip *dst,
+						__be16 port, __u8 proto,
+						__u8 family)
+{
+	struct shunt_frontend_key key = {};
+	struct shunt_node_addr na = {};
+	struct shunt_frontend *fe;
+
+	key.vip = *dst;
+	key.port = port;
+	key.proto = proto;
+	key.family = family;
+	fe = bpf_map_lookup_elem(&frontend_map, &key);
+	if (fe)
+		return fe;
+	na.addr = *dst;
+	na.family = family;
+	if (!bpf_map_lookup_elem(&node_addr_map, &na))
+		return NULL;
+	__builtin_memset(&key.vip, 0, sizeof(key.vip));
+	return bpf_map_lookup_elem(&frontend_map, &key);
+}
+
+/* The service with this id, or NULL when the id is free. */
+SHUNT_INLINE struct shunt_service *lb_service(__u32 svc_id)
+{
+	struct shunt_service *svc = bpf_map_lookup_elem(&service_map, &svc_id);
+
+	return svc && (svc->flags & SHUNT_SVC_F_USED) ? svc : NULL;
+}
 
 /* The backend with this id if it (still) serves svc_id. */
 SHUNT_INLINE struct shunt_backend *lb_backend(__u32 id, __u32 svc_id)
@@ -14,34 +50,39 @@ SHUNT_INLINE struct shunt_backend *lb_backend(__u32 id, __u32 svc_id)
 	if (id == SHUNT_BACKEND_NONE)
 		return NULL;
 	be = bpf_map_lookup_elem(&backend_map, &id);
-	if (!be || be->svc_id != svc_id)
+	if (!be || !be->family || be->svc_id != svc_id)
 		return NULL;
 	return be;
 }
 
-/* Maglev: slot hash % M of the service's current table. */
-SHUNT_INLINE __u32 lb_maglev_pick(const struct shunt_svc *svc, __u32 hash)
+/* Maglev: slot hash % M of the service's current table, M read from the
+ * table's own header. */
+SHUNT_INLINE __u32 lb_maglev_pick(__u32 svc_id, __u32 hash)
 {
-	__u32 svc_id = svc->id, slot;
-	__u32 *id;
+	struct shunt_maglev_elem *e;
+	__u32 key = 0, slot;
 	void *table;
 
-	if (!svc->table_size)
-		return SHUNT_BACKEND_NONE;
 	table = bpf_map_lookup_elem(&maglev_map, &svc_id);
 	if (!table)
 		return SHUNT_BACKEND_NONE;
-	slot = hash % svc->table_size;
-	id = bpf_map_lookup_elem(table, &slot);
-	return id ? *id : SHUNT_BACKEND_NONE;
+	e = bpf_map_lookup_elem(table, &key);
+	if (!e || !e->hdr.size)
+		return SHUNT_BACKEND_NONE;
+	slot = hash % e->hdr.size;
+	key = 1 + slot / SHUNT_MAGLEV_CHUNK;
+	e = bpf_map_lookup_elem(table, &key);
+	if (!e)
+		return SHUNT_BACKEND_NONE;
+	return e->slot[slot & (SHUNT_MAGLEV_CHUNK - 1)];
 }
 
-/* A backend for a new flow of svc: the client's affinity entry while it
- * is fresh and its backend active, else Maglev (slot flow_hash, or the
- * client's hash for affinity services). client identifies the client for
- * ClientIP affinity: its address, or (family 0) its network namespace.
- * 0 when there is none. */
-SHUNT_INLINE __u32 lb_select(const struct shunt_svc *svc,
+/* A backend for a new flow of service svc_id: the client's affinity
+ * entry while it is fresh and its backend active, else Maglev (slot
+ * flow_hash, or the client's hash for affinity services). client
+ * identifies the client for ClientIP affinity: its address, or (family 0)
+ * its network namespace. 0 when there is none. */
+SHUNT_INLINE __u32 lb_select(__u32 svc_id, const struct shunt_service *svc,
 			     const union shunt_ip *client, __u8 client_family,
 			     __u32 flow_hash, __u32 now)
 {
@@ -51,20 +92,20 @@ SHUNT_INLINE __u32 lb_select(const struct shunt_svc *svc,
 	__u32 id;
 
 	if (!(svc->flags & SHUNT_SVC_F_AFFINITY))
-		return lb_maglev_pick(svc, flow_hash);
+		return lb_maglev_pick(svc_id, flow_hash);
 	akey.client = *client;
-	akey.svc_id = svc->id;
+	akey.svc_id = svc_id;
 	akey.family = client_family;
 	aff = bpf_map_lookup_elem(&affinity_map, &akey);
 	if (aff && now - aff->last_seen <= svc->affinity_timeout) {
-		be = lb_backend(aff->backend_id, svc->id);
+		be = lb_backend(aff->backend_id, svc_id);
 		if (be && be->state == SHUNT_BE_ACTIVE) {
 			aff->last_seen = now;
 			count(SHUNT_C_AFFINITY_HIT);
 			return aff->backend_id;
 		}
 	}
-	id = lb_maglev_pick(svc, shunt_client_hash(client));
+	id = lb_maglev_pick(svc_id, shunt_client_hash(client));
 	if (id != SHUNT_BACKEND_NONE) {
 		fresh.backend_id = id;
 		fresh.last_seen = now;

@@ -9,47 +9,50 @@
 
 #include "common.h"
 
-/* VIP:port/proto -> service. */
+/* Frontends: VIP:port/proto (or the NodePort wildcard) -> service id.
+ * Sized at first load (--max-frontends). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, SHUNT_MAX_SERVICES);
-	__type(key, struct shunt_svc_key);
-	__type(value, struct shunt_svc);
+	__uint(max_entries, SHUNT_MAX_FRONTENDS);
+	__type(key, struct shunt_frontend_key);
+	__type(value, struct shunt_frontend);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} svc_map SEC(".maps");
+} frontend_map SEC(".maps");
 
-/* service id -> VIP:port/proto: which ids are taken, and the name behind
- * an id for listings. Written by userspace only. */
+/* Services by id (1..--max-services; 0 unused): flags, affinity and the
+ * control plane's record of the published table. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, SHUNT_MAX_SERVICES);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SHUNT_MAX_SERVICES + 1);
 	__type(key, __u32);
-	__type(value, struct shunt_svc_key);
+	__type(value, struct shunt_service);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} svc_id_map SEC(".maps");
+} service_map SEC(".maps");
 
-/* backend id -> backend. */
+/* Backends by id (1..--max-backends; family 0: free). */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, SHUNT_MAX_BACKENDS);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SHUNT_MAX_BACKENDS + 1);
 	__type(key, __u32);
 	__type(value, struct shunt_backend);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } backend_map SEC(".maps");
 
-/* One Maglev table per service: slot -> backend id. Userspace builds a
- * new inner map for every change (filled through mmap, a memcpy rather
- * than an update per slot) and swaps it in with one update of
- * maglev_map, so a packet sees either the old or the new table. */
+/* One Maglev table per service (abi.h: header, then the slots). A change
+ * builds a new inner map and swaps it into maglev_map with one update, so
+ * a packet sees the old table or the new one, each with its own size. */
 struct maglev_table {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, SHUNT_MAGLEV_DEFAULT);
-	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	__uint(max_entries, SHUNT_MAGLEV_ELEMS(SHUNT_MAGLEV_DEFAULT));
+	__uint(map_flags, BPF_F_INNER_MAP);
 	__type(key, __u32);
-	__type(value, __u32);
+	/* struct shunt_maglev_elem, spelled as its slot array: clang gives
+	 * BTF only a forward declaration of a struct that a map reaches
+	 * through two pointers. */
+	__type(value, __u32[SHUNT_MAGLEV_CHUNK]);
 };
 
-/* service id (1..SHUNT_MAX_SERVICES) -> its Maglev table. */
+/* service id -> its Maglev table. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
 	__uint(max_entries, SHUNT_MAX_SERVICES + 1);
@@ -57,6 +60,24 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 	__array(values, struct maglev_table);
 } maglev_map SEC(".maps");
+
+/* This node's addresses: where NodePort frontends answer. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SHUNT_MAX_NODE_ADDRS);
+	__type(key, struct shunt_node_addr);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} node_addr_map SEC(".maps");
+
+/* Control plane state (abi.h struct shunt_ctl), one entry. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct shunt_ctl);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ctl_map SEC(".maps");
 
 /* Connection tracking, both directions of every flow. */
 struct {
@@ -103,7 +124,8 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } iface_map SEC(".maps");
 
-/* Per-service and per-backend traffic, indexed by id (ids start at 1). */
+/* Per-service and per-backend traffic, indexed by id (ids start at 1),
+ * sized with service_map and backend_map. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SHUNT_MAX_SERVICES + 1);
@@ -192,7 +214,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, SHUNT_SOCK_POLICY_MAX);
-	__type(key, struct shunt_svc_key);
+	__type(key, struct shunt_frontend_key);
 	__type(value, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sockmap_policy_map SEC(".maps");
@@ -201,7 +223,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, SHUNT_SOCK_POLICY_MAX);
-	__type(key, struct shunt_svc_key);
+	__type(key, struct shunt_frontend_key);
 	__type(value, struct shunt_sock_tune);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tune_map SEC(".maps");

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Per-service and per-port policies for TCP sockets (sockmap_policy_map,
- * tune_map), keyed by struct shunt_svc_key: a service, or a port alone
+ * tune_map), keyed by struct shunt_frontend_key: a service, or a port alone
  * (vip zero, family 0). A connecting socket matches, in order, the
  * service it asked for (from sock_vip_map), that service's port, and the
  * port it is connected to; an accepted socket matches its local port.
@@ -14,7 +14,7 @@
 
 SHUNT_INLINE void *policy_port(void *map, __u16 port)
 {
-	struct shunt_svc_key key = {};
+	struct shunt_frontend_key key = {};
 
 	key.port = bpf_htons(port);
 	key.proto = IPPROTO_TCP;
@@ -25,7 +25,7 @@ SHUNT_INLINE void *policy_port(void *map, __u16 port)
 SHUNT_INLINE void *policy_lookup(void *map, struct bpf_sock_ops *skops,
 				 const struct shunt_sock_key *k, bool active)
 {
-	struct shunt_svc_key key = {};
+	struct shunt_frontend_key key = {};
 	struct shunt_sock_rev *rev = NULL;
 	struct shunt_sock_vip *sv;
 	struct bpf_sock *sk;

@@ -159,33 +159,32 @@ SHUNT_INLINE void sock_remember(struct bpf_sock_addr *ctx, bool connect,
 SHUNT_INLINE int sock_translate(struct bpf_sock_addr *ctx, struct sock_addr *a,
 				bool connect)
 {
-	struct shunt_svc_key key = {};
 	struct shunt_sock_rev rev = {};
 	union shunt_ip netns = {};
+	struct shunt_frontend *fe;
+	struct shunt_service *svc;
 	struct shunt_backend *be;
-	struct shunt_svc *svc;
+	__u32 svc_id, id;
 	__u64 cookie;
-	__u32 id;
 
 	if (ctx->type != SOCK_STREAM && ctx->type != SOCK_DGRAM)
 		return SOCK_UNTOUCHED;
-	key.vip = a->ip;
-	key.port = a->port;
-	key.proto = ctx->protocol;
-	key.family = a->family;
-	svc = bpf_map_lookup_elem(&svc_map, &key);
-	if (!svc || sock_excluded())
+	fe = lb_frontend(&a->ip, a->port, ctx->protocol, a->family);
+	if (!fe || sock_excluded())
 		return SOCK_UNTOUCHED;
+	svc_id = fe->svc_id;
+	svc = lb_service(svc_id);
 
 	cookie = bpf_get_socket_cookie(ctx);
 	*(__u64 *)netns.v6 = bpf_get_netns_cookie(ctx);
-	id = lb_select(svc, &netns, 0,
-		       shunt_hash_3words(cookie, cookie >> 32, svc->id,
-					 SHUNT_FLOW_SEED),
-		       now_sec());
-	be = lb_backend(id, svc->id);
+	id = svc ? lb_select(svc_id, svc, &netns, 0,
+			     shunt_hash_3words(cookie, cookie >> 32, svc_id,
+					       SHUNT_FLOW_SEED),
+			     now_sec())
+		 : SHUNT_BACKEND_NONE;
+	be = lb_backend(id, svc_id);
 	if (!be) {
-		stats_no_backend(svc->id);
+		stats_no_backend(svc_id);
 		count(SHUNT_C_SOCK_NO_BACKEND);
 		bpf_set_retval(-ECONNREFUSED);
 		return SOCK_REFUSED;
@@ -193,10 +192,10 @@ SHUNT_INLINE int sock_translate(struct bpf_sock_addr *ctx, struct sock_addr *a,
 	rev.vip = a->ip;
 	rev.port = a->port;
 	rev.family = a->family;
-	rev.svc_id = svc->id;
+	rev.svc_id = svc_id;
 	sock_remember(ctx, connect, cookie, &rev, be);
 	if (connect) {
-		stats_add(&svc_stats_map, svc->id, 0, true, true);
+		stats_add(&svc_stats_map, svc_id, 0, true, true);
 		stats_add(&backend_stats_map, id, 0, true, true);
 	}
 	a->ip = be->addr;

@@ -14,13 +14,21 @@
 #define SHUNT_V4 4
 #define SHUNT_V6 6
 
-/* Capacities. Map sizes are fixed when the maps are first created.
- * Service and backend ids run from 1 to the maximum. */
+/*
+ * Capacities. The datapath's tables are sized when they are first created
+ * (shuntd --max-services/--max-frontends/--max-backends/--ct-max,
+ * shuntctl's options of the same names); these are the defaults, which
+ * hold 10,000 services with 10 backends and 3 frontends each with room
+ * to spare. Service and backend ids run from 1 to the maximum.
+ */
 #ifndef SHUNT_MAX_SERVICES
-#define SHUNT_MAX_SERVICES 16384
+#define SHUNT_MAX_SERVICES 32768
+#endif
+#ifndef SHUNT_MAX_FRONTENDS
+#define SHUNT_MAX_FRONTENDS 65536
 #endif
 #ifndef SHUNT_MAX_BACKENDS
-#define SHUNT_MAX_BACKENDS 65536
+#define SHUNT_MAX_BACKENDS 262144
 #endif
 #define SHUNT_MAX_SVC_BACKENDS 4096 /* per service */
 #ifndef SHUNT_CT_MAX
@@ -32,10 +40,13 @@
 #ifndef SHUNT_FRAG_MAX
 #define SHUNT_FRAG_MAX 8192
 #endif
-#define SHUNT_MAX_IFACES 256
+#define SHUNT_MAX_IFACES     256
+#define SHUNT_MAX_NODE_ADDRS 1024
 
-/* Maglev table sizes: a prime in [SHUNT_MAGLEV_MIN, SHUNT_MAGLEV_MAX]. */
-#define SHUNT_MAGLEV_DEFAULT 16381
+/* Maglev table sizes: a prime in [SHUNT_MAGLEV_MIN, SHUNT_MAGLEV_MAX].
+ * Without an explicit size a table is sized from its backends (see
+ * user/lib/services/tablesize.c). */
+#define SHUNT_MAGLEV_DEFAULT 16381 /* what a table had before auto-sizing */
 #define SHUNT_MAGLEV_MIN     7
 #define SHUNT_MAGLEV_MAX     131071
 
@@ -55,39 +66,67 @@ union shunt_ip {
 	__u8 bytes[16];
 };
 
-/* svc_map key: one service is VIP:port/protocol. */
-struct shunt_svc_key {
+/*
+ * frontend_map key: an address clients send to, VIP:port/protocol. A zero
+ * VIP is the NodePort wildcard of its family: the port on every address
+ * in node_addr_map.
+ */
+struct shunt_frontend_key {
 	union shunt_ip vip;
 	__be16 port;
 	__u8 proto;  /* IPPROTO_TCP or IPPROTO_UDP */
 	__u8 family; /* SHUNT_V4 or SHUNT_V6 */
 };
 
-#define SHUNT_SVC_F_AFFINITY (1U << 0) /* ClientIP session affinity */
-#define SHUNT_SVC_F_OWNER_FILE                                                 \
-	(1U << 8) /* managed by shuntd's services file                         \
-		   */
-#define SHUNT_SVC_F_OWNER_K8S                                                  \
-	(1U << 9) /* managed by shuntd's Kubernetes source */
-#define SHUNT_SVC_F_OWNERS (SHUNT_SVC_F_OWNER_FILE | SHUNT_SVC_F_OWNER_K8S)
+/* shunt_frontend.flags */
+#define SHUNT_FE_F_NODEPORT (1U << 0) /* the wildcard (zero VIP) */
+#define SHUNT_FE_F_EXTERNAL (1U << 1) /* NodePort, LoadBalancer, externalIP */
+#define SHUNT_FE_F_LOCAL    (1U << 2) /* traffic policy Local */
 
-/* svc_map value. */
-struct shunt_svc {
-	__u32 id;		/* index into maglev_map and svc_stats_map */
+/* frontend_map value: which service serves the frontend. Every frontend
+ * of a Kubernetes Service port points to the same service. */
+struct shunt_frontend {
+	__u32 svc_id;
+	__u32 flags; /* SHUNT_FE_F_* */
+};
+
+/* shunt_service.flags */
+#define SHUNT_SVC_F_AFFINITY   (1U << 0) /* ClientIP session affinity */
+#define SHUNT_SVC_F_OWNER_FILE (1U << 8) /* shuntd's services file */
+#define SHUNT_SVC_F_OWNER_K8S  (1U << 9) /* shuntd's Kubernetes source */
+#define SHUNT_SVC_F_OWNERS     (SHUNT_SVC_F_OWNER_FILE | SHUNT_SVC_F_OWNER_K8S)
+#define SHUNT_SVC_F_USED       (1U << 31) /* the id is taken */
+
+#define SHUNT_NAME_MAX 160 /* "namespace/name:port", NUL included */
+
+/*
+ * service_map value, indexed by service id: one backend set and its
+ * Maglev table (maglev_map, same id), shared by all the frontends that
+ * point here. The datapath reads flags and affinity_timeout; the rest is
+ * the control plane's record of what it published.
+ */
+struct shunt_service {
 	__u32 flags;		/* SHUNT_SVC_F_* */
-	__u32 backend_count;	/* active backends in the Maglev table */
 	__u32 affinity_timeout; /* seconds; 0 = no affinity */
-	__u32 table_size;	/* Maglev table size M (prime) */
+	__u32 table_size;	/* requested Maglev size; 0 = automatic */
+	__u32 live_size;	/* size of the published table */
+	__u32 backend_count;	/* active backends in the published table */
 	__u32 table_gen;	/* bumped on every table swap */
+	/* Content hash of what the published table was built from (size,
+	 * active backends with ids and weights): a model built from the
+	 * maps republishes a table whose backends do not hash to this. */
+	__u64 table_hash;
+	char name[SHUNT_NAME_MAX]; /* the source's name of the service */
 };
 
 enum shunt_backend_state {
 	SHUNT_BE_ACTIVE = 1,   /* takes new flows */
 	SHUNT_BE_DRAINING = 2, /* keeps open flows, takes no new ones */
+	SHUNT_BE_REMOVING = 3, /* out of the table, deleted once it is live */
 };
 
-/* backend_map: key is a backend id (__u32, never 0); one id per service
- * and backend address, so state and weight are per service. */
+/* backend_map value, indexed by backend id (family 0: a free id). One id
+ * per service and backend address, so state and weight are per service. */
 struct shunt_backend {
 	union shunt_ip addr;
 	__be16 port;
@@ -95,6 +134,43 @@ struct shunt_backend {
 	__u8 state;  /* enum shunt_backend_state */
 	__u32 svc_id;
 	__u32 weight;
+};
+
+/*
+ * Maglev tables (inner maps of maglev_map), SHUNT_MAGLEV_CHUNK slots per
+ * element: element 0 is the header, slot s of the table lives in element
+ * 1 + s / SHUNT_MAGLEV_CHUNK at s % SHUNT_MAGLEV_CHUNK. The size is in
+ * the header, so it changes with the table in one swap.
+ */
+#define SHUNT_MAGLEV_CHUNK 16
+
+struct shunt_maglev_hdr {
+	__u32 size; /* M, prime; 0: no backend */
+	__u32 gen;
+	__u64 hash; /* as shunt_service.table_hash */
+};
+
+struct shunt_maglev_elem {
+	union {
+		struct shunt_maglev_hdr hdr;
+		__u32 slot[SHUNT_MAGLEV_CHUNK]; /* backend ids */
+	};
+};
+
+#define SHUNT_MAGLEV_ELEMS(m) (1 + ((m) + SHUNT_MAGLEV_CHUNK - 1) / SHUNT_MAGLEV_CHUNK)
+
+/* ctl_map (one entry, key 0): the control plane's own state, not read by
+ * the datapath. Every writer bumps write_gen (under the pin root's lock)
+ * after a change, so a long-lived agent knows when its model is stale. */
+struct shunt_ctl {
+	__u64 write_gen;
+};
+
+/* node_addr_map key: an address of this node (NodePort frontends). */
+struct shunt_node_addr {
+	union shunt_ip addr;
+	__u8 family;
+	__u8 pad[3];
 };
 
 enum shunt_ct_dir {
@@ -257,8 +333,9 @@ struct shunt_sock_key {
 	(1U << 0) /* sent data the normal way: stays so                        \
 		   */
 
-/* sockmap_policy_map and tune_map keys are struct shunt_svc_key: a
- * service, or a port alone (vip zero, family 0, proto IPPROTO_TCP). */
+/* sockmap_policy_map and tune_map keys are struct shunt_frontend_key: a
+ * service frontend, or a port alone (vip zero, family 0, proto
+ * IPPROTO_TCP). */
 
 /* tune_map value: socket options applied through sockops. */
 #define SHUNT_TUNE_F_KEEPALIVE	(1U << 0) /* idle, interval, count */

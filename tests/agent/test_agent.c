@@ -64,9 +64,9 @@ static void write_file(const char *text)
 	assert_int_equal(rename(tmp, file), 0);
 }
 
-static struct shunt_svc_key key(const char *text)
+static struct shunt_frontend_key key(const char *text)
 {
-	struct shunt_svc_key k;
+	struct shunt_frontend_key k;
 	char why[128];
 
 	assert_int_equal(shunt_parse_service(text, &k, why, sizeof(why)), 0);
@@ -76,7 +76,7 @@ static struct shunt_svc_key key(const char *text)
 /* The service's value, or -ENOENT. */
 static int svc_get(const char *text, struct shunt_svc *svc)
 {
-	struct shunt_svc_key k = key(text);
+	struct shunt_frontend_key k = key(text);
 	struct shunt s;
 	int err;
 

@@ -93,9 +93,9 @@ static int start_server(void)
 	return port > 0 ? 0 : -1;
 }
 
-static struct shunt_svc_key key(const char *text)
+static struct shunt_frontend_key key(const char *text)
 {
-	struct shunt_svc_key k;
+	struct shunt_frontend_key k;
 	char why[128];
 
 	assert_int_equal(shunt_parse_service(text, &k, why, sizeof(why)), 0);
@@ -106,7 +106,7 @@ static struct shunt_svc_key key(const char *text)
 static int backends(const char *text, struct shunt_backend_info **b, size_t *n,
 		    struct shunt_svc *svc)
 {
-	struct shunt_svc_key k = key(text);
+	struct shunt_frontend_key k = key(text);
 	struct shunt s;
 	int err;
 

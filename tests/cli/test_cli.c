@@ -225,7 +225,7 @@ static void test_capacity_exceeded(void **state)
 /* A full service table: a clear error, the others stay. */
 static void test_service_table_full(void **state)
 {
-	struct shunt_svc_key key = {.port = 80, .proto = 6, .family = 4};
+	struct shunt_frontend_key key = {.port = 80, .proto = 6, .family = 4};
 	char err[4096];
 	struct shunt s;
 	__u32 i, added = 0;

@@ -24,8 +24,10 @@ msg = @printf '  %-8s %s\n' '$(1)' '$(2)';
 endif
 
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all
+LIB_DIRS := $(sort $(dir $(wildcard user/lib/*/*.c)))
 FFLAGS   := -g -O1 -fno-omit-frame-pointer $(SAN) -std=gnu11 -D_GNU_SOURCE \
-            -Iinclude -Iuser/lib -I$(BUILD)/skel -Itests/lib \
+            -Iinclude -Iuser/lib $(addprefix -I,$(LIB_DIRS:%/=%)) \
+            -I$(BUILD)/skel -Itests/lib \
             $(shell pkg-config --cflags json-c 2>/dev/null)
 # Library code: coverage instrumentation, no libFuzzer main.
 LIBFLAGS := $(FFLAGS) -fsanitize=fuzzer-no-link -w
@@ -34,7 +36,7 @@ HFLAGS   := $(FFLAGS) -fsanitize=fuzzer-no-link -Wall -Wextra -Werror
 LDFLAGS  := -fsanitize=fuzzer $(SAN)
 LDLIBS   := -lbpf -lelf -lz -ljson-c -lyaml
 
-LIB_SRCS := $(wildcard user/lib/*.c)
+LIB_SRCS := $(wildcard user/lib/*/*.c)
 LIB_OBJS := $(patsubst user/lib/%.c,$(FUZZ)/obj/lib/%.o,$(LIB_SRCS))
 LIBSHUNT := $(FUZZ)/libshunt-fuzz.a
 TLIB_OBJS := $(FUZZ)/obj/tests/pktgen.o $(FUZZ)/obj/tests/progenv.o

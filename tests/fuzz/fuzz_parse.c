@@ -167,7 +167,7 @@ static void check_endpoint(const char *s)
 
 static void check_service(const char *s)
 {
-	struct shunt_svc_key key, key2, sentinel;
+	struct shunt_frontend_key key, key2, sentinel;
 	char err[256], buf[SHUNT_ADDRSTRLEN], small[7];
 	struct in6_addr a6;
 	int rc;

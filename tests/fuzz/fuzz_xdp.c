@@ -838,7 +838,7 @@ static void setup_services(void)
 	for (i = 0; i < FX_N_SERVICES; i++) {
 		const struct fx_service *f = &fx_services[i];
 		struct svc_cfg *s = &svcs[i];
-		struct shunt_svc_key key =
+		struct shunt_frontend_key key =
 			penv_svc_key(f->vip, f->port, f->proto);
 		int err;
 

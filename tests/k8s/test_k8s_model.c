@@ -169,7 +169,7 @@ static struct shunt_desired_service *svc(struct shunt_desired *d,
 					 const char *key)
 {
 	struct shunt_desired_service *s;
-	struct shunt_svc_key k;
+	struct shunt_frontend_key k;
 
 	assert_int_equal(shunt_parse_service(key, &k, NULL, 0), 0);
 	s = shunt_desired_find(d, &k);

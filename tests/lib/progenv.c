@@ -337,12 +337,15 @@ int penv_reset(void **state)
 	(void)state;
 	if (!handle_open)
 		return -1;
+	/* Tests write maps behind libshunt's back: read them again (the
+	 * model's repair puts them right), then delete every service. */
+	shunt_model_drop(&penv.s);
 	if (shunt_service_list(&penv.s, &svcs, &n))
 		return -1;
 	for (i = 0; i < n; i++)
-		shunt_service_del(&penv.s, &svcs[i].key);
+		shunt_service_del_by_name(&penv.s, svcs[i].svc.name);
 	free(svcs);
-	if (map_clear(penv.s.backend_map, sizeof(__u32)) ||
+	if (map_clear(penv.s.node_addr_map, sizeof(struct shunt_node_addr)) ||
 	    map_clear(penv.s.ct_map, sizeof(struct shunt_ct_key)) ||
 	    map_clear(penv.s.affinity_map, sizeof(struct shunt_affinity_key)) ||
 	    map_clear(penv.s.frag_map, sizeof(struct shunt_frag_key)) ||
@@ -483,10 +486,10 @@ union shunt_ip penv_ip(const struct pg_addr *a)
 	return ip;
 }
 
-struct shunt_svc_key penv_svc_key(const char *vip, __u16 port, __u8 proto)
+struct shunt_frontend_key penv_svc_key(const char *vip, __u16 port, __u8 proto)
 {
 	struct pg_addr a = pg_addr(vip);
-	struct shunt_svc_key k;
+	struct shunt_frontend_key k;
 
 	memset(&k, 0, sizeof(k));
 	k.vip = penv_ip(&a);
@@ -496,10 +499,10 @@ struct shunt_svc_key penv_svc_key(const char *vip, __u16 port, __u8 proto)
 	return k;
 }
 
-int penv_service_add(const struct shunt_svc_key *key, __u32 table_size,
+int penv_service_add(const struct shunt_frontend_key *key, __u32 table_size,
 		     __u32 affinity_timeout, __u32 *svc_id)
 {
-	struct shunt_svc svc;
+	struct shunt_service_info svc;
 	int err;
 
 	err = shunt_service_add(&penv.s, key, table_size, affinity_timeout);
@@ -512,11 +515,11 @@ int penv_service_add(const struct shunt_svc_key *key, __u32 table_size,
 }
 
 /* The id of the backend addr:port of the service key. */
-static int backend_lookup(const struct shunt_svc_key *key,
+static int backend_lookup(const struct shunt_frontend_key *key,
 			  const union shunt_ip *ip, __u16 port, __u32 *id)
 {
 	struct shunt_backend_info *v;
-	struct shunt_svc svc;
+	struct shunt_service_info svc;
 	size_t n, i;
 	int err;
 
@@ -539,7 +542,7 @@ static int backend_lookup(const struct shunt_svc_key *key,
 	return err;
 }
 
-int penv_backend_add(const struct shunt_svc_key *key, const char *addr,
+int penv_backend_add(const struct shunt_frontend_key *key, const char *addr,
 		     __u16 port, __u32 weight, __u32 *id)
 {
 	struct pg_addr a = pg_addr(addr);
@@ -554,7 +557,7 @@ int penv_backend_add(const struct shunt_svc_key *key, const char *addr,
 	return backend_lookup(key, &ip, port, id ? id : &dummy);
 }
 
-int penv_backend_del(const struct shunt_svc_key *key, const char *addr,
+int penv_backend_del(const struct shunt_frontend_key *key, const char *addr,
 		     __u16 port)
 {
 	struct pg_addr a = pg_addr(addr);
@@ -564,7 +567,7 @@ int penv_backend_del(const struct shunt_svc_key *key, const char *addr,
 				 a.family == 4 ? SHUNT_V4 : SHUNT_V6);
 }
 
-int penv_backend_state(const struct shunt_svc_key *key, const char *addr,
+int penv_backend_state(const struct shunt_frontend_key *key, const char *addr,
 		       __u16 port, enum shunt_backend_state state)
 {
 	struct pg_addr a = pg_addr(addr);

@@ -111,16 +111,16 @@ int penv_check_counters(const __u64 before[SHUNT_C_MAX],
 /* --- services ------------------------------------------------------- */
 
 /* A service key: VIP text, port (host order), IPPROTO_TCP/UDP. */
-struct shunt_svc_key penv_svc_key(const char *vip, __u16 port, __u8 proto);
+struct shunt_frontend_key penv_svc_key(const char *vip, __u16 port, __u8 proto);
 /* Add a service; *svc_id (may be NULL) gets its id. 0 or -errno. */
-int penv_service_add(const struct shunt_svc_key *key, __u32 table_size,
+int penv_service_add(const struct shunt_frontend_key *key, __u32 table_size,
 		     __u32 affinity_timeout, __u32 *svc_id);
 /* Add a backend (address text, port in host order); *id its backend id. */
-int penv_backend_add(const struct shunt_svc_key *key, const char *addr,
+int penv_backend_add(const struct shunt_frontend_key *key, const char *addr,
 		     __u16 port, __u32 weight, __u32 *id);
-int penv_backend_del(const struct shunt_svc_key *key, const char *addr,
+int penv_backend_del(const struct shunt_frontend_key *key, const char *addr,
 		     __u16 port);
-int penv_backend_state(const struct shunt_svc_key *key, const char *addr,
+int penv_backend_state(const struct shunt_frontend_key *key, const char *addr,
 		       __u16 port, enum shunt_backend_state state);
 /* backend_map entry of id. 0 or -errno. */
 int penv_backend_get(__u32 id, struct shunt_backend *be);

@@ -194,7 +194,7 @@ static inline const char *backend_text(__u32 id, __u16 *port)
 #define TABLE	 1021
 
 struct svc {
-	struct shunt_svc_key key;
+	struct shunt_frontend_key key;
 	__u32 id;
 	__u32 be[2]; /* backend ids: be[0] = BE1, be[1] = BE2 */
 	const char *vip;

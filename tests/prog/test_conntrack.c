@@ -570,7 +570,7 @@ static void test_ct_draining(void **state)
 static void test_ct_no_backend(void **state)
 {
 	enum penv_hook h = hook_of(state);
-	struct shunt_svc_key key;
+	struct shunt_frontend_key key;
 	struct pg_spec spec;
 	struct svc v;
 	struct xmit x;

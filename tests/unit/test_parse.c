@@ -246,10 +246,10 @@ static void test_endpoint_reject_v6(void **state)
 
 /* --- shunt_parse_service ---------------------------------------------- */
 
-static struct shunt_svc_key svc_key(int af, const char *vip, __u16 port,
+static struct shunt_frontend_key svc_key(int af, const char *vip, __u16 port,
 				    __u8 proto)
 {
-	struct shunt_svc_key k;
+	struct shunt_frontend_key k;
 
 	memset(&k, 0, sizeof(k));
 	k.vip = addr(af, vip);
@@ -263,7 +263,7 @@ static void svc_ok(const char *s, int af, const char *vip, __u16 port,
 		   __u8 proto)
 {
 	char err[ERRLEN] = "";
-	struct shunt_svc_key key, want = svc_key(af, vip, port, proto);
+	struct shunt_frontend_key key, want = svc_key(af, vip, port, proto);
 
 	memset(&key, 0xff, sizeof(key));
 	assert_int_equal(shunt_parse_service(s, &key, err, sizeof(err)), 0);
@@ -273,7 +273,7 @@ static void svc_ok(const char *s, int af, const char *vip, __u16 port,
 static void svc_bad(const char *s, const char *want)
 {
 	char err[ERRLEN] = "";
-	struct shunt_svc_key key, orig;
+	struct shunt_frontend_key key, orig;
 
 	memset(&key, POISON, sizeof(key));
 	orig = key;
@@ -305,7 +305,7 @@ static void test_service_accept(void **state)
 static void test_service_key_zeroed(void **state)
 {
 	char err[ERRLEN];
-	struct shunt_svc_key key, want;
+	struct shunt_frontend_key key, want;
 
 	(void)state;
 	memset(&want, 0, sizeof(want));
@@ -430,7 +430,7 @@ static void test_exact_messages(void **state)
 	union shunt_ip ip;
 	__be16 port;
 	__u8 family;
-	struct shunt_svc_key key;
+	struct shunt_frontend_key key;
 	__u32 v;
 
 	(void)state;
@@ -468,7 +468,7 @@ static void test_err_buffer(void **state)
 	union shunt_ip ip;
 	__be16 port;
 	__u8 family;
-	struct shunt_svc_key key;
+	struct shunt_frontend_key key;
 	__u32 v;
 
 	(void)state;
@@ -522,11 +522,11 @@ static void test_format_endpoint(void **state)
 static void test_format_service(void **state)
 {
 	char buf[SHUNT_ADDRSTRLEN];
-	struct shunt_svc_key k4 =
+	struct shunt_frontend_key k4 =
 		svc_key(AF_INET, "10.96.0.10", 80, IPPROTO_TCP);
-	struct shunt_svc_key k6 =
+	struct shunt_frontend_key k6 =
 		svc_key(AF_INET6, "2001:db8::1", 53, IPPROTO_UDP);
-	struct shunt_svc_key kx = svc_key(AF_INET, "10.0.0.1", 1, 132);
+	struct shunt_frontend_key kx = svc_key(AF_INET, "10.0.0.1", 1, 132);
 
 	(void)state;
 	assert_string_equal(shunt_format_service(&k4, buf, sizeof(buf)),
@@ -541,7 +541,7 @@ static void test_format_sizes(void **state)
 {
 	char buf[SHUNT_ADDRSTRLEN];
 	char small[5];
-	struct shunt_svc_key k;
+	struct shunt_frontend_key k;
 	union shunt_ip v4 = addr(AF_INET, "10.0.0.1");
 	const char *r;
 
@@ -646,7 +646,7 @@ static void test_roundtrip_service(void **state)
 		{"[::ffff:10.0.0.1]:65535/tcp", "[::ffff:10.0.0.1]:65535/tcp"},
 	};
 	char err[ERRLEN], buf[SHUNT_ADDRSTRLEN];
-	struct shunt_svc_key a, b;
+	struct shunt_frontend_key a, b;
 	size_t i;
 
 	(void)state;

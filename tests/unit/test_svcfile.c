@@ -30,9 +30,9 @@
 
 /* --- helpers -------------------------------------------------------- */
 
-static struct shunt_svc_key key_of(const char *text)
+static struct shunt_frontend_key key_of(const char *text)
 {
-	struct shunt_svc_key k;
+	struct shunt_frontend_key k;
 	char err[ERRLEN] = "";
 
 	if (shunt_parse_service(text, &k, err, sizeof(err)))
@@ -113,7 +113,7 @@ static void reject_named(const char *name, const char *text, int line, ...)
 static const struct shunt_desired_service *find(struct shunt_desired *d,
 						const char *svc)
 {
-	struct shunt_svc_key k = key_of(svc);
+	struct shunt_frontend_key k = key_of(svc);
 	const struct shunt_desired_service *s = shunt_desired_find(d, &k);
 
 	if (!s)
@@ -218,7 +218,7 @@ static const char full_json[] =
 static void check_full(struct shunt_desired *d)
 {
 	const struct shunt_desired_service *s;
-	struct shunt_svc_key k;
+	struct shunt_frontend_key k;
 
 	assert_int_equal(d->n, 4);
 

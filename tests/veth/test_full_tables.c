@@ -305,7 +305,7 @@ static int teardown_env(void **state)
 }
 
 /* Filler VIP i: 11.0.0.0/8. */
-static void filler_key(struct shunt_svc_key *k, __u32 i)
+static void filler_key(struct shunt_frontend_key *k, __u32 i)
 {
 	memset(k, 0, sizeof(*k));
 	k->vip.v4 = htonl(0x0b000000 + i);
@@ -344,7 +344,7 @@ static void test_service_table_full(void **state)
 	int rc_be3 = -1, rc_del = 0, rc_readd = 0, rc_fbe = -1;
 	__u32 i, added = 0, nsvc_full = 0, readded = 0, last = 0;
 	struct shunt_service_info *list = NULL;
-	struct shunt_svc_key key;
+	struct shunt_frontend_key key;
 	bool full = false;
 	struct shunt s;
 	size_t n = 0;
@@ -563,7 +563,7 @@ static int ct_view(struct ct_view *v)
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 	struct shunt_ct_info *ct = NULL;
-	struct shunt_svc_key vk;
+	struct shunt_frontend_key vk;
 	struct shunt s;
 	size_t n = 0, i;
 	int err, f;

@@ -16,30 +16,48 @@
 #define SHUNT_DEFAULT_PIN_ROOT "/sys/fs/bpf/shunt"
 #define SHUNT_PIN_ROOT_ENV     "SHUNT_PIN_ROOT"
 
+/* Every pinned map, by the name it has in bpf/lib/maps.h and below the
+ * pin root; struct shunt has an fd for each. */
+#define SHUNT_PINNED_MAPS(X)                                                   \
+	X(frontend_map)                                                        \
+	X(service_map)                                                         \
+	X(backend_map)                                                         \
+	X(maglev_map)                                                          \
+	X(node_addr_map)                                                       \
+	X(ctl_map)                                                             \
+	X(ct_map)                                                              \
+	X(affinity_map)                                                        \
+	X(frag_map)                                                            \
+	X(config_map)                                                          \
+	X(iface_map)                                                           \
+	X(svc_stats_map)                                                       \
+	X(backend_stats_map)                                                   \
+	X(global_stats_map)                                                    \
+	X(sock_rev_map)                                                        \
+	X(cgroup_exclude_map)                                                  \
+	X(sock_hash)                                                           \
+	X(sock_pending_map)                                                    \
+	X(sockmap_policy_map)                                                  \
+	X(tune_map)
+
+/* Every pinned program, by its name in bpf/ and below <pin root>/progs. */
+#define SHUNT_PINNED_PROGS(X)                                                  \
+	X(shunt_tc)                                                            \
+	X(shunt_xdp)                                                           \
+	X(shunt_sockops)                                                       \
+	X(shunt_sk_msg)
+
+struct shunt_model;
+
 struct shunt {
 	char pin_root[PATH_MAX];
 	int root_fd; /* the pin root directory, flock()ed while writing */
-	int svc_map;
-	int svc_id_map;
-	int backend_map;
-	int maglev_map;
-	int ct_map;
-	int affinity_map;
-	int frag_map;
-	int config_map;
-	int iface_map;
-	int svc_stats_map;
-	int backend_stats_map;
-	int global_stats_map;
-	int sock_rev_map;
-	int cgroup_exclude_map;
-	int sock_hash;
-	int sock_pending_map;
-	int sockmap_policy_map;
-	int tune_map;
-	/* While set, table_publish queues new tables here instead of
-	 * swapping each in (shunt_reconcile, for services it creates). */
-	struct table_batch *table_batch;
+	bool locked;
+#define SHUNT_MAP_FD(name) int name;
+	SHUNT_PINNED_MAPS(SHUNT_MAP_FD)
+#undef SHUNT_MAP_FD
+	/* What the maps hold, built on first use (services/model.h). */
+	struct shunt_model *model;
 };
 
 /* Open flags. */
@@ -53,6 +71,13 @@ const char *shunt_pin_root(const char *explicit_root);
  * and SHUNT_OPEN_LOAD is not given. */
 int shunt_open(struct shunt *s, const char *pin_root, unsigned int flags);
 void shunt_close(struct shunt *s);
+
+/* Take and release the writer lock of a handle opened without
+ * SHUNT_OPEN_LOCK (a long-lived agent locks around each change). Taking
+ * it notices changes other processes made since: the model is then
+ * rebuilt from the maps. 0 or -errno. */
+int shunt_lock(struct shunt *s);
+void shunt_unlock(struct shunt *s);
 
 /* Is anything pinned at pin_root? */
 bool shunt_is_loaded(const char *pin_root);

@@ -64,7 +64,7 @@ int cli_open(struct cli *cli, struct shunt *s, bool write)
 	return EXIT_FAIL;
 }
 
-int cli_parse_service(const char *arg, struct shunt_svc_key *key)
+int cli_parse_service(const char *arg, struct shunt_frontend_key *key)
 {
 	char why[128];
 
@@ -93,7 +93,7 @@ int cli_parse_u32(const char *what, const char *arg, __u32 min, __u32 max,
 	return 0;
 }
 
-int cli_parse_target(const char *arg, struct shunt_svc_key *key)
+int cli_parse_target(const char *arg, struct shunt_frontend_key *key)
 {
 	__u32 port;
 
@@ -112,7 +112,7 @@ int cli_parse_target(const char *arg, struct shunt_svc_key *key)
 	return 0;
 }
 
-const char *cli_format_target(const struct shunt_svc_key *key, char *buf,
+const char *cli_format_target(const struct shunt_frontend_key *key, char *buf,
 			      size_t len)
 {
 	if (shunt_target_is_port(key)) {

@@ -28,16 +28,20 @@ int cli_usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * take the writer lock. */
 int cli_open(struct cli *cli, struct shunt *s, bool write);
 
+/* Report a library error about a service change: "cannot WHAT NAME: ...". */
+int cli_service_err(struct shunt *s, const char *what, const char *name,
+		    int err);
+
 /* Argument parsers that report "what 'arg': why" themselves. */
-int cli_parse_service(const char *arg, struct shunt_svc_key *key);
+int cli_parse_service(const char *arg, struct shunt_frontend_key *key);
 int cli_parse_backend(const char *arg, union shunt_ip *ip, __be16 *port,
 		      __u8 *family);
 int cli_parse_u32(const char *what, const char *arg, __u32 min, __u32 max,
 		  __u32 *out);
 /* SERVICE or PORT: a TCP service, or every connection to a port. */
-int cli_parse_target(const char *arg, struct shunt_svc_key *key);
+int cli_parse_target(const char *arg, struct shunt_frontend_key *key);
 /* "10.96.0.10:80/tcp" or "port 8080". */
-const char *cli_format_target(const struct shunt_svc_key *key, char *buf,
+const char *cli_format_target(const struct shunt_frontend_key *key, char *buf,
 			      size_t len);
 
 /* Common option handling: -h/--help and -j/--json for subcommands.
@@ -54,6 +58,8 @@ int cmd_iface(struct cli *cli, int argc, char **argv);
 int cmd_unload(struct cli *cli, int argc, char **argv);
 int cmd_service(struct cli *cli, int argc, char **argv);
 int cmd_backend(struct cli *cli, int argc, char **argv);
+int cmd_frontend(struct cli *cli, int argc, char **argv);
+int cmd_node_address(struct cli *cli, int argc, char **argv);
 int cmd_ct(struct cli *cli, int argc, char **argv);
 int cmd_stats(struct cli *cli, int argc, char **argv);
 int cmd_config(struct cli *cli, int argc, char **argv);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "load.h"
 #include "parse.h"
 #include "service.h"
 #include "show.h"
@@ -28,7 +29,7 @@ static void backend_usage(FILE *f)
 }
 
 struct backend_args {
-	struct shunt_svc_key key;
+	struct shunt_frontend_key key;
 	union shunt_ip addr;
 	__be16 port;
 	__u8 family;
@@ -62,11 +63,12 @@ static int parse_pair(int argc, char **argv, const char *verb,
 static int backend_error(struct shunt *s, const char *verb,
 			 const struct backend_args *a, int err)
 {
-	struct shunt_svc svc;
+	struct shunt_service_info info;
+	struct shunt_capacity cap = {};
 
 	switch (err) {
 	case -ENOENT:
-		if (shunt_service_get(s, &a->key, &svc))
+		if (shunt_service_get(s, &a->key, &info))
 			return cli_err("unknown service %s", a->svc_name);
 		return cli_err("backend %s is not in service %s", a->be_name,
 			       a->svc_name);
@@ -74,11 +76,10 @@ static int backend_error(struct shunt *s, const char *verb,
 		return cli_err("backend %s is already in service %s",
 			       a->be_name, a->svc_name);
 	case -ENOSPC:
-		return cli_err("cannot add backend %s: capacity exceeded "
-			       "(at most %u per service, table size bound, "
-			       "%u in all)",
+		shunt_capacity_read(s, &cap);
+		return cli_err("cannot add backend %s: capacity exceeded (at most %u per service, bound by an explicit table size, %u in all)",
 			       a->be_name, SHUNT_MAX_SVC_BACKENDS,
-			       SHUNT_MAX_BACKENDS);
+			       cap.backends);
 	default:
 		return cli_err("backend %s %s in %s: %s", verb, a->be_name,
 			       a->svc_name, strerror(-err));
@@ -188,8 +189,8 @@ static int backend_del(struct cli *cli, int argc, char **argv)
 
 static int backend_list(struct cli *cli, int argc, char **argv)
 {
-	struct shunt_svc_key key, *filter = NULL;
-	struct shunt_svc svc;
+	struct shunt_frontend_key key, *filter = NULL;
+	struct shunt_service_info svc;
 	struct shunt s;
 	int i, rc;
 

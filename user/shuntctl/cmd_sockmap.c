@@ -28,7 +28,7 @@ static void sockmap_usage(FILE *f)
 static int sockmap_change(struct cli *cli, int argc, char **argv)
 {
 	char name[SHUNT_ADDRSTRLEN];
-	struct shunt_svc_key t;
+	struct shunt_frontend_key t;
 	struct shunt s;
 	bool enable = !strcmp(argv[0], "enable");
 	int err;
@@ -63,7 +63,7 @@ static const unsigned int sockmap_counters[] = {
 
 #define N_COUNTERS (sizeof(sockmap_counters) / sizeof(sockmap_counters[0]))
 
-static void list_json(const struct shunt_svc_key *v, size_t n, const __u64 *g)
+static void list_json(const struct shunt_frontend_key *v, size_t n, const __u64 *g)
 {
 	struct json_object *root = json_object_new_object();
 	struct json_object *arr = json_object_new_array();
@@ -87,7 +87,7 @@ static void list_json(const struct shunt_svc_key *v, size_t n, const __u64 *g)
 static int sockmap_list(struct cli *cli, int argc, char **argv)
 {
 	char name[SHUNT_ADDRSTRLEN];
-	struct shunt_svc_key *v = NULL;
+	struct shunt_frontend_key *v = NULL;
 	__u64 g[SHUNT_C_MAX];
 	struct shunt s;
 	size_t n = 0, i;

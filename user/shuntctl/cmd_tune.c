@@ -144,7 +144,7 @@ static int tune_set(struct cli *cli, int argc, char **argv)
 	};
 	char name[SHUNT_ADDRSTRLEN];
 	struct shunt_sock_tune t = {};
-	struct shunt_svc_key target;
+	struct shunt_frontend_key target;
 	struct shunt s;
 	int c, err;
 
@@ -176,7 +176,7 @@ static int tune_set(struct cli *cli, int argc, char **argv)
 static int tune_del(struct cli *cli, int argc, char **argv)
 {
 	char name[SHUNT_ADDRSTRLEN];
-	struct shunt_svc_key target;
+	struct shunt_frontend_key target;
 	struct shunt s;
 	int err;
 

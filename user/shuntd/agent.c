@@ -6,7 +6,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ifaddrs.h>
 #include <libgen.h>
 #include <netinet/in.h>
 #include <limits.h>
@@ -23,6 +22,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "loop.h"
 #include "cgroup.h"
 #include "config.h"
 #include "ctgc.h"
@@ -30,17 +30,6 @@
 #include "log.h"
 #include "metrics.h"
 #include "svcfile.h"
-
-struct loop {
-	struct shuntd_options *opt;
-	struct agent_stats *st;
-	const char *pin_root;
-	int epfd, sigfd, gcfd, inofd, k8sfd;
-	char watch_dir[PATH_MAX];
-	char watch_name[NAME_MAX + 1];
-	struct k8s_source *k8s;
-	struct shunt_desired owned[SOURCE_MAX]; /* last applied, for names */
-};
 
 const char *agent_source_name(enum agent_source s)
 {
@@ -61,147 +50,19 @@ bool agent_ready(struct agent_stats *st)
 	return ready;
 }
 
-static double unix_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static const char *num(char *buf, size_t len, unsigned long long v)
 {
 	snprintf(buf, len, "%llu", v);
 	return buf;
 }
 
-/* Names for metric labels: what both sources last applied. */
-static void update_names(struct loop *l)
-{
-	struct shunt_desired all;
-	size_t i, j;
-
-	shunt_desired_init(&all);
-	for (i = 0; i < SOURCE_MAX; i++)
-		for (j = 0; j < l->owned[i].n; j++)
-			shunt_desired_add(&all, &l->owned[i].svcs[j]);
-	pthread_mutex_lock(&l->st->lock);
-	shunt_desired_free(&l->st->names);
-	l->st->names = all;
-	pthread_mutex_unlock(&l->st->lock);
-}
-
-static void sync_done(struct loop *l, enum agent_source src, bool ok,
-		      size_t services)
-{
-	struct source_stats *s = &l->st->src[src];
-
-	pthread_mutex_lock(&l->st->lock);
-	s->syncs++;
-	if (ok) {
-		s->synced = true;
-		s->last_sync = unix_now();
-		s->services = services;
-	} else {
-		s->sync_errors++;
-	}
-	pthread_mutex_unlock(&l->st->lock);
-}
-
-/* Apply one source's desired state; takes ownership of want. */
-static bool apply(struct loop *l, enum agent_source src,
-		  struct shunt_desired *want)
-{
-	__u32 owner = src == SOURCE_FILE ? SHUNT_OWNER_FILE : SHUNT_OWNER_K8S;
-	struct shunt_reconcile_result r;
-	char a[24], u[24], d[24], k[24], c[24];
-	struct shunt s;
-	int err;
-
-	err = shunt_open(&s, l->pin_root, SHUNT_OPEN_LOCK);
-	if (err) {
-		log_error("cannot open the datapath", "source",
-			  agent_source_name(src), "error", strerror(-err),
-			  NULL);
-		shunt_desired_free(want);
-		return false;
-	}
-	err = shunt_reconcile(&s, owner, want, &r);
-	shunt_close(&s);
-	if (err && err != -EIO) {
-		log_error("sync failed", "source", agent_source_name(src),
-			  "error", strerror(-err), NULL);
-		shunt_desired_free(want);
-		return false;
-	}
-	log_info(r.failed ? "sync partly failed" : "synced", "source",
-		 agent_source_name(src), "services", num(a, 24, want->n),
-		 "added", num(u, 24, r.added), "updated", num(d, 24, r.updated),
-		 "removed", num(k, 24, r.removed), "conflicts",
-		 num(c, 24, r.conflicts), "first_error",
-		 r.first_error[0] ? r.first_error : NULL, NULL);
-	shunt_desired_free(&l->owned[src]);
-	l->owned[src] = *want;
-	update_names(l);
-	return !r.failed;
-}
-
-static void sync_file(struct loop *l)
-{
-	struct shunt_desired want;
-	char err[512];
-	size_t n;
-	bool ok;
-
-	if (shunt_svcfile_load(l->opt->services_file, &want, err,
-			       sizeof(err))) {
-		/* The previous state stays in force. */
-		log_error("services file rejected, keeping the previous "
-			  "services",
-			  "error", err, NULL);
-		sync_done(l, SOURCE_FILE, false, 0);
-		return;
-	}
-	n = want.n;
-	ok = apply(l, SOURCE_FILE, &want);
-	sync_done(l, SOURCE_FILE, ok, n);
-}
-
-static void sync_k8s(struct loop *l)
-{
-	struct shunt_desired want;
-	struct k8s_stats ks;
-	size_t n;
-	bool ok;
-	int err;
-
-	k8s_source_stats(l->k8s, &ks);
-	if (!ks.synced)
-		return; /* not listed yet: applying would delete everything */
-	err = k8s_source_desired(l->k8s, &want);
-	if (err) {
-		log_error("kubernetes: cannot build services", "error",
-			  strerror(-err), NULL);
-		sync_done(l, SOURCE_K8S, false, 0);
-		return;
-	}
-	n = want.n;
-	ok = apply(l, SOURCE_K8S, &want);
-	sync_done(l, SOURCE_K8S, ok, n);
-}
-
 static void gc_run(struct loop *l)
 {
 	struct shunt_gc_result r;
 	char a[24], b[24], c[24], d[24];
-	struct shunt s;
 	int err, i;
 
-	err = shunt_open(&s, l->pin_root, 0);
-	if (!err) {
-		err = shunt_ct_gc(&s, 0, &r);
-		shunt_close(&s);
-	}
+	err = shunt_ct_gc(&l->s, 0, &r);
 	if (err) {
 		log_error("conntrack GC failed", "error", strerror(-err), NULL);
 		return;
@@ -215,6 +76,7 @@ static void gc_run(struct loop *l)
 	l->st->ct_total = r.flows;
 	l->st->ct_capacity = r.capacity;
 	pthread_mutex_unlock(&l->st->lock);
+	metrics_refresh(l->metrics);
 	if (r.removed)
 		log_debug("conntrack GC", "scanned", num(a, 24, r.scanned),
 			  "removed", num(b, 24, r.removed), NULL);
@@ -294,61 +156,18 @@ static int start_timers(struct loop *l)
 	return 0;
 }
 
-/* NodePort VIPs default to the addresses of the attached interfaces
- * (link-local IPv6 left out). */
-static void default_node_ips(struct shuntd_options *o)
-{
-	struct ifaddrs *ifa, *i;
-	char buf[INET6_ADDRSTRLEN];
-	const void *addr;
-	int k;
-
-	if (o->n_node_ips || getifaddrs(&ifa))
-		return;
-	for (i = ifa; i && o->n_node_ips < SHUNTD_MAX_NODE_IPS;
-	     i = i->ifa_next) {
-		if (!i->ifa_addr)
-			continue;
-		for (k = 0; k < o->n_ifaces; k++)
-			if (!strcmp(o->ifaces[k], i->ifa_name))
-				break;
-		if (k == o->n_ifaces)
-			continue;
-		if (i->ifa_addr->sa_family == AF_INET)
-			addr = &((struct sockaddr_in *)i->ifa_addr)->sin_addr;
-		else if (i->ifa_addr->sa_family == AF_INET6 &&
-			 !IN6_IS_ADDR_LINKLOCAL(
-				 &((struct sockaddr_in6 *)i->ifa_addr)
-					  ->sin6_addr))
-			addr = &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
-		else
-			continue;
-		inet_ntop(i->ifa_addr->sa_family, addr, buf, sizeof(buf));
-		snprintf(o->node_ips[o->n_node_ips++], sizeof(o->node_ips[0]),
-			 "%s", buf);
-	}
-	freeifaddrs(ifa);
-}
-
 static int start_k8s(struct loop *l)
 {
-	const char *ips[SHUNTD_MAX_NODE_IPS];
 	struct k8s_options ko = {
 		.kubeconfig = l->opt->kubeconfig,
 		.node_name = l->opt->node_name,
-		.node_ips = ips,
-		.n_node_ips = l->opt->n_node_ips,
 	};
-	int i, err;
+	int err;
 
 	/* externalTrafficPolicy: Local needs to know which node this is. */
 	if (!l->opt->node_name[0] &&
 	    gethostname(l->opt->node_name, sizeof(l->opt->node_name) - 1))
 		l->opt->node_name[0] = '\0';
-	default_node_ips(l->opt);
-	ko.n_node_ips = l->opt->n_node_ips;
-	for (i = 0; i < l->opt->n_node_ips; i++)
-		ips[i] = l->opt->node_ips[i];
 	l->k8sfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (l->k8sfd < 0)
 		return -errno;
@@ -391,6 +210,8 @@ static bool dispatch(struct loop *l, int fd)
 	} else if (fd == l->k8sfd) {
 		drain_fd(fd);
 		sync_k8s(l);
+	} else if (fd == l->nlfd) {
+		nodeports_sync(l);
 	}
 	return true;
 }
@@ -432,12 +253,14 @@ static int start_sources(struct loop *l)
 
 static void loop_close(struct loop *l)
 {
-	int i;
-
 	if (l->k8s)
 		k8s_source_stop(l->k8s);
-	for (i = 0; i < SOURCE_MAX; i++)
-		shunt_desired_free(&l->owned[i]);
+	metrics_stop(l->metrics);
+	l->metrics = NULL;
+	if (l->nlfd >= 0)
+		close(l->nlfd);
+	if (l->s_open)
+		shunt_close(&l->s);
 	if (l->sigfd >= 0)
 		close(l->sigfd);
 	if (l->gcfd >= 0)
@@ -450,10 +273,50 @@ static void loop_close(struct loop *l)
 		close(l->epfd);
 }
 
+static int start_metrics(struct loop *l)
+{
+	int err;
+
+	if (!l->opt->metrics_addr[0])
+		return 0;
+	err = metrics_start(&l->metrics, l->opt->metrics_addr, l->pin_root,
+			    l->st);
+	if (err) {
+		log_error("cannot serve metrics", "addr", l->opt->metrics_addr,
+			  "error", strerror(-err), NULL);
+		return err;
+	}
+	log_info("serving /metrics /healthz /readyz", "addr",
+		 l->opt->metrics_addr, NULL);
+	return 0;
+}
+
+/* The agent's own handle on the maps, for its life. */
+static int open_maps(struct loop *l)
+{
+	int err = shunt_open(&l->s, l->pin_root, 0);
+
+	if (err) {
+		log_error("cannot open the datapath", "pin_root", l->pin_root,
+			  "error", strerror(-err), NULL);
+		return err;
+	}
+	l->s_open = true;
+	/* Build the model now, repairing what an agent killed in the middle
+	 * of a change left behind. */
+	err = shunt_lock(&l->s);
+	if (!err)
+		err = shunt_model_load(&l->s);
+	shunt_unlock(&l->s);
+	if (err)
+		log_error("cannot read the services in the maps", "error",
+			  strerror(-err), NULL);
+	return err;
+}
+
 int agent_run(struct shuntd_options *opt)
 {
 	struct agent_stats st = {.lock = PTHREAD_MUTEX_INITIALIZER};
-	struct metrics_server *m = NULL;
 	struct loop l = {
 		.opt = opt,
 		.st = &st,
@@ -462,10 +325,10 @@ int agent_run(struct shuntd_options *opt)
 		.gcfd = -1,
 		.inofd = -1,
 		.k8sfd = -1,
+		.nlfd = -1,
 	};
 	int err;
 
-	shunt_desired_init(&st.names);
 	err = datapath_setup(opt, l.pin_root);
 	if (err)
 		return 1;
@@ -474,19 +337,17 @@ int agent_run(struct shuntd_options *opt)
 	if (l.epfd < 0 || start_timers(&l)) {
 		log_error("cannot set up the event loop", "error",
 			  strerror(errno), NULL);
+		loop_close(&l);
 		return 1;
 	}
-	if (opt->metrics_addr[0]) {
-		err = metrics_start(&m, opt->metrics_addr, l.pin_root, &st);
-		if (err) {
-			log_error("cannot serve metrics", "addr",
-				  opt->metrics_addr, "error", strerror(-err),
-				  NULL);
-			loop_close(&l);
-			return 1;
-		}
-		log_info("serving /metrics /healthz /readyz", "addr",
-			 opt->metrics_addr, NULL);
+	err = open_maps(&l);
+	if (!err)
+		err = start_metrics(&l);
+	if (!err)
+		err = nodeports_start(&l);
+	if (err) {
+		loop_close(&l);
+		return 1;
 	}
 	err = start_sources(&l);
 	if (err) {
@@ -499,8 +360,6 @@ int agent_run(struct shuntd_options *opt)
 		gc_run(&l);
 		err = run_loop(&l);
 	}
-	metrics_stop(m);
 	loop_close(&l);
-	shunt_desired_free(&st.names);
 	return err ? 1 : 0;
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * The agent: datapath set-up, the sources (services file, Kubernetes),
- * conntrack GC and the numbers /metrics reports. One thread runs the
- * event loop; the metrics server reads struct agent_stats under its lock.
+ * this node's NodePort addresses, conntrack GC and the numbers /metrics
+ * reports. One thread runs the event loop and holds the only long-lived
+ * handle on the maps (and its model); the metrics server renders its
+ * snapshots in threads of its own.
  */
 #ifndef SHUNTD_AGENT_H
 #define SHUNTD_AGENT_H
@@ -25,8 +27,10 @@ struct source_stats {
 	bool synced; /* applied successfully at least once */
 	uint64_t syncs;
 	uint64_t sync_errors;
-	double last_sync; /* unix time of the last successful sync */
-	size_t services;  /* services it owns after the last sync */
+	double last_sync;	  /* unix time of the last successful sync */
+	double last_sync_seconds; /* how long it took */
+	size_t services;	  /* services it owns after the last sync */
+	size_t conflicts;	  /* left alone at the last sync */
 };
 
 struct agent_stats {
@@ -38,15 +42,8 @@ struct agent_stats {
 	size_t ct_entries[SHUNT_CT_STATE_MAX]; /* at the last GC run */
 	size_t ct_total;
 	size_t ct_capacity;
+	size_t node_addrs; /* NodePort addresses in node_addr_map */
 	bool datapath_ready;
-	/* Names the sources gave their services, for metric labels. */
-	struct shunt_desired names;
-};
-
-struct agent {
-	struct shuntd_options *opt;
-	struct agent_stats stats;
-	int epfd;
 };
 
 const char *agent_source_name(enum agent_source s);

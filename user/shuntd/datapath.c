@@ -86,7 +86,7 @@ int datapath_setup(struct shuntd_options *o, const char *pin_root)
 	int err;
 
 	shunt_set_debug(o->debug);
-	shunt_set_ct_max(o->ct_max);
+	shunt_set_capacity(&o->cap);
 	err = shunt_open(&s, pin_root, SHUNT_OPEN_LOAD | SHUNT_OPEN_LOCK);
 	if (err) {
 		log_error("cannot load the datapath", "pin_root", pin_root,
@@ -108,9 +108,9 @@ int datapath_setup(struct shuntd_options *o, const char *pin_root)
 		}
 		log_info("programs replaced in place", NULL);
 	}
-	if (!fresh && o->ct_max)
-		log_warn("--ct-max applies at first load only; the loaded "
-			 "conntrack table keeps its size",
+	if (!fresh && (o->cap.ct || o->cap.services || o->cap.frontends ||
+		       o->cap.backends))
+		log_warn("--ct-max and --max-* apply at first load only; the loaded tables keep their sizes",
 			 NULL);
 	err = set_lifetimes(&s, &o->ct);
 	if (!err)

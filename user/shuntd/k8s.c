@@ -1,30 +1,195 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* The Kubernetes source: Services and EndpointSlices watched in two
- * threads, translated to desired services on request. */
+/*
+ * The Kubernetes source: Services and EndpointSlices watched in two
+ * threads. Events mark the Services they touch (a slice's through its
+ * service-name label); a sync translates only those again and hands the
+ * difference to the agent (k8s_state.h), so one endpoint change costs
+ * one Service, not the cluster.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <curl/curl.h>
 
+#include "hindex.h"
 #include "k8s.h"
 #include "k8s_config.h"
 #include "k8s_model.h"
+#include "k8s_state.h"
 #include "k8s_watch.h"
 #include "log.h"
-#include "parse.h"
+#include "vec.h"
 
 enum { KIND_SERVICES, KIND_SLICES, N_KINDS };
+
+typedef VEC(char *) key_vec;
+
+/* A Service's slices, by slice key. */
+struct slice_set {
+	char *svc; /* "namespace/name" */
+	key_vec slices;
+};
 
 struct k8s_source {
 	struct k8s_config cfg;
 	struct k8s_shared sh;
 	struct k8s_watch watches[N_KINDS];
 	char *node_name;
-	struct k8s_ip *node_ips;
-	size_t n_node_ips;
 	bool curl_ready;
 	bool shared_ready;
+	/* Under sh.lock: */
+	struct hindex slices_of; /* Service key -> slice_set */
+	struct hindex dirty_idx; /* Service keys to translate again */
+	key_vec dirty;
+	bool need_full; /* first sync, a relist, or lost track */
+	/* Only the agent's thread: */
+	struct k8s_state *state;
 };
+
+static bool str_eq(const void *item, const void *key)
+{
+	return !strcmp(item, key);
+}
+
+static bool set_eq(const void *item, const void *key)
+{
+	return !strcmp(((const struct slice_set *)item)->svc, key);
+}
+
+/* "namespace/name" of a slice's Service, or "" when it has none. */
+static void slice_owner(const struct k8s_slice *sl, char *buf, size_t len)
+{
+	if (sl->service[0])
+		snprintf(buf, len, "%s/%s", sl->ns, sl->service);
+	else
+		buf[0] = '\0';
+}
+
+static void mark(struct k8s_source *src, const char *svc)
+{
+	uint64_t h = hindex_hash_str(svc);
+	char *copy;
+
+	if (!*svc || hindex_get(&src->dirty_idx, h, svc, str_eq))
+		return;
+	copy = strdup(svc);
+	if (!copy || vec_push(&src->dirty, copy) ||
+	    hindex_put(&src->dirty_idx, h, copy)) {
+		src->need_full = true; /* lost track: translate everything */
+		return;
+	}
+}
+
+static struct slice_set *set_get(struct k8s_source *src, const char *svc,
+				 bool create)
+{
+	uint64_t h = hindex_hash_str(svc);
+	struct slice_set *s = hindex_get(&src->slices_of, h, svc, set_eq);
+
+	if (s || !create)
+		return s;
+	s = calloc(1, sizeof(*s));
+	if (s)
+		s->svc = strdup(svc);
+	if (!s || !s->svc || hindex_put(&src->slices_of, h, s)) {
+		if (s)
+			free(s->svc);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void set_remove(struct k8s_source *src, const char *svc,
+		       const char *slice)
+{
+	struct slice_set *s = set_get(src, svc, false);
+	size_t i;
+
+	for (i = 0; s && i < s->slices.n; i++) {
+		if (strcmp(s->slices.v[i], slice))
+			continue;
+		free(s->slices.v[i]);
+		s->slices.v[i] = s->slices.v[--s->slices.n];
+		return;
+	}
+}
+
+static void set_add(struct k8s_source *src, const char *svc, const char *slice)
+{
+	struct slice_set *s = set_get(src, svc, true);
+	char *copy = strdup(slice);
+
+	if (!s || !copy || vec_push(&s->slices, copy)) {
+		free(copy);
+		src->need_full = true;
+	}
+}
+
+static void service_changed(void *owner, const char *key, const void *old,
+			    const void *new)
+{
+	(void)old;
+	(void)new;
+	mark(owner, key);
+}
+
+static void slice_changed(void *owner, const char *key, const void *old,
+			  const void *new)
+{
+	struct k8s_source *src = owner;
+	char svc[2 * K8S_NAME_MAX];
+
+	if (old) {
+		slice_owner(old, svc, sizeof(svc));
+		set_remove(src, svc, key);
+		mark(src, svc);
+	}
+	if (new) {
+		slice_owner(new, svc, sizeof(svc));
+		if (*svc)
+			set_add(src, svc, key);
+		mark(src, svc);
+	}
+}
+
+static void clear_sets(struct k8s_source *src)
+{
+	struct slice_set *s;
+	size_t i, j;
+
+	for (i = 0; i < src->slices_of.cap; i++) {
+		if (!src->slices_of.slots[i].hash)
+			continue;
+		s = src->slices_of.slots[i].item;
+		for (j = 0; j < s->slices.n; j++)
+			free(s->slices.v[j]);
+		vec_free(&s->slices);
+		free(s->svc);
+		free(s);
+	}
+	hindex_free(&src->slices_of);
+}
+
+static void services_relisted(void *owner, const struct k8s_cache *cache)
+{
+	(void)cache;
+	((struct k8s_source *)owner)->need_full = true;
+}
+
+/* A relist of slices: the index is rebuilt from the new cache. */
+static void slices_relisted(void *owner, const struct k8s_cache *cache)
+{
+	struct k8s_source *src = owner;
+	struct k8s_cache_entry *e;
+	size_t i;
+
+	clear_sets(src);
+	for (i = 0; i < cache->n_buckets; i++)
+		for (e = cache->buckets[i]; e; e = e->next)
+			slice_changed(src, e->key, NULL, e->obj);
+	src->need_full = true;
+}
 
 static int parse_service(struct json_object *obj, void **out, char *err,
 			 size_t errlen)
@@ -65,6 +230,8 @@ static const struct k8s_kind kinds[N_KINDS] = {
 			.path = "/api/v1/services",
 			.parse = parse_service,
 			.free = free_service,
+			.changed = service_changed,
+			.relisted = services_relisted,
 		},
 	[KIND_SLICES] =
 		{
@@ -72,6 +239,8 @@ static const struct k8s_kind kinds[N_KINDS] = {
 			.path = "/apis/discovery.k8s.io/v1/endpointslices",
 			.parse = parse_slice,
 			.free = free_slice,
+			.changed = slice_changed,
+			.relisted = slices_relisted,
 		},
 };
 
@@ -92,34 +261,6 @@ static int load_config(struct k8s_source *src, const struct k8s_options *o)
 	return rc;
 }
 
-static int node_options(struct k8s_source *src, const struct k8s_options *o)
-{
-	struct k8s_ip *ip;
-	char err[128];
-	int i;
-
-	if (o->node_name && *o->node_name) {
-		src->node_name = strdup(o->node_name);
-		if (!src->node_name)
-			return -ENOMEM;
-	}
-	if (o->n_node_ips <= 0)
-		return 0;
-	src->node_ips = calloc(o->n_node_ips, sizeof(*src->node_ips));
-	if (!src->node_ips)
-		return -ENOMEM;
-	for (i = 0; i < o->n_node_ips; i++) {
-		ip = &src->node_ips[src->n_node_ips++];
-		if (shunt_parse_ip(o->node_ips[i], &ip->addr, &ip->family, err,
-				   sizeof(err))) {
-			log_error("kubernetes node IP", "value", o->node_ips[i],
-				  "error", err, NULL);
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
 static int start_watches(struct k8s_source *src, int notify_fd)
 {
 	int rc, i;
@@ -132,7 +273,7 @@ static int start_watches(struct k8s_source *src, int notify_fd)
 		return rc;
 	src->shared_ready = true;
 	for (i = 0; i < N_KINDS && !rc; i++)
-		rc = k8s_watch_init(&src->watches[i], &kinds[i], &src->sh);
+		rc = k8s_watch_init(&src->watches[i], &kinds[i], &src->sh, src);
 	for (i = 0; i < N_KINDS && !rc; i++)
 		rc = k8s_watch_start(&src->watches[i]);
 	return rc;
@@ -142,13 +283,17 @@ int k8s_source_start(const struct k8s_options *o, int notify_fd,
 		     struct k8s_source **out)
 {
 	struct k8s_source *src;
-	int rc;
+	int rc = -ENOMEM;
 
 	src = calloc(1, sizeof(*src));
 	if (!src)
 		return -ENOMEM;
-	rc = node_options(src, o);
-	if (!rc)
+	src->need_full = true;
+	src->state = k8s_state_new();
+	if (o->node_name && *o->node_name)
+		src->node_name = strdup(o->node_name);
+	if (src->state &&
+	    (!o->node_name || !*o->node_name || src->node_name))
 		rc = load_config(src, o);
 	if (!rc)
 		rc = start_watches(src, notify_fd);
@@ -161,18 +306,15 @@ int k8s_source_start(const struct k8s_options *o, int notify_fd,
 	return 0;
 }
 
-static int collect(struct k8s_source *src, struct shunt_desired *out)
+int k8s_source_desired(struct k8s_source *src, struct shunt_desired *out)
 {
 	const struct k8s_cache *svcs = &src->watches[KIND_SERVICES].cache;
 	const struct k8s_cache *slices = &src->watches[KIND_SLICES].cache;
-	struct k8s_model_opts o = {
-		.node_name = src->node_name,
-		.node_ips = src->node_ips,
-		.n_node_ips = src->n_node_ips,
-	};
+	struct k8s_model_opts o = {.node_name = src->node_name};
 	void **sv, **sl;
 	int rc = -ENOMEM;
 
+	pthread_mutex_lock(&src->sh.lock);
 	sv = calloc(svcs->n + 1, sizeof(*sv));
 	sl = calloc(slices->n + 1, sizeof(*sl));
 	if (sv && sl) {
@@ -183,19 +325,106 @@ static int collect(struct k8s_source *src, struct shunt_desired *out)
 				       (const struct k8s_slice *const *)sl,
 				       slices->n, &o, out);
 	}
+	pthread_mutex_unlock(&src->sh.lock);
 	free(sv);
 	free(sl);
 	return rc;
 }
 
-int k8s_source_desired(struct k8s_source *src, struct shunt_desired *out)
+/* Translate Service key again into the state (under sh.lock). */
+static int retranslate(struct k8s_source *src, const char *key)
 {
-	int rc;
+	const struct k8s_cache *slices = &src->watches[KIND_SLICES].cache;
+	const struct k8s_service *svc =
+		k8s_cache_get(&src->watches[KIND_SERVICES].cache, key);
+	struct k8s_model_opts o = {.node_name = src->node_name};
+	struct slice_set *set = set_get(src, key, false);
+	const struct k8s_slice **sl = NULL;
+	struct shunt_desired specs;
+	size_t i, n = 0;
+	int rc = 0;
 
-	pthread_mutex_lock(&src->sh.lock);
-	rc = collect(src, out);
-	pthread_mutex_unlock(&src->sh.lock);
+	shunt_desired_init(&specs);
+	if (svc) {
+		sl = calloc(set ? set->slices.n + 1 : 1, sizeof(*sl));
+		if (!sl)
+			return -ENOMEM;
+		for (i = 0; set && i < set->slices.n; i++) {
+			sl[n] = k8s_cache_get(slices, set->slices.v[i]);
+			n += !!sl[n];
+		}
+		rc = k8s_translate_service(svc, sl, n, &o, &specs);
+	}
+	if (!rc)
+		rc = k8s_state_set(src->state, key, &specs);
+	shunt_desired_free(&specs);
+	free(sl);
 	return rc;
+}
+
+static void dirty_clear(struct k8s_source *src)
+{
+	size_t i;
+
+	for (i = 0; i < src->dirty.n; i++)
+		free(src->dirty.v[i]);
+	src->dirty.n = 0;
+	hindex_free(&src->dirty_idx);
+}
+
+/* Every Service of the cache into a fresh state. */
+static int rebuild(struct k8s_source *src)
+{
+	const struct k8s_cache *svcs = &src->watches[KIND_SERVICES].cache;
+	struct k8s_cache_entry *e;
+	size_t i;
+	int rc = 0;
+
+	k8s_state_free(src->state);
+	src->state = k8s_state_new();
+	if (!src->state)
+		return -ENOMEM;
+	for (i = 0; i < svcs->n_buckets && !rc; i++)
+		for (e = svcs->buckets[i]; e && !rc; e = e->next)
+			rc = retranslate(src, e->key);
+	return rc;
+}
+
+int k8s_source_changes(struct k8s_source *src, struct k8s_changes *out)
+{
+	size_t i;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&src->sh.lock);
+	out->full = src->need_full;
+	if (out->full)
+		rc = rebuild(src);
+	for (i = 0; !out->full && !rc && i < src->dirty.n; i++)
+		rc = retranslate(src, src->dirty.v[i]);
+	dirty_clear(src);
+	src->need_full = rc != 0;
+	pthread_mutex_unlock(&src->sh.lock);
+	if (rc)
+		return rc;
+	if (out->full)
+		rc = k8s_state_full(src->state, &out->want);
+	else
+		rc = k8s_state_delta(src->state, &out->want, &out->remove,
+				     &out->n_remove);
+	if (rc) {
+		pthread_mutex_lock(&src->sh.lock);
+		src->need_full = true;
+		pthread_mutex_unlock(&src->sh.lock);
+	}
+	return rc;
+}
+
+void k8s_changes_free(struct k8s_changes *c)
+{
+	shunt_desired_free(&c->want);
+	k8s_names_free(c->remove, c->n_remove);
+	memset(c, 0, sizeof(*c));
 }
 
 void k8s_source_stats(struct k8s_source *src, struct k8s_stats *st)
@@ -222,7 +451,10 @@ void k8s_source_stop(struct k8s_source *src)
 	if (src->curl_ready)
 		curl_global_cleanup();
 	k8s_config_free(&src->cfg);
+	clear_sets(src);
+	dirty_clear(src);
+	vec_free(&src->dirty);
+	k8s_state_free(src->state);
 	free(src->node_name);
-	free(src->node_ips);
 	free(src);
 }

@@ -14,10 +14,8 @@
 #include "reconcile.h"
 
 struct k8s_options {
-	const char *kubeconfig;	     /* NULL/"": in-cluster service account */
-	const char *node_name;	     /* for externalTrafficPolicy: Local */
-	const char *const *node_ips; /* NodePort VIPs */
-	int n_node_ips;
+	const char *kubeconfig; /* NULL/"": in-cluster service account */
+	const char *node_name;	/* for externalTrafficPolicy: Local */
 	/* In-cluster files and API address (tests point them elsewhere):
 	 * NULL means the standard paths and $KUBERNETES_SERVICE_HOST/PORT. */
 	const char *token_file;
@@ -39,8 +37,23 @@ struct k8s_source;
  * configuration cannot be read (missing kubeconfig, token, ...). */
 int k8s_source_start(const struct k8s_options *o, int notify_fd,
 		     struct k8s_source **out);
-/* The desired services for the cached state, thread-safe. */
+/* The desired services for the cached state, translated whole,
+ * thread-safe. */
 int k8s_source_desired(struct k8s_source *src, struct shunt_desired *out);
+
+/* What to apply since the last call: everything (full: after the first
+ * list, a relist or an error) or only what the events changed. */
+struct k8s_changes {
+	bool full;
+	struct shunt_desired want; /* full: every service; else: changed */
+	char **remove;		   /* names no longer produced (not full) */
+	size_t n_remove;
+};
+
+/* Costs what changed: only the Services that events touched are
+ * translated again. 0 or -errno (then the next call is full). */
+int k8s_source_changes(struct k8s_source *src, struct k8s_changes *out);
+void k8s_changes_free(struct k8s_changes *c);
 void k8s_source_stats(struct k8s_source *src, struct k8s_stats *st);
 void k8s_source_stop(struct k8s_source *src);
 

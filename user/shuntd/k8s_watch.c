@@ -370,6 +370,8 @@ static int list_all(struct k8s_watch *w)
 	}
 	pthread_mutex_lock(&w->sh->lock);
 	k8s_cache_swap(&w->cache, &fresh);
+	if (w->kind->relisted)
+		w->kind->relisted(w->owner, &w->cache);
 	objects = w->cache.n;
 	if (!w->listed)
 		w->sh->n_listed++;
@@ -403,6 +405,9 @@ static int apply_put(struct wctx *x, const char *type, struct json_object *obj)
 		return 0;
 	}
 	pthread_mutex_lock(&w->sh->lock);
+	if (!rc && w->kind->changed)
+		w->kind->changed(w->owner, key, k8s_cache_get(&w->cache, key),
+				 o);
 	if (!rc)
 		rc = k8s_cache_put(&w->cache, key, o);
 	if (!rc)
@@ -425,6 +430,9 @@ static int apply_delete(struct wctx *x, struct json_object *obj)
 		return 0;
 	}
 	pthread_mutex_lock(&w->sh->lock);
+	if (w->kind->changed && k8s_cache_get(&w->cache, key))
+		w->kind->changed(w->owner, key, k8s_cache_get(&w->cache, key),
+				 NULL);
 	if (k8s_cache_del(&w->cache, key))
 		x->changed = true;
 	w->sh->stats.events++;
@@ -655,10 +663,11 @@ static void *run(void *arg)
 }
 
 int k8s_watch_init(struct k8s_watch *w, const struct k8s_kind *kind,
-		   struct k8s_shared *sh)
+		   struct k8s_shared *sh, void *owner)
 {
 	memset(w, 0, sizeof(*w));
 	w->kind = kind;
+	w->owner = owner;
 	w->sh = sh;
 	w->seed = (unsigned int)time(NULL) ^ (unsigned int)(uintptr_t)w;
 	k8s_cache_init(&w->cache, kind->free);

@@ -28,6 +28,12 @@ struct k8s_kind {
 	int (*parse)(struct json_object *obj, void **out, char *err,
 		     size_t errlen);
 	void (*free)(void *obj);
+	/* Under the shared lock, before the cache changes: object key goes
+	 * from old to new (either may be NULL); relisted: the whole cache
+	 * was replaced. Both optional; owner is k8s_watch_init()'s. */
+	void (*changed)(void *owner, const char *key, const void *old,
+			const void *new);
+	void (*relisted)(void *owner, const struct k8s_cache *cache);
 };
 
 /* What the watchers of one source share. */
@@ -44,6 +50,7 @@ struct k8s_shared {
 
 struct k8s_watch {
 	const struct k8s_kind *kind;
+	void *owner; /* for the kind's callbacks */
 	struct k8s_shared *sh;
 	struct k8s_cache cache; /* under sh->lock */
 	bool listed;		/* under sh->lock */
@@ -62,7 +69,7 @@ void k8s_shared_destroy(struct k8s_shared *sh);
 void k8s_shared_stop(struct k8s_shared *sh);
 
 int k8s_watch_init(struct k8s_watch *w, const struct k8s_kind *kind,
-		   struct k8s_shared *sh);
+		   struct k8s_shared *sh, void *owner);
 int k8s_watch_start(struct k8s_watch *w);
 /* After k8s_shared_stop(): interrupt its request and join the thread. */
 void k8s_watch_join(struct k8s_watch *w);

@@ -9,7 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+#include <bpf/bpf.h>
+
 #include "ct.h"
+#include "load.h"
+#include "mapdump.h"
 #include "metrics.h"
 #include "parse.h"
 #include "service.h"
@@ -17,8 +25,14 @@
 
 struct metrics_server {
 	struct MHD_Daemon *mhd;
-	char pin_root[PATH_MAX];
+	struct shunt s; /* read-only: snapshots, /healthz */
 	struct agent_stats *stats;
+	pthread_t thread;
+	bool thread_running;
+	pthread_mutex_t lock; /* want, stop, body */
+	pthread_cond_t cond;
+	bool want, stop;
+	char *body; /* the last snapshot */
 };
 
 /* Prometheus label value: \ " and newline escaped. */
@@ -39,28 +53,106 @@ static void help(FILE *f, const char *name, const char *type, const char *text)
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
 }
 
-static const char *svc_name(struct agent_stats *st,
-			    const struct shunt_svc_key *key)
-{
-	struct shunt_desired_service *d = shunt_desired_find(&st->names, key);
+/* One pass over each map a snapshot needs. */
+struct snap {
+	struct shunt_service *recs; /* by id; flags 0: none */
+	size_t n_recs;
+	__u32 *active, *draining; /* backends by service id */
+	struct shunt_traffic_stats *traffic;
+	size_t n_traffic;
+	size_t frontends;
+	size_t backends;
+	struct shunt_capacity cap;
+};
 
-	return d ? d->name : "";
+static int snap_services(struct shunt *s, struct snap *sn)
+{
+	struct map_dump d;
+	size_t i;
+	__u32 id;
+	int err = map_dump(s->service_map, sizeof(__u32),
+			   sizeof(struct shunt_service), &d);
+
+	if (err)
+		return err;
+	sn->n_recs = sn->cap.services + 1;
+	sn->recs = calloc(sn->n_recs, sizeof(*sn->recs));
+	sn->active = calloc(sn->n_recs, sizeof(*sn->active));
+	sn->draining = calloc(sn->n_recs, sizeof(*sn->draining));
+	for (i = 0; sn->recs && i < d.n; i++) {
+		id = *(__u32 *)map_dump_key(&d, i);
+		if (id < sn->n_recs)
+			sn->recs[id] = *(struct shunt_service *)map_dump_val(&d,
+									     i);
+	}
+	map_dump_free(&d);
+	return sn->recs && sn->active && sn->draining ? 0 : -ENOMEM;
 }
 
-static void svc_labels(FILE *f, struct agent_stats *st,
-		       const struct shunt_service_info *si)
+static int snap_backends(struct shunt *s, struct snap *sn)
 {
-	char key[SHUNT_ADDRSTRLEN];
+	const struct shunt_backend *be;
+	struct map_dump d;
+	size_t i;
+	int err = map_dump(s->backend_map, sizeof(__u32),
+			   sizeof(struct shunt_backend), &d);
 
+	for (i = 0; !err && i < d.n; i++) {
+		be = map_dump_val(&d, i);
+		if (!be->family || be->svc_id >= sn->n_recs)
+			continue;
+		sn->backends++;
+		if (be->state == SHUNT_BE_ACTIVE)
+			sn->active[be->svc_id]++;
+		else if (be->state == SHUNT_BE_DRAINING)
+			sn->draining[be->svc_id]++;
+	}
+	map_dump_free(&d);
+	return err;
+}
+
+static int snap_take(struct shunt *s, struct snap *sn)
+{
+	struct map_dump d;
+	int err;
+
+	memset(sn, 0, sizeof(*sn));
+	err = shunt_capacity_read(s, &sn->cap);
+	if (!err)
+		err = snap_services(s, sn);
+	if (!err)
+		err = snap_backends(s, sn);
+	if (!err)
+		err = shunt_stats_dump(s->svc_stats_map, &sn->traffic,
+				       &sn->n_traffic);
+	if (!err)
+		err = map_dump(s->frontend_map,
+			       sizeof(struct shunt_frontend_key),
+			       sizeof(struct shunt_frontend), &d);
+	if (!err) {
+		sn->frontends = d.n;
+		map_dump_free(&d);
+	}
+	return err;
+}
+
+static void snap_free(struct snap *sn)
+{
+	free(sn->recs);
+	free(sn->active);
+	free(sn->draining);
+	free(sn->traffic);
+}
+
+static void svc_labels(FILE *f, const struct shunt_service *rec)
+{
 	fputs("{service=\"", f);
-	label(f, shunt_format_service(&si->key, key, sizeof(key)));
-	fputs("\",name=\"", f);
-	label(f, svc_name(st, &si->key));
+	label(f, rec->name);
 	fputc('"', f);
 }
 
 /* Per-service traffic and backends by state. */
-static void render_services(FILE *f, struct shunt *s, struct agent_stats *st)
+static void render_services(FILE *f, const struct snap *sn)
 {
 	static const struct {
 		const char *name, *type, *help;
@@ -84,43 +176,58 @@ static void render_services(FILE *f, struct shunt *s, struct agent_stats *st)
 		  no_backend),
 #undef T
 	};
-	struct shunt_service_info *v;
-	struct shunt_traffic_stats t;
-	size_t n, i, j;
+	size_t i, j;
 
-	if (shunt_service_list(s, &v, &n))
-		return;
 	for (j = 0; j < sizeof(series) / sizeof(series[0]); j++) {
 		help(f, series[j].name, series[j].type, series[j].help);
-		for (i = 0; i < n; i++) {
-			if (shunt_stats_service(s, v[i].svc.id, &t))
+		for (i = 1; i < sn->n_recs && i < sn->n_traffic; i++) {
+			if (!(sn->recs[i].flags & SHUNT_SVC_F_USED))
 				continue;
 			fputs(series[j].name, f);
-			svc_labels(f, st, &v[i]);
+			svc_labels(f, &sn->recs[i]);
 			fprintf(f, "} %llu\n",
-				(unsigned long long)*(__u64 *)((char *)&t +
-							       series[j].off));
+				(unsigned long long)*(
+					__u64 *)((char *)&sn->traffic[i] +
+						 series[j].off));
 		}
 	}
 	help(f, "shunt_service_backends", "gauge",
 	     "Backends of the service by state");
-	for (i = 0; i < n; i++) {
-		struct shunt_backend_info *b;
-		size_t nb, k, active = 0;
-
-		if (shunt_backend_list(s, v[i].svc.id, &b, &nb))
+	for (i = 1; i < sn->n_recs; i++) {
+		if (!(sn->recs[i].flags & SHUNT_SVC_F_USED))
 			continue;
-		for (k = 0; k < nb; k++)
-			active += b[k].be.state == SHUNT_BE_ACTIVE;
-		free(b);
 		fputs("shunt_service_backends", f);
-		svc_labels(f, st, &v[i]);
-		fprintf(f, ",state=\"active\"} %zu\n", active);
+		svc_labels(f, &sn->recs[i]);
+		fprintf(f, ",state=\"active\"} %u\n", sn->active[i]);
 		fputs("shunt_service_backends", f);
-		svc_labels(f, st, &v[i]);
-		fprintf(f, ",state=\"draining\"} %zu\n", nb - active);
+		svc_labels(f, &sn->recs[i]);
+		fprintf(f, ",state=\"draining\"} %u\n", sn->draining[i]);
 	}
-	free(v);
+}
+
+static void render_tables(FILE *f, const struct snap *sn)
+{
+	size_t i, services = 0;
+
+	for (i = 1; i < sn->n_recs; i++)
+		services += !!(sn->recs[i].flags & SHUNT_SVC_F_USED);
+	help(f, "shunt_table_entries", "gauge",
+	     "Entries in the datapath's tables");
+	fprintf(f, "shunt_table_entries{table=\"services\"} %zu\n", services);
+	fprintf(f, "shunt_table_entries{table=\"frontends\"} %zu\n",
+		sn->frontends);
+	fprintf(f, "shunt_table_entries{table=\"backends\"} %zu\n",
+		sn->backends);
+	help(f, "shunt_table_capacity", "gauge",
+	     "Capacity of the datapath's tables, fixed at first load");
+	fprintf(f, "shunt_table_capacity{table=\"services\"} %u\n",
+		sn->cap.services);
+	fprintf(f, "shunt_table_capacity{table=\"frontends\"} %u\n",
+		sn->cap.frontends);
+	fprintf(f, "shunt_table_capacity{table=\"backends\"} %u\n",
+		sn->cap.backends);
+	fprintf(f, "shunt_table_capacity{table=\"conntrack\"} %u\n",
+		sn->cap.ct);
 }
 
 static void render_datapath(FILE *f, struct shunt *s)
@@ -131,8 +238,7 @@ static void render_datapath(FILE *f, struct shunt *s)
 	if (shunt_stats_global(s, g))
 		return;
 	help(f, "shunt_datapath_events_total", "counter",
-	     "Datapath events by kind: conntrack, NAT, redirects, passes and "
-	     "drops by reason, socket path");
+	     "Datapath events by kind: conntrack, NAT, redirects, passes and drops by reason, socket path");
 	for (c = 0; c < SHUNT_C_MAX; c++)
 		fprintf(f,
 			"shunt_datapath_events_total{event=\"%s\"} %" PRIu64
@@ -140,11 +246,66 @@ static void render_datapath(FILE *f, struct shunt *s)
 			shunt_counter_name(c), (uint64_t)g[c]);
 }
 
-static void render_agent(FILE *f, struct agent_stats *st)
+static void render_sources(FILE *f, const struct agent_stats *st)
+{
+	static const struct {
+		const char *name, *type, *help, *fmt;
+		size_t off;
+		bool dbl;
+	} series[] = {
+#define S(n, t, h, field, d)                                                   \
+	{n, t, h, NULL, offsetof(struct source_stats, field), d}
+		S("shunt_sync_errors_total", "counter",
+		  "Failed syncs of a service source", sync_errors, false),
+		S("shunt_syncs_total", "counter", "Syncs of a service source",
+		  syncs, false),
+		S("shunt_last_sync_timestamp_seconds", "gauge",
+		  "Unix time of the last successful sync of a source",
+		  last_sync, true),
+		S("shunt_last_sync_duration_seconds", "gauge",
+		  "How long the last successful sync of a source took",
+		  last_sync_seconds, true),
+#undef S
+	};
+	size_t j;
+	int i;
+
+	for (j = 0; j < sizeof(series) / sizeof(series[0]); j++) {
+		help(f, series[j].name, series[j].type, series[j].help);
+		for (i = 0; i < SOURCE_MAX; i++) {
+			const char *p = (const char *)&st->src[i];
+
+			if (!st->src[i].enabled)
+				continue;
+			fprintf(f, "%s{source=\"%s\"} ", series[j].name,
+				agent_source_name(i));
+			if (series[j].dbl)
+				fprintf(f, "%.6f\n",
+					*(const double *)(p + series[j].off));
+			else
+				fprintf(f, "%" PRIu64 "\n",
+					*(const uint64_t *)(p + series[j].off));
+		}
+	}
+	help(f, "shunt_source_services", "gauge",
+	     "Services a source owns after its last sync");
+	for (i = 0; i < SOURCE_MAX; i++)
+		if (st->src[i].enabled)
+			fprintf(f, "shunt_source_services{source=\"%s\"} %zu\n",
+				agent_source_name(i), st->src[i].services);
+	help(f, "shunt_service_conflicts", "gauge",
+	     "Services a source wanted but left alone at its last sync (owned by someone else)");
+	for (i = 0; i < SOURCE_MAX; i++)
+		if (st->src[i].enabled)
+			fprintf(f,
+				"shunt_service_conflicts{source=\"%s\"} %zu\n",
+				agent_source_name(i), st->src[i].conflicts);
+}
+
+static void render_agent(FILE *f, const struct agent_stats *st)
 {
 	int i;
 
-	pthread_mutex_lock(&st->lock);
 	help(f, "shunt_conntrack_entries", "gauge",
 	     "Conntrack entries by state at the last GC run");
 	for (i = 1; i < SHUNT_CT_STATE_MAX; i++)
@@ -160,51 +321,77 @@ static void render_agent(FILE *f, struct agent_stats *st)
 	help(f, "shunt_gc_removed_total", "counter",
 	     "Expired conntrack entries removed by GC");
 	fprintf(f, "shunt_gc_removed_total %" PRIu64 "\n", st->gc_removed);
-	help(f, "shunt_sync_errors_total", "counter",
-	     "Failed syncs of a service source");
-	for (i = 0; i < SOURCE_MAX; i++)
-		if (st->src[i].enabled)
-			fprintf(f,
-				"shunt_sync_errors_total{source=\"%s\"} "
-				"%" PRIu64 "\n",
-				agent_source_name(i), st->src[i].sync_errors);
-	help(f, "shunt_last_sync_timestamp_seconds", "gauge",
-	     "Unix time of the last successful sync of a source");
-	for (i = 0; i < SOURCE_MAX; i++)
-		if (st->src[i].enabled)
-			fprintf(f,
-				"shunt_last_sync_timestamp_seconds{source=\"%"
-				"s\"} "
-				"%.3f\n",
-				agent_source_name(i), st->src[i].last_sync);
-	help(f, "shunt_source_services", "gauge",
-	     "Services a source owns after its last sync");
-	for (i = 0; i < SOURCE_MAX; i++)
-		if (st->src[i].enabled)
-			fprintf(f, "shunt_source_services{source=\"%s\"} %zu\n",
-				agent_source_name(i), st->src[i].services);
-	pthread_mutex_unlock(&st->lock);
+	help(f, "shunt_nodeport_addresses", "gauge",
+	     "Addresses of this node NodePorts answer on");
+	fprintf(f, "shunt_nodeport_addresses %zu\n", st->node_addrs);
+	render_sources(f, st);
 }
 
-char *metrics_render(const char *pin_root, struct agent_stats *stats)
+/* A snapshot: the maps once each, the agent's numbers under its lock. */
+static char *render(struct metrics_server *m)
 {
+	struct agent_stats copy;
 	char *buf = NULL;
 	size_t len = 0;
-	struct shunt s;
+	struct snap sn;
 	FILE *f = open_memstream(&buf, &len);
 
 	if (!f)
 		return NULL;
-	if (shunt_open(&s, pin_root, 0) == 0) {
-		pthread_mutex_lock(&stats->lock);
-		render_services(f, &s, stats);
-		pthread_mutex_unlock(&stats->lock);
-		render_datapath(f, &s);
-		shunt_close(&s);
+	if (!snap_take(&m->s, &sn)) {
+		render_services(f, &sn);
+		render_tables(f, &sn);
 	}
-	render_agent(f, stats);
+	snap_free(&sn);
+	render_datapath(f, &m->s);
+	pthread_mutex_lock(&m->stats->lock);
+	copy = *m->stats;
+	pthread_mutex_unlock(&m->stats->lock);
+	render_agent(f, &copy);
 	fclose(f);
 	return buf;
+}
+
+static void *refresher(void *arg)
+{
+	struct metrics_server *m = arg;
+	struct timespec next;
+	char *body;
+
+	pthread_mutex_lock(&m->lock);
+	while (!m->stop) {
+		if (!m->want) {
+			pthread_cond_wait(&m->cond, &m->lock);
+			continue;
+		}
+		m->want = false;
+		pthread_mutex_unlock(&m->lock);
+		body = render(m);
+		clock_gettime(CLOCK_MONOTONIC, &next);
+		next.tv_sec += METRICS_MIN_INTERVAL_MS / 1000;
+		pthread_mutex_lock(&m->lock);
+		if (body) {
+			free(m->body);
+			m->body = body;
+		}
+		/* Coalesce: at most one snapshot per interval. */
+		while (!m->stop &&
+		       pthread_cond_timedwait(&m->cond, &m->lock, &next) !=
+			       ETIMEDOUT)
+			;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return NULL;
+}
+
+void metrics_refresh(struct metrics_server *m)
+{
+	if (!m)
+		return;
+	pthread_mutex_lock(&m->lock);
+	m->want = true;
+	pthread_cond_signal(&m->cond);
+	pthread_mutex_unlock(&m->lock);
 }
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code,
@@ -213,6 +400,8 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code,
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
+	if (!body)
+		return MHD_NO;
 	r = MHD_create_response_from_buffer(strlen(body), body,
 					    MHD_RESPMEM_MUST_FREE);
 	MHD_add_response_header(r, "Content-Type", type);
@@ -227,7 +416,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 			      size_t *upload_len, void **req)
 {
 	struct metrics_server *m = cls;
-	struct shunt s;
+	struct shunt_ctl ctl;
+	__u32 key = 0;
 	char *body;
 
 	(void)version;
@@ -238,25 +428,23 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 		return reply(c, 405, "text/plain",
 			     strdup("method not allowed\n"));
 	if (!strcmp(url, "/metrics")) {
-		body = metrics_render(m->pin_root, m->stats);
-		return body ? reply(c, 200,
-				    "text/plain; version=0.0.4; charset=utf-8",
-				    body)
-			    : reply(c, 500, "text/plain", strdup("error\n"));
+		pthread_mutex_lock(&m->lock);
+		body = strdup(m->body ? m->body : "");
+		pthread_mutex_unlock(&m->lock);
+		return reply(c, 200, "text/plain; version=0.0.4; charset=utf-8",
+			     body);
 	}
 	if (!strcmp(url, "/healthz")) {
-		if (shunt_open(&s, m->pin_root, 0))
+		if (bpf_map_lookup_elem(m->s.ctl_map, &key, &ctl))
 			return reply(c, 503, "text/plain",
 				     strdup("datapath maps unreadable\n"));
-		shunt_close(&s);
 		return reply(c, 200, "text/plain", strdup("ok\n"));
 	}
 	if (!strcmp(url, "/readyz"))
 		return agent_ready(m->stats)
 			       ? reply(c, 200, "text/plain", strdup("ready\n"))
 			       : reply(c, 503, "text/plain",
-				       strdup("not ready: sources not "
-					      "synced\n"));
+				       strdup("not ready: sources not synced\n"));
 	return reply(c, 404, "text/plain", strdup("not found\n"));
 }
 
@@ -296,12 +484,27 @@ static int parse_listen(const char *addr, struct sockaddr_storage *ss)
 	return -EINVAL;
 }
 
+static void server_free(struct metrics_server *m)
+{
+	if (m->thread_running) {
+		pthread_mutex_lock(&m->lock);
+		m->stop = true;
+		pthread_cond_signal(&m->cond);
+		pthread_mutex_unlock(&m->lock);
+		pthread_join(m->thread, NULL);
+	}
+	shunt_close(&m->s);
+	free(m->body);
+	free(m);
+}
+
 int metrics_start(struct metrics_server **out, const char *addr,
 		  const char *pin_root, struct agent_stats *stats)
 {
-	struct sockaddr_storage ss;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
 	struct metrics_server *m;
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD;
+	struct sockaddr_storage ss;
+	pthread_condattr_t ca;
 	int err = parse_listen(addr, &ss);
 
 	if (err)
@@ -309,16 +512,32 @@ int metrics_start(struct metrics_server **out, const char *addr,
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
-	snprintf(m->pin_root, sizeof(m->pin_root), "%s", pin_root);
 	m->stats = stats;
+	pthread_mutex_init(&m->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&m->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	err = shunt_open(&m->s, pin_root, 0);
+	if (!err) {
+		m->want = true; /* the first snapshot */
+		err = -pthread_create(&m->thread, NULL, refresher, m);
+		m->thread_running = !err;
+	}
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_DUAL_STACK;
-	m->mhd = MHD_start_daemon(
-		flags, 0, NULL, NULL, handle, m, MHD_OPTION_SOCK_ADDR, &ss,
-		MHD_OPTION_CONNECTION_TIMEOUT, 10U, MHD_OPTION_END);
-	if (!m->mhd) {
-		free(m);
-		return -EADDRINUSE;
+	if (!err)
+		m->mhd = MHD_start_daemon(
+			flags, 0, NULL, NULL, handle, m, MHD_OPTION_SOCK_ADDR,
+			&ss, MHD_OPTION_CONNECTION_TIMEOUT, 10U,
+			MHD_OPTION_THREAD_POOL_SIZE, 2U,
+			MHD_OPTION_CONNECTION_LIMIT,
+			(unsigned int)METRICS_MAX_CONNECTIONS, MHD_OPTION_END);
+	if (!err && !m->mhd)
+		err = -EADDRINUSE;
+	if (err) {
+		server_free(m);
+		return err;
 	}
 	*out = m;
 	return 0;
@@ -329,5 +548,5 @@ void metrics_stop(struct metrics_server *m)
 	if (!m)
 		return;
 	MHD_stop_daemon(m->mhd);
-	free(m);
+	server_free(m);
 }

@@ -20,56 +20,45 @@
 static void usage(FILE *f)
 {
 	fputs("Usage: shuntd [OPTIONS]\n"
-	      "shunt's node agent: loads and attaches the datapath, keeps the\n"
-	      "services in step with a services file and/or the Kubernetes "
-	      "API,\n"
-	      "collects expired conntrack entries, serves /metrics, /healthz "
-	      "and\n"
-	      "/readyz. Stops on SIGTERM without detaching anything.\n"
+	      "shunt's node agent: loads and attaches the datapath, keeps the services in step\n"
+	      "with a services file and/or the Kubernetes API, keeps this node's NodePort\n"
+	      "addresses current, collects expired conntrack entries, serves /metrics,\n"
+	      "/healthz and /readyz. Stops on SIGTERM without detaching anything.\n"
 	      "\n"
-	      "  -c, --config FILE        YAML or JSON file with any of the "
-	      "keys below\n"
-	      "  -i, --interfaces LIST    interfaces to attach "
-	      "(comma-separated)\n"
+	      "  -c, --config FILE        YAML or JSON file with any of the keys below\n"
+	      "  -i, --interfaces LIST    interfaces to attach (comma-separated)\n"
 	      "      --mode auto|xdp|tc   attach mode (default auto)\n"
-	      "      --cgroup PATH|none   socket-level path (default: cgroup "
-	      "v2 root)\n"
-	      "      --pin-root DIR       (default $SHUNT_PIN_ROOT or "
-	      "/sys/fs/bpf/shunt)\n"
-	      "      --conntrack NAME=SECONDS  lifetime (established, syn, "
-	      "fin-wait,\n"
-	      "                           close-wait, time-wait, close, udp); "
-	      "repeatable\n"
-	      "      --ct-max ENTRIES     conntrack table size at first load "
-	      "(default\n"
-	      "                           524288; a loaded table keeps its "
-	      "size\n"
-	      "                           until --cleanup)\n"
-	      "      --gc-interval SECONDS    conntrack GC period (default "
-	      "10)\n"
+	      "      --cgroup PATH|none   socket-level path (default: cgroup v2 root)\n"
+	      "      --pin-root DIR       (default $SHUNT_PIN_ROOT or /sys/fs/bpf/shunt)\n"
+	      "      --conntrack NAME=SECONDS  lifetime (established, syn, fin-wait,\n"
+	      "                           close-wait, time-wait, close, udp); repeatable\n"
+	      "      --max-services N     table capacities at first load (defaults 32768,\n"
+	      "      --max-frontends N    65536, 262144 and 524288 conntrack entries); a\n"
+	      "      --max-backends N     loaded datapath keeps its sizes until --cleanup\n"
+	      "      --ct-max ENTRIES\n"
+	      "      --gc-interval SECONDS    conntrack GC period (default 10)\n"
 	      "      --metrics-addr [ADDR]:PORT|none  (default :9470)\n"
 	      "      --log-format kv|json\n"
 	      "  -f, --services-file FILE services, watched with inotify\n"
 	      "  -k, --kubernetes         watch Services and EndpointSlices\n"
-	      "      --kubeconfig FILE    (default: in-cluster service "
-	      "account)\n"
-	      "      --node-name NAME     this node (default $NODE_NAME, "
-	      "hostname)\n"
-	      "      --node-ip IP         NodePort addresses (repeatable; "
-	      "default:\n"
-	      "                           the addresses of --interfaces)\n"
+	      "      --kubeconfig FILE    (default: in-cluster service account)\n"
+	      "      --node-name NAME     this node (default $NODE_NAME, hostname)\n"
+	      "      --node-ip IP         this node's primary addresses (repeatable; default:\n"
+	      "                           the source addresses of the default routes)\n"
+	      "      --nodeport-addresses LIST  addresses NodePorts answer on: CIDRs and\n"
+	      "                           'primary', comma-separated (default: every address\n"
+	      "                           but loopback and link-local)\n"
 	      "      --once               apply the sources once, then exit\n"
-	      "      --cleanup            detach everything, remove all pins, "
-	      "exit\n"
+	      "      --cleanup            detach everything, remove all pins, exit\n"
 	      "  -d, --debug              libbpf and debug logging\n"
 	      "  -V, --version\n"
 	      "  -h, --help\n"
-	      "Environment: SHUNTD_CONFIG, SHUNTD_INTERFACES, SHUNTD_MODE,\n"
-	      "SHUNTD_CGROUP, SHUNT_PIN_ROOT, SHUNTD_CONNTRACK (NAME=S,...),\n"
-	      "SHUNTD_CT_MAX, "
-	      "SHUNTD_GC_INTERVAL, SHUNTD_METRICS_ADDR, SHUNTD_LOG_FORMAT,\n"
-	      "SHUNTD_SERVICES_FILE, SHUNTD_KUBERNETES (1/0), KUBECONFIG,\n"
-	      "NODE_NAME, SHUNTD_NODE_IPS (comma-separated).\n",
+	      "Environment: SHUNTD_CONFIG, SHUNTD_INTERFACES, SHUNTD_MODE, SHUNTD_CGROUP,\n"
+	      "SHUNT_PIN_ROOT, SHUNTD_CONNTRACK (NAME=S,...), SHUNTD_MAX_SERVICES,\n"
+	      "SHUNTD_MAX_FRONTENDS, SHUNTD_MAX_BACKENDS, SHUNTD_CT_MAX, SHUNTD_GC_INTERVAL,\n"
+	      "SHUNTD_METRICS_ADDR, SHUNTD_LOG_FORMAT, SHUNTD_SERVICES_FILE,\n"
+	      "SHUNTD_KUBERNETES (1/0), KUBECONFIG, NODE_NAME, SHUNTD_NODE_IPS\n"
+	      "(comma-separated), SHUNTD_NODEPORT_ADDRESSES.\n",
 	      f);
 }
 
@@ -171,6 +160,16 @@ static int set_conntrack(struct shuntd_options *o, const char *where,
 	return 0;
 }
 
+static int set_capacity(const char *where, const char *v, __u32 max,
+			__u32 *out)
+{
+	char why[128];
+
+	if (shunt_parse_u32(v, 16, max, out, why, sizeof(why)))
+		return bad(where, v, why);
+	return 0;
+}
+
 /* One setting, by its long option name, from any layer. */
 static int set_option(struct shuntd_options *o, const char *name, const char *v,
 		      const char *where)
@@ -197,7 +196,19 @@ static int set_option(struct shuntd_options *o, const char *name, const char *v,
 		 * can reclaim a flow's reply entry right after creating it. */
 		if (shunt_parse_u32(v, 4096, 1U << 26, &n, why, sizeof(why)))
 			return bad(where, v, why);
-		o->ct_max = n;
+		o->cap.ct = n;
+		return 0;
+	}
+	if (!strcmp(name, "max-services"))
+		return set_capacity(where, v, 1U << 20, &o->cap.services);
+	if (!strcmp(name, "max-frontends"))
+		return set_capacity(where, v, 1U << 22, &o->cap.frontends);
+	if (!strcmp(name, "max-backends"))
+		return set_capacity(where, v, 1U << 24, &o->cap.backends);
+	if (!strcmp(name, "nodeport-addresses")) {
+		if (shunt_nodeport_addrs_parse(v, &o->nodeport, why,
+					       sizeof(why)))
+			return bad(where, v, why);
 		return 0;
 	}
 	if (!strcmp(name, "gc-interval")) {
@@ -313,6 +324,10 @@ static const struct {
 	{"SHUNT_PIN_ROOT", "pin-root"},
 	{"SHUNTD_CONNTRACK", "conntrack"},
 	{"SHUNTD_CT_MAX", "ct-max"},
+	{"SHUNTD_MAX_SERVICES", "max-services"},
+	{"SHUNTD_MAX_FRONTENDS", "max-frontends"},
+	{"SHUNTD_MAX_BACKENDS", "max-backends"},
+	{"SHUNTD_NODEPORT_ADDRESSES", "nodeport-addresses"},
 	{"SHUNTD_GC_INTERVAL", "gc-interval"},
 	{"SHUNTD_METRICS_ADDR", "metrics-addr"},
 	{"SHUNTD_LOG_FORMAT", "log-format"},
@@ -349,6 +364,10 @@ static const struct option long_opts[] = {
 	{"pin-root", required_argument, NULL, 1},
 	{"conntrack", required_argument, NULL, 2},
 	{"ct-max", required_argument, NULL, 1},
+	{"max-services", required_argument, NULL, 1},
+	{"max-frontends", required_argument, NULL, 1},
+	{"max-backends", required_argument, NULL, 1},
+	{"nodeport-addresses", required_argument, NULL, 1},
 	{"gc-interval", required_argument, NULL, 1},
 	{"metrics-addr", required_argument, NULL, 1},
 	{"log-format", required_argument, NULL, 1},
@@ -381,7 +400,7 @@ static int load_flags(struct shuntd_options *o, int argc, char **argv,
 {
 	bool flag_ips = false;
 	char where[64];
-	int c, idx, rc = 0;
+	int c, idx = -1, rc = 0;
 
 	optind = 1;
 	while (!rc && (c = getopt_long(argc, argv, "c:i:f:kdVh", long_opts,

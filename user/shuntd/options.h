@@ -10,7 +10,9 @@
 #include <limits.h>
 
 #include "attach.h"
+#include "load.h"
 #include "log.h"
+#include "nodeaddrs.h"
 #include "shunt.h"
 
 #define SHUNTD_MAX_IFACES	   32
@@ -26,7 +28,7 @@ struct shuntd_options {
 	char cgroup[PATH_MAX]; /* "" = detected root, "none" = no cgroup */
 	char pin_root[PATH_MAX];
 	struct shunt_config ct; /* 0 fields: leave the current value */
-	unsigned int ct_max; /* conntrack entries at first load (0: default) */
+	struct shunt_capacity cap; /* at first load (0 fields: defaults) */
 	unsigned int gc_interval; /* seconds */
 	char metrics_addr[128];	  /* "[ADDR]:PORT", "" = off */
 	enum log_format log_format;
@@ -34,8 +36,9 @@ struct shuntd_options {
 	bool kubernetes;
 	char kubeconfig[PATH_MAX];
 	char node_name[256];
-	char node_ips[SHUNTD_MAX_NODE_IPS][64];
+	char node_ips[SHUNTD_MAX_NODE_IPS][64]; /* primary addresses */
 	int n_node_ips;
+	struct shunt_nodeport_addrs nodeport; /* --nodeport-addresses */
 	bool cleanup;
 	bool once; /* apply the sources once and exit (tests, scripts) */
 	bool debug;

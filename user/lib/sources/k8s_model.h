@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Kubernetes Services and EndpointSlices as shunt sees them, and the pure
+ * translation of both into shunt's desired services (no network, no
+ * threads: the agent's Kubernetes source caches these objects and calls
+ * k8s_model_desired() on request).
+ *
+ * Parsing keeps only what the translation needs. An object without
+ * metadata.namespace/name (or a Service without spec, a slice without
+ * addressType) is malformed: -EINVAL with a reason. Entries that cannot
+ * be used (an address that does not parse, a port out of range) are left
+ * out of an otherwise good object, as kube-proxy does.
+ */
+#ifndef SHUNT_K8S_MODEL_H
+#define SHUNT_K8S_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <json-c/json.h>
+
+#include "reconcile.h"
+
+/* 253 + NUL: namespaces, names, label values. */
+#define K8S_NAME_MAX	     254
+#define K8S_PORT_NAME_MAX    64
+#define K8S_AFFINITY_DEFAULT 10800 /* sessionAffinityConfig default */
+
+struct k8s_ip {
+	union shunt_ip addr;
+	__u8 family; /* SHUNT_V4 or SHUNT_V6 */
+};
+
+enum k8s_svc_type {
+	K8S_SVC_CLUSTER_IP = 0,
+	K8S_SVC_NODE_PORT,
+	K8S_SVC_LOAD_BALANCER,
+	K8S_SVC_EXTERNAL_NAME,
+};
+
+struct k8s_service_port {
+	char name[K8S_PORT_NAME_MAX]; /* "" when unnamed */
+	__u8 proto;		      /* IPPROTO_TCP, IPPROTO_UDP, 0: other */
+	__u16 port;		      /* host order */
+	__u16 node_port;	      /* host order, 0: none */
+};
+
+struct k8s_service {
+	char ns[K8S_NAME_MAX];
+	char name[K8S_NAME_MAX];
+	enum k8s_svc_type type;
+	bool headless;		    /* clusterIP: None */
+	bool local;		    /* externalTrafficPolicy: Local */
+	__u32 affinity_timeout;	    /* seconds, 0: no ClientIP affinity */
+	struct k8s_ip *cluster_ips; /* spec.clusterIPs, else spec.clusterIP */
+	size_t n_cluster_ips;
+	struct k8s_ip *external_ips; /* spec.externalIPs */
+	size_t n_external_ips;
+	struct k8s_ip *lb_ips; /* status.loadBalancer.ingress[].ip */
+	size_t n_lb_ips;
+	struct k8s_service_port *ports;
+	size_t n_ports;
+};
+
+struct k8s_endpoint {
+	struct k8s_ip ip; /* addresses[0] */
+	__u8 state;	  /* SHUNT_BE_ACTIVE or SHUNT_BE_DRAINING */
+	char *node;	  /* nodeName, NULL when not set */
+};
+
+struct k8s_slice_port {
+	char name[K8S_PORT_NAME_MAX]; /* "" when unnamed */
+	__u8 proto;
+	__u16 port; /* host order */
+};
+
+struct k8s_slice {
+	char ns[K8S_NAME_MAX];
+	char name[K8S_NAME_MAX];
+	char service[K8S_NAME_MAX];   /* kubernetes.io/service-name, "" */
+	__u8 family;		      /* addressType; 0: FQDN (not used) */
+	struct k8s_slice_port *ports; /* ports without a number left out */
+	size_t n_ports;
+	/* Only endpoints that take or keep traffic: ready (active), or
+	 * terminating and still serving (draining). */
+	struct k8s_endpoint *eps;
+	size_t n_eps;
+};
+
+/* "namespace/name" of any object, from its metadata. 0 or -EINVAL. */
+int k8s_object_key(struct json_object *obj, char *key, size_t len, char *err,
+		   size_t errlen);
+/* metadata.resourceVersion, or NULL. */
+const char *k8s_object_rv(struct json_object *obj);
+
+int k8s_service_parse(struct json_object *obj, struct k8s_service **out,
+		      char *err, size_t errlen);
+void k8s_service_free(struct k8s_service *svc);
+int k8s_slice_parse(struct json_object *obj, struct k8s_slice **out, char *err,
+		    size_t errlen);
+void k8s_slice_free(struct k8s_slice *sl);
+
+struct k8s_model_opts {
+	const char *node_name; /* this node, for externalTrafficPolicy: Local */
+};
+
+/*
+ * The desired services of one Service (appended to out), from its
+ * slices[0..n_slices-1] (any order; others are ignored). For every port
+ * (TCP or UDP) of a ClusterIP, NodePort or LoadBalancer Service that is
+ * not headless, and every family it has a cluster IP of, one service
+ * named "ns/name:port" ("/ipv6" added for IPv6) whose frontends are the
+ * cluster IPs at the port, the NodePort wildcard at the nodePort, the
+ * load balancer ingress IPs and the external IPs at the port. Backends
+ * are the endpoints of the slices of that family, at the port of the
+ * slice port with the Service port's name and protocol. With
+ * externalTrafficPolicy: Local the external frontends (all but the
+ * cluster IPs) go to a second service, "/local" added, with only this
+ * node's endpoints. 0 or -ENOMEM.
+ */
+int k8s_translate_service(const struct k8s_service *svc,
+			  const struct k8s_slice *const *slices,
+			  size_t n_slices, const struct k8s_model_opts *o,
+			  struct shunt_desired *out);
+
+/*
+ * The desired services of all these objects (in any order), sorted by
+ * name: k8s_translate_service() of every Service, where a frontend claimed
+ * by two Services stays with the first by namespace/name and is dropped
+ * from the others. out is initialised here. 0 or -ENOMEM (out freed).
+ */
+int k8s_model_desired(const struct k8s_service *const *svcs, size_t n_svcs,
+		      const struct k8s_slice *const *slices, size_t n_slices,
+		      const struct k8s_model_opts *o,
+		      struct shunt_desired *out);
+
+#endif /* SHUNT_K8S_MODEL_H */

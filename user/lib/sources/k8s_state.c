@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The Kubernetes source's translated state, kept incrementally (see
+ * k8s_state.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hindex.h"
+#include "k8s_state.h"
+#include "vec.h"
+
+typedef VEC(char *) name_vec;
+
+struct entry {
+	char *key;		    /* "namespace/name" */
+	struct shunt_desired specs; /* as translated */
+	name_vec emitted;	    /* names the last sync produced */
+	bool dirty;
+};
+
+struct claim {
+	struct shunt_frontend_key key;
+	VEC(struct entry *) by; /* claimants */
+};
+
+struct k8s_state {
+	struct hindex entries; /* key -> entry */
+	struct hindex claims;  /* frontend key -> claim */
+	VEC(struct entry *) dirty;
+	VEC(struct entry *) all;
+};
+
+static bool entry_eq(const void *item, const void *key)
+{
+	return !strcmp(((const struct entry *)item)->key, key);
+}
+
+static bool claim_eq(const void *item, const void *key)
+{
+	return !memcmp(&((const struct claim *)item)->key, key,
+		       sizeof(struct shunt_frontend_key));
+}
+
+struct k8s_state *k8s_state_new(void)
+{
+	return calloc(1, sizeof(struct k8s_state));
+}
+
+void k8s_names_free(char **names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+static void entry_free(struct entry *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->emitted.n; i++)
+		free(e->emitted.v[i]);
+	vec_free(&e->emitted);
+	shunt_desired_free(&e->specs);
+	free(e->key);
+	free(e);
+}
+
+void k8s_state_free(struct k8s_state *st)
+{
+	size_t i;
+
+	if (!st)
+		return;
+	for (i = 0; i < st->all.n; i++)
+		entry_free(st->all.v[i]);
+	for (i = 0; i < st->claims.cap; i++)
+		if (st->claims.slots[i].hash) {
+			struct claim *c = st->claims.slots[i].item;
+
+			vec_free(&c->by);
+			free(c);
+		}
+	hindex_free(&st->entries);
+	hindex_free(&st->claims);
+	vec_free(&st->dirty);
+	vec_free(&st->all);
+	free(st);
+}
+
+static int mark(struct k8s_state *st, struct entry *e)
+{
+	if (e->dirty)
+		return 0;
+	e->dirty = true;
+	return vec_push(&st->dirty, e);
+}
+
+/* The claimant that keeps the frontend: the first by namespace/name. */
+static struct entry *winner(const struct claim *c)
+{
+	struct entry *w = NULL;
+	size_t i;
+
+	for (i = 0; i < c->by.n; i++)
+		if (!w || strcmp(c->by.v[i]->key, w->key) < 0)
+			w = c->by.v[i];
+	return w;
+}
+
+static struct claim *claim_get(struct k8s_state *st,
+			       const struct shunt_frontend_key *k, bool create)
+{
+	uint64_t h = hindex_hash(k, sizeof(*k));
+	struct claim *c = hindex_get(&st->claims, h, k, claim_eq);
+
+	if (c || !create)
+		return c;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->key = *k;
+	if (hindex_put(&st->claims, h, c)) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* Take e's claims away (its old specs); the new winners change. */
+static int unclaim(struct k8s_state *st, struct entry *e)
+{
+	struct shunt_service_spec *sp;
+	struct entry *before, *after;
+	struct claim *c;
+	size_t i, j, k;
+	int err = 0;
+
+	for (i = 0; i < e->specs.n; i++) {
+		sp = &e->specs.svcs[i];
+		for (j = 0; j < sp->n_frontends && !err; j++) {
+			c = claim_get(st, &sp->frontends[j].key, false);
+			if (!c)
+				continue;
+			before = winner(c);
+			for (k = 0; k < c->by.n && c->by.v[k] != e; k++)
+				;
+			if (k < c->by.n)
+				c->by.v[k] = c->by.v[--c->by.n];
+			after = winner(c);
+			if (after && after != before)
+				err = mark(st, after);
+			if (!c->by.n) {
+				hindex_del(&st->claims,
+					   hindex_hash(&c->key, sizeof(c->key)),
+					   c);
+				vec_free(&c->by);
+				free(c);
+			}
+		}
+	}
+	return err;
+}
+
+static int claim_all(struct k8s_state *st, struct entry *e)
+{
+	struct shunt_service_spec *sp;
+	struct entry *before;
+	struct claim *c;
+	size_t i, j;
+	int err = 0;
+
+	for (i = 0; i < e->specs.n; i++) {
+		sp = &e->specs.svcs[i];
+		for (j = 0; j < sp->n_frontends && !err; j++) {
+			c = claim_get(st, &sp->frontends[j].key, true);
+			if (!c)
+				return -ENOMEM;
+			before = winner(c);
+			err = vec_push(&c->by, e);
+			if (!err && before && winner(c) != before)
+				err = mark(st, before);
+		}
+	}
+	return err;
+}
+
+static struct entry *entry_get(struct k8s_state *st, const char *key)
+{
+	uint64_t h = hindex_hash_str(key);
+	struct entry *e = hindex_get(&st->entries, h, key, entry_eq);
+
+	if (e)
+		return e;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->key = strdup(key);
+	if (!e->key || hindex_put(&st->entries, h, e) ||
+	    vec_push(&st->all, e)) {
+		hindex_del(&st->entries, h, e);
+		free(e->key);
+		free(e);
+		return NULL;
+	}
+	return e;
+}
+
+int k8s_state_set(struct k8s_state *st, const char *key,
+		  struct shunt_desired *specs)
+{
+	struct entry *e = entry_get(st, key);
+	int err;
+
+	if (!e)
+		return -ENOMEM;
+	err = unclaim(st, e);
+	if (err)
+		return err;
+	shunt_desired_free(&e->specs);
+	e->specs = *specs;
+	shunt_desired_init(specs);
+	err = claim_all(st, e);
+	return err ? err : mark(st, e);
+}
+
+/* e's specs as they are applied: frontends it does not win left out,
+ * specs without frontends dropped. */
+static int output(struct k8s_state *st, struct entry *e,
+		  struct shunt_desired *out, size_t *first)
+{
+	struct shunt_service_spec *sp;
+	size_t i, j, n;
+	int err;
+
+	*first = out->n;
+	for (i = 0; i < e->specs.n; i++) {
+		err = shunt_desired_add(out, &e->specs.svcs[i]);
+		if (err)
+			return err;
+		sp = &out->svcs[out->n - 1];
+		for (j = 0, n = 0; j < sp->n_frontends; j++)
+			if (winner(claim_get(st, &sp->frontends[j].key,
+					     false)) == e)
+				sp->frontends[n++] = sp->frontends[j];
+		sp->n_frontends = n;
+		if (!n) {
+			shunt_spec_free(sp);
+			out->n--;
+		}
+	}
+	return 0;
+}
+
+/* Names e produced before and not now go to remove; remember the new. */
+static int account(struct entry *e, const struct shunt_desired *out,
+		   size_t first, name_vec *rm)
+{
+	size_t i, j;
+	char *name;
+	int err = 0;
+
+	for (i = 0; i < e->emitted.n && !err; i++) {
+		for (j = first; j < out->n; j++)
+			if (!strcmp(out->svcs[j].name, e->emitted.v[i]))
+				break;
+		if (j == out->n) {
+			err = vec_push(rm, e->emitted.v[i]);
+			e->emitted.v[i] = NULL;
+		}
+	}
+	for (i = 0; i < e->emitted.n; i++)
+		free(e->emitted.v[i]);
+	e->emitted.n = 0;
+	for (j = first; j < out->n && !err; j++) {
+		name = strdup(out->svcs[j].name);
+		err = name ? vec_push(&e->emitted, name) : -ENOMEM;
+	}
+	return err;
+}
+
+static void forget(struct k8s_state *st, struct entry *e)
+{
+	size_t i;
+
+	hindex_del(&st->entries, hindex_hash_str(e->key), e);
+	for (i = 0; i < st->all.n && st->all.v[i] != e; i++)
+		;
+	if (i < st->all.n)
+		st->all.v[i] = st->all.v[--st->all.n];
+	entry_free(e);
+}
+
+int k8s_state_delta(struct k8s_state *st, struct shunt_desired *upsert,
+		    char ***remove, size_t *n_remove)
+{
+	name_vec rm = {};
+	struct entry *e;
+	size_t i, first;
+	int err = 0;
+
+	shunt_desired_init(upsert);
+	for (i = 0; i < st->dirty.n && !err; i++) {
+		e = st->dirty.v[i];
+		e->dirty = false;
+		err = output(st, e, upsert, &first);
+		if (!err)
+			err = account(e, upsert, first, &rm);
+		if (!err && !e->specs.n && !e->emitted.n)
+			forget(st, e);
+	}
+	st->dirty.n = 0;
+	if (err) {
+		shunt_desired_free(upsert);
+		k8s_names_free(rm.v, rm.n);
+		return err;
+	}
+	*remove = rm.v;
+	*n_remove = rm.n;
+	return 0;
+}
+
+static int cmp_spec_name(const void *a, const void *b)
+{
+	return strcmp(((const struct shunt_service_spec *)a)->name,
+		      ((const struct shunt_service_spec *)b)->name);
+}
+
+int k8s_state_full(struct k8s_state *st, struct shunt_desired *out)
+{
+	name_vec rm = {};
+	size_t i, first;
+	int err = 0;
+
+	shunt_desired_init(out);
+	for (i = 0; i < st->dirty.n; i++)
+		st->dirty.v[i]->dirty = false;
+	st->dirty.n = 0;
+	for (i = 0; i < st->all.n && !err; i++) {
+		err = output(st, st->all.v[i], out, &first);
+		if (!err)
+			err = account(st->all.v[i], out, first, &rm);
+	}
+	k8s_names_free(rm.v, rm.n);
+	for (i = st->all.n; !err && i-- > 0;)
+		if (!st->all.v[i]->specs.n)
+			forget(st, st->all.v[i]);
+	if (err) {
+		shunt_desired_free(out);
+		return err;
+	}
+	qsort(out->svcs, out->n, sizeof(*out->svcs), cmp_spec_name);
+	return 0;
+}

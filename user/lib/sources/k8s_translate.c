@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Services and EndpointSlices translated to shunt's desired services: one
+ * backend set per Service port and family, shared by all its frontends. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hindex.h"
+#include "k8s_model.h"
+#include "vec.h"
+
+/* What one Service port and family is being turned into. */
+struct gen {
+	const struct k8s_model_opts *o;
+	const struct k8s_service *svc;
+	const struct k8s_service_port *sp;
+	const struct k8s_slice *const *slices;
+	size_t n_slices;
+	__u8 family;
+	VEC(struct shunt_frontend_spec) fes; /* cluster set */
+	VEC(struct shunt_frontend_spec) ext; /* local set (ETP Local) */
+	VEC(struct shunt_backend_spec) bes;
+};
+
+static bool slice_of(const struct k8s_slice *sl, const struct k8s_service *svc)
+{
+	return !strcmp(sl->ns, svc->ns) && !strcmp(sl->service, svc->name);
+}
+
+static const struct k8s_slice_port *
+slice_port(const struct k8s_slice *sl, const struct k8s_service_port *sp)
+{
+	size_t i;
+
+	for (i = 0; i < sl->n_ports; i++)
+		if (sl->ports[i].proto == sp->proto &&
+		    !strcmp(sl->ports[i].name, sp->name))
+			return &sl->ports[i];
+	return NULL;
+}
+
+static int cmp_backend(const void *a, const void *b)
+{
+	const struct shunt_backend_spec *x = a, *y = b;
+	int c = memcmp(&x->addr, &y->addr, sizeof(x->addr));
+
+	if (!c)
+		c = memcmp(&x->port, &y->port, sizeof(x->port));
+	return c ? c : (int)x->state - (int)y->state;
+}
+
+/* Sorted, and one entry per address and port (an endpoint can be in two
+ * slices for a while): active wins over draining. */
+static void unique_backends(struct gen *g)
+{
+	size_t i, n = 0;
+
+	if (!g->bes.n)
+		return;
+	qsort(g->bes.v, g->bes.n, sizeof(*g->bes.v), cmp_backend);
+	for (i = 1; i < g->bes.n; i++) {
+		if (g->bes.v[i].port == g->bes.v[n].port &&
+		    !memcmp(&g->bes.v[i].addr, &g->bes.v[n].addr,
+			    sizeof(g->bes.v[i].addr)))
+			continue;
+		g->bes.v[++n] = g->bes.v[i];
+	}
+	g->bes.n = n + 1;
+}
+
+static bool on_this_node(const struct gen *g, const struct k8s_endpoint *ep)
+{
+	return ep->node && g->o->node_name &&
+	       !strcmp(ep->node, g->o->node_name);
+}
+
+/* The endpoints of this port and family (only this node's: local). */
+static int backends(struct gen *g, bool local)
+{
+	const struct k8s_slice_port *p;
+	const struct k8s_slice *sl;
+	struct shunt_backend_spec b;
+	size_t i, j;
+	int err;
+
+	g->bes.n = 0;
+	for (i = 0; i < g->n_slices; i++) {
+		sl = g->slices[i];
+		if (!slice_of(sl, g->svc) || sl->family != g->family)
+			continue;
+		p = slice_port(sl, g->sp);
+		for (j = 0; p && j < sl->n_eps; j++) {
+			if (local && !on_this_node(g, &sl->eps[j]))
+				continue;
+			memset(&b, 0, sizeof(b));
+			b.addr = sl->eps[j].ip.addr;
+			b.family = sl->eps[j].ip.family;
+			b.port = htons(p->port);
+			b.state = sl->eps[j].state;
+			b.weight = SHUNT_WEIGHT_DEFAULT;
+			err = vec_push(&g->bes, b);
+			if (err)
+				return err;
+		}
+	}
+	unique_backends(g);
+	return 0;
+}
+
+static bool has_fe(const struct gen *g, const struct shunt_frontend_key *k)
+{
+	size_t i;
+
+	for (i = 0; i < g->fes.n; i++)
+		if (!memcmp(&g->fes.v[i].key, k, sizeof(*k)))
+			return true;
+	for (i = 0; i < g->ext.n; i++)
+		if (!memcmp(&g->ext.v[i].key, k, sizeof(*k)))
+			return true;
+	return false;
+}
+
+/* Add frontend addr:port (addr NULL: the NodePort wildcard) of g's family
+ * once; external ones go to the local set under ETP Local. */
+static int add_fe(struct gen *g, const union shunt_ip *addr, __u16 port,
+		  bool external)
+{
+	struct shunt_frontend_spec f;
+
+	memset(&f, 0, sizeof(f));
+	if (addr)
+		f.key.vip = *addr;
+	f.key.port = htons(port);
+	f.key.proto = g->sp->proto;
+	f.key.family = g->family;
+	if (!port || has_fe(g, &f.key))
+		return 0;
+	if (!external)
+		return vec_push(&g->fes, f);
+	f.flags = SHUNT_FE_F_EXTERNAL | (addr ? 0 : SHUNT_FE_F_NODEPORT);
+	if (!g->svc->local)
+		return vec_push(&g->fes, f);
+	f.flags |= SHUNT_FE_F_LOCAL;
+	return vec_push(&g->ext, f);
+}
+
+static int add_fes(struct gen *g, const struct k8s_ip *ips, size_t n,
+		   __u16 port, bool external)
+{
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < n && !err; i++)
+		if (ips[i].family == g->family)
+			err = add_fe(g, &ips[i].addr, port, external);
+	return err;
+}
+
+static int frontends(struct gen *g)
+{
+	const struct k8s_service *svc = g->svc;
+	int err;
+
+	err = add_fes(g, svc->cluster_ips, svc->n_cluster_ips, g->sp->port,
+		      false);
+	if (!err && (svc->type == K8S_SVC_NODE_PORT ||
+		     svc->type == K8S_SVC_LOAD_BALANCER))
+		err = add_fe(g, NULL, g->sp->node_port, true);
+	if (!err && svc->type == K8S_SVC_LOAD_BALANCER)
+		err = add_fes(g, svc->lb_ips, svc->n_lb_ips, g->sp->port, true);
+	if (!err)
+		err = add_fes(g, svc->external_ips, svc->n_external_ips,
+			      g->sp->port, true);
+	return err;
+}
+
+static void name_of(const struct gen *g, bool local, char *buf, size_t len)
+{
+	const struct k8s_service *svc = g->svc;
+	char port[K8S_PORT_NAME_MAX];
+	int n;
+
+	if (g->sp->name[0])
+		snprintf(port, sizeof(port), "%s", g->sp->name);
+	else
+		snprintf(port, sizeof(port), "%u", g->sp->port);
+	n = snprintf(buf, len, "%s/%s:%s%s%s", svc->ns, svc->name, port,
+		     g->family == SHUNT_V6 ? "/ipv6" : "",
+		     local ? "/local" : "");
+	if (n < 0 || (size_t)n >= len) /* not with Kubernetes' name limits */
+		memcpy(buf + len - 4, "...", 4);
+}
+
+static int emit(struct gen *g, bool local, struct shunt_desired *out)
+{
+	struct shunt_service_spec d;
+	int err;
+
+	err = backends(g, local);
+	if (err)
+		return err;
+	memset(&d, 0, sizeof(d));
+	name_of(g, local, d.name, sizeof(d.name));
+	d.affinity_timeout = g->svc->affinity_timeout;
+	d.frontends = local ? g->ext.v : g->fes.v;
+	d.n_frontends = local ? g->ext.n : g->fes.n;
+	d.backends = g->bes.v;
+	d.n_backends = g->bes.n;
+	return shunt_desired_add(out, &d);
+}
+
+static bool has_family(const struct k8s_service *svc, __u8 family)
+{
+	size_t i;
+
+	for (i = 0; i < svc->n_cluster_ips; i++)
+		if (svc->cluster_ips[i].family == family)
+			return true;
+	return false;
+}
+
+static int gen_port(struct gen *g, struct shunt_desired *out)
+{
+	int err;
+
+	g->fes.n = g->ext.n = 0;
+	err = frontends(g);
+	if (!err && g->fes.n)
+		err = emit(g, false, out);
+	if (!err && g->ext.n)
+		err = emit(g, true, out);
+	return err;
+}
+
+int k8s_translate_service(const struct k8s_service *svc,
+			  const struct k8s_slice *const *slices,
+			  size_t n_slices, const struct k8s_model_opts *o,
+			  struct shunt_desired *out)
+{
+	static const __u8 families[] = {SHUNT_V4, SHUNT_V6};
+	struct gen g = {
+		.o = o, .svc = svc, .slices = slices, .n_slices = n_slices,
+	};
+	size_t i, f;
+	int err = 0;
+
+	if (svc->type == K8S_SVC_EXTERNAL_NAME || svc->headless)
+		return 0;
+	for (i = 0; i < svc->n_ports && !err; i++) {
+		g.sp = &svc->ports[i];
+		if (!g.sp->proto)
+			continue;
+		for (f = 0; f < 2 && !err; f++) {
+			g.family = families[f];
+			if (has_family(svc, g.family))
+				err = gen_port(&g, out);
+		}
+	}
+	vec_free(&g.fes);
+	vec_free(&g.ext);
+	vec_free(&g.bes);
+	return err;
+}
+
+/* --- the whole state ---------------------------------------------- */
+
+static int cmp_svc(const void *a, const void *b)
+{
+	const struct k8s_service *x = *(const struct k8s_service *const *)a;
+	const struct k8s_service *y = *(const struct k8s_service *const *)b;
+	int c = strcmp(x->ns, y->ns);
+
+	return c ? c : strcmp(x->name, y->name);
+}
+
+static int cmp_slice(const void *a, const void *b)
+{
+	const struct k8s_slice *x = *(const struct k8s_slice *const *)a;
+	const struct k8s_slice *y = *(const struct k8s_slice *const *)b;
+	int c = strcmp(x->ns, y->ns);
+
+	if (!c)
+		c = strcmp(x->service, y->service);
+	return c ? c : strcmp(x->name, y->name);
+}
+
+/* The run of sorted slices that belongs to svc: [*first, return). */
+static size_t slices_of(const struct k8s_slice *const *sl, size_t n,
+			const struct k8s_service *svc, size_t *first)
+{
+	size_t lo = 0, hi = n, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = strcmp(sl[mid]->ns, svc->ns);
+		if (!c)
+			c = strcmp(sl[mid]->service, svc->name);
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*first = lo;
+	while (hi < n && slice_of(sl[hi], svc))
+		hi++;
+	return hi;
+}
+
+static bool key_eq(const void *item, const void *key)
+{
+	return !memcmp(item, key, sizeof(struct shunt_frontend_key));
+}
+
+/* Drop from d->svcs[from..] the frontends an earlier service claimed;
+ * claim the rest. Specs left without a frontend are dropped. */
+static int claim(struct hindex *claims, struct shunt_desired *d, size_t from)
+{
+	struct shunt_service_spec *sp;
+	struct shunt_frontend_key *k;
+	size_t i, j, n;
+	uint64_t h;
+	int err;
+
+	for (i = from; i < d->n; i++) {
+		sp = &d->svcs[i];
+		for (j = 0, n = 0; j < sp->n_frontends; j++) {
+			k = &sp->frontends[j].key;
+			h = hindex_hash(k, sizeof(*k));
+			if (hindex_get(claims, h, k, key_eq))
+				continue;
+			sp->frontends[n++] = sp->frontends[j];
+			err = hindex_put(claims, h, &sp->frontends[n - 1].key);
+			if (err)
+				return err;
+		}
+		sp->n_frontends = n;
+	}
+	for (i = from, n = from; i < d->n; i++) {
+		if (d->svcs[i].n_frontends)
+			d->svcs[n++] = d->svcs[i];
+		else
+			shunt_spec_free(&d->svcs[i]);
+	}
+	d->n = n;
+	return 0;
+}
+
+static int cmp_spec_name(const void *a, const void *b)
+{
+	return strcmp(((const struct shunt_service_spec *)a)->name,
+		      ((const struct shunt_service_spec *)b)->name);
+}
+
+int k8s_model_desired(const struct k8s_service *const *svcs, size_t n_svcs,
+		      const struct k8s_slice *const *slices, size_t n_slices,
+		      const struct k8s_model_opts *o, struct shunt_desired *out)
+{
+	const struct k8s_service **sv = calloc(n_svcs + 1, sizeof(*sv));
+	const struct k8s_slice **sl = calloc(n_slices + 1, sizeof(*sl));
+	struct hindex claims;
+	size_t i, first, end, from;
+	int err = 0;
+
+	shunt_desired_init(out);
+	hindex_init(&claims);
+	if (!sv || !sl)
+		err = -ENOMEM;
+	if (!err) {
+		memcpy(sv, svcs, n_svcs * sizeof(*sv));
+		memcpy(sl, slices, n_slices * sizeof(*sl));
+		qsort(sv, n_svcs, sizeof(*sv), cmp_svc);
+		qsort(sl, n_slices, sizeof(*sl), cmp_slice);
+	}
+	for (i = 0; !err && i < n_svcs; i++) {
+		end = slices_of(sl, n_slices, sv[i], &first);
+		from = out->n;
+		err = k8s_translate_service(sv[i], sl + first, end - first, o,
+					    out);
+		if (!err)
+			err = claim(&claims, out, from);
+	}
+	if (!err)
+		qsort(out->svcs, out->n, sizeof(*out->svcs), cmp_spec_name);
+	else
+		shunt_desired_free(out);
+	hindex_free(&claims);
+	free(sv);
+	free(sl);
+	return err;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The agent's event loop state, shared by its parts (agent.c, sync.c,
+ * nodeports.c). Only the loop's thread touches it. */
+#ifndef SHUNTD_LOOP_H
+#define SHUNTD_LOOP_H
+
+#include <limits.h>
+
+#include "agent.h"
+#include "k8s.h"
+#include "metrics.h"
+
+struct loop {
+	struct shuntd_options *opt;
+	struct agent_stats *st;
+	const char *pin_root;
+	struct shunt s; /* open for the agent's life; locked per change */
+	bool s_open;
+	struct metrics_server *metrics;
+	int epfd, sigfd, gcfd, inofd, k8sfd, nlfd;
+	char watch_dir[PATH_MAX];
+	char watch_name[NAME_MAX + 1];
+	struct k8s_source *k8s;
+};
+
+/* sync.c: apply a source; false when it failed (logged, counted). */
+bool sync_file(struct loop *l);
+bool sync_k8s(struct loop *l);
+void sync_done(struct loop *l, enum agent_source src, bool ok,
+	       size_t services, size_t conflicts, double seconds);
+
+/* nodeports.c: follow this node's addresses into node_addr_map. */
+int nodeports_start(struct loop *l);
+void nodeports_sync(struct loop *l);
+
+#endif /* SHUNTD_LOOP_H */

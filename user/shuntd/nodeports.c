@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * This node's NodePort addresses: node_addr_map follows the addresses of
+ * the network namespace (kube-proxy's --nodeport-addresses selection) as
+ * they come and go, from netlink address events, so an address added
+ * after start serves NodePorts at once and a removed one stops.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <sys/epoll.h>
+
+#include "log.h"
+#include "loop.h"
+#include "nodeaddr.h"
+#include "nodeaddrs.h"
+#include "parse.h"
+
+/* --node-ip values: the primary addresses ("primary" selection). */
+static size_t primaries(const struct shuntd_options *o,
+			struct shunt_node_addr *out)
+{
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < o->n_node_ips; i++) {
+		memset(&out[n], 0, sizeof(out[n]));
+		if (!shunt_parse_ip(o->node_ips[i], &out[n].addr,
+				    &out[n].family, NULL, 0))
+			n++;
+	}
+	return n;
+}
+
+void nodeports_sync(struct loop *l)
+{
+	struct shunt_node_addr prim[SHUNTD_MAX_NODE_IPS], *v = NULL;
+	char buf[8192], cnt[24];
+	size_t n = 0, np;
+	int err;
+
+	/* Drain the events: the set is read whole, whatever they said. */
+	while (l->nlfd >= 0 && recv(l->nlfd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+	np = primaries(l->opt, prim);
+	err = shunt_node_addrs_select(&l->opt->nodeport, np ? prim : NULL, np,
+				      &v, &n);
+	if (!err)
+		err = shunt_node_addr_sync(&l->s, v, n);
+	free(v);
+	if (err) {
+		log_error("cannot update the NodePort addresses", "error",
+			  strerror(-err), NULL);
+		return;
+	}
+	pthread_mutex_lock(&l->st->lock);
+	if (l->st->node_addrs != n) {
+		snprintf(cnt, sizeof(cnt), "%zu", n);
+		log_info("NodePort addresses", "count", cnt, NULL);
+	}
+	l->st->node_addrs = n;
+	pthread_mutex_unlock(&l->st->lock);
+}
+
+int nodeports_start(struct loop *l)
+{
+	struct sockaddr_nl sa = {
+		.nl_family = AF_NETLINK,
+		.nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
+	};
+	struct epoll_event ev = {.events = EPOLLIN};
+
+	l->nlfd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			 NETLINK_ROUTE);
+	if (l->nlfd < 0 || bind(l->nlfd, (struct sockaddr *)&sa, sizeof(sa))) {
+		log_error("cannot watch this node's addresses", "error",
+			  strerror(errno), NULL);
+		return -errno;
+	}
+	ev.data.fd = l->nlfd;
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->nlfd, &ev))
+		return -errno;
+	nodeports_sync(l);
+	return 0;
+}

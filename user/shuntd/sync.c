@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Applying the sources: the services file as a full reconcile, the
+ * Kubernetes source as the difference since its last sync. Both go
+ * through the agent's long-lived handle, whose model makes the diff cost
+ * what changed; the writer lock is held only while a change is made.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "loop.h"
+#include "svcfile.h"
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double unix_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void sync_done(struct loop *l, enum agent_source src, bool ok,
+	       size_t services, size_t conflicts, double seconds)
+{
+	struct source_stats *s = &l->st->src[src];
+
+	pthread_mutex_lock(&l->st->lock);
+	s->syncs++;
+	if (ok) {
+		s->synced = true;
+		s->last_sync = unix_now();
+		s->last_sync_seconds = seconds;
+		s->services = services;
+		s->conflicts = conflicts;
+	} else {
+		s->sync_errors++;
+	}
+	pthread_mutex_unlock(&l->st->lock);
+	metrics_refresh(l->metrics);
+}
+
+static const char *num(char *buf, size_t len, unsigned long long v)
+{
+	snprintf(buf, len, "%llu", v);
+	return buf;
+}
+
+static void log_result(enum agent_source src, size_t services,
+		       const struct shunt_reconcile_result *r, double secs)
+{
+	char a[24], u[24], d[24], k[24], c[24], t[32];
+
+	snprintf(t, sizeof(t), "%.6f", secs);
+	log_info(r->failed ? "sync partly failed" : "synced", "source",
+		 agent_source_name(src), "services", num(a, 24, services),
+		 "added", num(u, 24, r->added), "updated",
+		 num(d, 24, r->updated), "removed", num(k, 24, r->removed),
+		 "conflicts", num(c, 24, r->conflicts), "seconds", t,
+		 "first_error", r->first_error[0] ? r->first_error : NULL,
+		 NULL);
+}
+
+bool sync_file(struct loop *l)
+{
+	struct shunt_reconcile_result r;
+	struct shunt_desired want;
+	double t0 = mono_now();
+	char err[512];
+	int rc;
+
+	if (shunt_svcfile_load(l->opt->services_file, &want, err,
+			       sizeof(err))) {
+		/* The previous state stays in force. */
+		log_error("services file rejected, keeping the previous services",
+			  "error", err, NULL);
+		sync_done(l, SOURCE_FILE, false, 0, 0, 0);
+		return false;
+	}
+	rc = shunt_lock(&l->s);
+	if (!rc)
+		rc = shunt_reconcile(&l->s, SHUNT_OWNER_FILE, &want, &r);
+	shunt_unlock(&l->s);
+	if (rc && rc != -EIO) {
+		log_error("sync failed", "source", "file", "error",
+			  strerror(-rc), NULL);
+		shunt_desired_free(&want);
+		sync_done(l, SOURCE_FILE, false, 0, 0, 0);
+		return false;
+	}
+	log_result(SOURCE_FILE, want.n, &r, mono_now() - t0);
+	sync_done(l, SOURCE_FILE, !r.failed,
+		  shunt_service_count(&l->s, SHUNT_OWNER_FILE), r.conflicts,
+		  mono_now() - t0);
+	shunt_desired_free(&want);
+	return !r.failed;
+}
+
+bool sync_k8s(struct loop *l)
+{
+	struct shunt_reconcile_result r;
+	struct k8s_changes c;
+	struct k8s_stats ks;
+	double t0 = mono_now();
+	int rc;
+
+	k8s_source_stats(l->k8s, &ks);
+	if (!ks.synced)
+		return true; /* not listed yet: applying would delete all */
+	rc = k8s_source_changes(l->k8s, &c);
+	if (rc) {
+		log_error("kubernetes: cannot build services", "error",
+			  strerror(-rc), NULL);
+		sync_done(l, SOURCE_K8S, false, 0, 0, 0);
+		return false;
+	}
+	rc = shunt_lock(&l->s);
+	if (!rc && c.full)
+		rc = shunt_reconcile(&l->s, SHUNT_OWNER_K8S, &c.want, &r);
+	else if (!rc)
+		rc = shunt_reconcile_delta(&l->s, SHUNT_OWNER_K8S, &c.want,
+					   (const char *const *)c.remove,
+					   c.n_remove, &r);
+	shunt_unlock(&l->s);
+	if (rc && rc != -EIO) {
+		log_error("sync failed", "source", "kubernetes", "error",
+			  strerror(-rc), NULL);
+		k8s_changes_free(&c);
+		sync_done(l, SOURCE_K8S, false, 0, 0, 0);
+		return false;
+	}
+	log_result(SOURCE_K8S, c.want.n, &r, mono_now() - t0);
+	k8s_changes_free(&c);
+	sync_done(l, SOURCE_K8S, !r.failed, shunt_service_count(&l->s, SHUNT_OWNER_K8S),
+		  r.conflicts, mono_now() - t0);
+	return !r.failed;
+}
