@@ -26,6 +26,10 @@
 #include "service.h"
 #include "shunt.h"
 
+/* The datapath is loaded with room for this many services, so filling
+ * the table is quick (--max-services on the first command). */
+#define CLI_MAX_SERVICES 256
+
 static char ctl[4200];
 static char pin_root[128];
 static char out[1 << 20];
@@ -95,7 +99,8 @@ static int setup(void **state)
 		    "ip link set v0 up && ip link set v1 up"))
 		return -1;
 	/* A known state to compare against. */
-	if (ctl_run("attach v0") || ctl_run("service add 10.96.0.1:80/tcp") ||
+	if (ctl_run("--max-services %d attach v0", CLI_MAX_SERVICES) ||
+	    ctl_run("service add 10.96.0.1:80/tcp") ||
 	    ctl_run("backend add 10.96.0.1:80/tcp 10.0.0.1:8080") ||
 	    ctl_run("service add 10.96.0.2:80/tcp --table-size 7") ||
 	    ctl_run("service add [fd00::1]:53/udp --affinity 30"))
@@ -168,6 +173,24 @@ static const struct bad_case bad_cases[] = {
 	{"cgroup exclude /tmp", "/tmp"},
 	{"cgroup include /tmp", "/tmp"},
 	{"cgroup exclude", "PATH"},
+	{"service add 10.96.0.9:80/tcp --node-port 0", "node port"},
+	{"service add 10.96.0.9:80/tcp --node-port 70000", "70000"},
+	{"service set 10.96.0.9:80/tcp --affinity 5", "unknown service"},
+	{"service set 10.96.0.1:80/tcp", "--table-size or --affinity"},
+	{"service set 10.96.0.1:80/tcp --table-size 100", "not a prime"},
+	{"service set 10.96.0.1:80/tcp --node-port 30080", "frontend"},
+	{"frontend add 10.96.0.9:80/tcp 10.96.0.10:80/tcp",
+	 "unknown service 10.96.0.9:80/tcp"},
+	{"frontend add 10.96.0.1:80/tcp 10.96.0.2:80/tcp", "10.96.0.2:80/tcp"},
+	{"frontend add 10.96.0.1:80/tcp [fd00::7]:80/tcp", "family"},
+	{"frontend add 10.96.0.1:80/tcp *:0/tcp", "port 0"},
+	{"frontend add 10.96.0.1:80/tcp 10.96.0.7:80/tcp --bogus", "--bogus"},
+	{"frontend del 10.96.0.1:80/tcp", "last"},
+	{"frontend del 10.96.0.77:80/tcp", "unknown frontend"},
+	{"node-address add 10.0.0.300", "10.0.0.300"},
+	{"node-address del 192.0.2.77", "192.0.2.77"},
+	{"node-address sync 10.0.0.0/33", "10.0.0.0/33"},
+	{"--max-services 3 stats", "service capacity"},
 };
 
 static void test_bad_input_changes_nothing(void **state)
@@ -232,14 +255,14 @@ static void test_service_table_full(void **state)
 
 	(void)state;
 	assert_int_equal(shunt_open(&s, pin_root, SHUNT_OPEN_LOCK), 0);
-	for (i = 0; i < SHUNT_MAX_SERVICES; i++) {
+	for (i = 0; i < CLI_MAX_SERVICES; i++) {
 		key.vip.v4 = htonl(0x0b000000 + i);
 		if (shunt_service_add(&s, &key, 7, 0) == 0)
 			added++;
 	}
 	shunt_close(&s);
 	/* Three services existed before. */
-	assert_int_equal(added, SHUNT_MAX_SERVICES - 3);
+	assert_int_equal(added, CLI_MAX_SERVICES - 3);
 	assert_int_not_equal(
 		ctl_err(err, sizeof(err), "service add 10.96.0.99:80/tcp"), 0);
 	assert_non_null(strstr(err, "service table full"));
@@ -278,14 +301,73 @@ static void test_listing_json(void **state)
 	svc = json_object_array_get_idx(arr, 0);
 	assert_true(json_object_object_get_ex(svc, "service", &v));
 	assert_string_equal(json_object_get_string(v), "10.96.0.1:80/tcp");
+	/* One backend: the smallest automatic size, all of it its own. */
 	assert_true(json_object_object_get_ex(svc, "table_size", &v));
-	assert_int_equal(json_object_get_int(v), SHUNT_MAGLEV_DEFAULT);
+	assert_int_equal(json_object_get_int(v), 251);
+	assert_true(json_object_object_get_ex(svc, "table_size_requested", &v));
+	assert_int_equal(json_object_get_int(v), 0);
+	assert_true(json_object_object_get_ex(svc, "frontends", &v));
+	assert_int_equal(json_object_array_length(v), 1);
 	assert_true(json_object_object_get_ex(svc, "backends", &v));
 	assert_int_equal(json_object_array_length(v), 1);
 	v = json_object_array_get_idx(v, 0);
 	assert_true(json_object_object_get_ex(v, "slots", &v));
-	assert_int_equal(json_object_get_int(v), SHUNT_MAGLEV_DEFAULT);
+	assert_int_equal(json_object_get_int(v), 251);
 	json_object_put(arr);
+}
+
+/* Frontends: a NodePort wildcard and a second VIP share the service's
+ * backends and table; listings show them; removing them leaves it. */
+static void test_frontends(void **state)
+{
+	struct json_object *arr, *svc, *v;
+
+	(void)state;
+	assert_int_equal(ctl_run("service add 10.96.0.30:80/tcp --name web "
+				 "--node-port 30080"),
+			 0);
+	assert_int_equal(ctl_run("frontend add 10.96.0.30:80/tcp "
+				 "192.0.2.30:80/tcp --external"),
+			 0);
+	assert_int_equal(ctl_run("backend add *:30080/tcp 10.0.3.1:8080"), 0);
+	assert_int_equal(ctl_run("service show 192.0.2.30:80/tcp --json"), 0);
+	arr = json_tokener_parse(out);
+	assert_non_null(arr);
+	svc = json_object_array_get_idx(arr, 0);
+	assert_true(json_object_object_get_ex(svc, "service", &v));
+	assert_string_equal(json_object_get_string(v), "web");
+	assert_true(json_object_object_get_ex(svc, "frontends", &v));
+	assert_int_equal(json_object_array_length(v), 3);
+	assert_true(json_object_object_get_ex(svc, "backends", &v));
+	assert_int_equal(json_object_array_length(v), 1);
+	json_object_put(arr);
+	assert_int_equal(ctl_run("frontend list --json"), 0);
+	assert_non_null(strstr(out, "\"*:30080/tcp\""));
+	assert_non_null(strstr(out, "nodeport external"));
+	assert_int_equal(ctl_run("frontend del *:30080/tcp"), 0);
+	assert_int_equal(ctl_run("frontend list 10.96.0.30:80/tcp --json"), 0);
+	assert_null(strstr(out, "30080"));
+	assert_int_equal(ctl_run("service del 192.0.2.30:80/tcp"), 0);
+	assert_int_equal(ctl_run("frontend list --json"), 0);
+	assert_null(strstr(out, "10.96.0.30"));
+}
+
+/* Usage against capacity, the capacity being what the first load got. */
+static void test_stats_capacity(void **state)
+{
+	struct json_object *o, *t, *v;
+
+	(void)state;
+	assert_int_equal(ctl_run("stats --json"), 0);
+	o = json_tokener_parse(out);
+	assert_non_null(o);
+	assert_true(json_object_object_get_ex(o, "tables", &t));
+	assert_true(json_object_object_get_ex(t, "services", &t));
+	assert_true(json_object_object_get_ex(t, "capacity", &v));
+	assert_int_equal(json_object_get_int(v), CLI_MAX_SERVICES);
+	assert_true(json_object_object_get_ex(t, "used", &v));
+	assert_int_equal(json_object_get_int(v), 3);
+	json_object_put(o);
 }
 
 /* Help everywhere, on stdout, exit 0. */
@@ -303,7 +385,11 @@ static void test_help(void **state)
 		"config -h",
 		"unload -h",
 		"service add -h",
+		"service set -h",
 		"backend add -h",
+		"frontend -h",
+		"frontend add -h",
+		"node-address -h",
 		"cgroup -h",
 		"sockmap -h",
 		"tune -h",
@@ -323,7 +409,7 @@ static void test_maps_have_btf(void **state)
 {
 	(void)state;
 	assert_int_equal(run_capture(out, sizeof(out),
-				     "bpftool map dump pinned %s/svc_map",
+				     "bpftool map dump pinned %s/service_map",
 				     pin_root),
 			 0);
 	assert_non_null(strstr(out, "\"backend_count\""));
@@ -342,6 +428,8 @@ int main(void)
 		cmocka_unit_test(test_capacity_exceeded),
 		cmocka_unit_test(test_attach_all_or_nothing),
 		cmocka_unit_test(test_listing_json),
+		cmocka_unit_test(test_stats_capacity),
+		cmocka_unit_test(test_frontends),
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_maps_have_btf),
 		cmocka_unit_test(test_service_table_full),

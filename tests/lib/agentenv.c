@@ -154,6 +154,55 @@ bool agent_log_has(const struct agent_proc *a, const char *needle)
 	return found;
 }
 
+int agent_log_count(const struct agent_proc *a, const char *needle)
+{
+	char line[4096];
+	FILE *f = fopen(a->log, "r");
+	int n = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+bool agent_wait_log(const struct agent_proc *a, const char *needle,
+		    int timeout_ms)
+{
+	struct timespec d = {.tv_nsec = 50 * 1000 * 1000};
+	int i;
+
+	for (i = 0; i * 50 <= timeout_ms; i++) {
+		if (agent_log_has(a, needle))
+			return true;
+		nanosleep(&d, NULL);
+	}
+	fprintf(stderr, "not in the log: %s\n", needle);
+	agent_log_dump(a);
+	return false;
+}
+
+bool agent_wait_metric(const struct agent_proc *a, const char *needle,
+		       char *body, size_t len, int timeout_ms)
+{
+	struct timespec d = {.tv_nsec = 100 * 1000 * 1000};
+	int status, i;
+
+	if (len)
+		body[0] = '\0';
+	for (i = 0; i * 100 <= timeout_ms; i++) {
+		if (agent_get(a, "/metrics", &status, body, len) == 0 &&
+		    status == 200 && strstr(body, needle))
+			return true;
+		nanosleep(&d, NULL);
+	}
+	fprintf(stderr, "not in /metrics: %s\n--- /metrics\n%s--- end\n",
+		needle, body);
+	return false;
+}
+
 void agent_log_dump(const struct agent_proc *a)
 {
 	char line[4096];

@@ -31,10 +31,21 @@ int agent_start(struct agent_proc *a, const char *const *argv, int timeout_ms);
 int agent_stop(struct agent_proc *a);
 /* Does the log contain needle? */
 bool agent_log_has(const struct agent_proc *a, const char *needle);
+/* How many lines of the log contain needle. */
+int agent_log_count(const struct agent_proc *a, const char *needle);
+/* Poll (every 50 ms, up to timeout_ms) until the log contains needle;
+ * the log goes to stderr when it does not. */
+bool agent_wait_log(const struct agent_proc *a, const char *needle,
+		    int timeout_ms);
 /* Copy the log to stderr (for a failing test). */
 void agent_log_dump(const struct agent_proc *a);
 /* GET path from the metrics address: status and body. */
 int agent_get(const struct agent_proc *a, const char *path, int *status,
 	      char *body, size_t len);
+/* /metrics is a snapshot rendered after each sync (at most once a
+ * second): poll it (up to timeout_ms) until it contains needle. true when
+ * it did; body holds the last answer either way (printed when not). */
+bool agent_wait_metric(const struct agent_proc *a, const char *needle,
+		       char *body, size_t len, int timeout_ms);
 
 #endif /* SHUNT_TEST_AGENTENV_H */

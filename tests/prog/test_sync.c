@@ -141,10 +141,14 @@ static void test_sync_rejects(void **state)
  * (weight 2). */
 static void desire(struct shunt_desired *d, const char *vip)
 {
-	struct shunt_desired_service ds = {};
+	struct shunt_service_spec ds = {};
+	struct shunt_frontend_spec fe = {};
 	struct shunt_backend_spec be[2];
 
-	ds.key = penv_svc_key(vip, SVC_PORT, IPPROTO_TCP);
+	fe.key = penv_svc_key(vip, SVC_PORT, IPPROTO_TCP);
+	snprintf(ds.name, sizeof(ds.name), "%s", vip);
+	ds.frontends = &fe;
+	ds.n_frontends = 1;
 	ds.table_size = TABLE;
 	be[0] = spec(PENV_BE1_4, BE1_PORT, 1, SHUNT_BE_ACTIVE);
 	be[1] = spec(PENV_BE2_4, BE2_PORT, 2, SHUNT_BE_ACTIVE);
@@ -153,8 +157,8 @@ static void desire(struct shunt_desired *d, const char *vip)
 	assert_int_equal(shunt_desired_add(d, &ds), 0);
 }
 
-/* A bulk apply creates services with their tables swapped in by batches
- * (TABLE_BATCH_MAX at a time): more than one batch here. Every table must
+/* A bulk apply creates services with their tables swapped in by chunks
+ * (TABLE_CHUNK at a time). Every table must
  * be whole and weighted, the services must say so, and the last one must
  * forward. */
 static void test_reconcile_bulk(void **state)
@@ -162,7 +166,7 @@ static void test_reconcile_bulk(void **state)
 	struct shunt_reconcile_result res;
 	struct shunt_backend_info *b;
 	struct shunt_desired d;
-	struct shunt_svc info;
+	struct shunt_service_info info;
 	__u32 slots[8], i;
 	struct pg_spec flow;
 	char vip[32];
@@ -182,10 +186,12 @@ static void test_reconcile_bulk(void **state)
 	assert_int_equal(res.failed, 0);
 
 	for (i = 0; i < d.n; i++) {
-		assert_int_equal(
-			shunt_service_get(&penv.s, &d.svcs[i].key, &info), 0);
-		assert_int_equal(info.backend_count, 2);
-		assert_int_equal(info.table_gen, 1);
+		assert_int_equal(shunt_service_get(&penv.s,
+						   &d.svcs[i].frontends[0].key,
+						   &info),
+				 0);
+		assert_int_equal(info.svc.backend_count, 2);
+		assert_int_equal(info.svc.table_gen, 1);
 		n = listing(info.id, &b, slots);
 		assert_int_equal(n, 2);
 		assert_int_equal(slots[0] + slots[1], TABLE);
@@ -198,7 +204,7 @@ static void test_reconcile_bulk(void **state)
 	v.client = PENV_CLIENT4;
 	v.be_addr[0] = PENV_BE1_4;
 	v.be_addr[1] = PENV_BE2_4;
-	v.key = d.svcs[d.n - 1].key;
+	v.key = d.svcs[d.n - 1].frontends[0].key;
 	shunt_service_get(&penv.s, &v.key, &info);
 	v.id = info.id;
 	assert_int_equal(listing(v.id, &b, slots), 2);

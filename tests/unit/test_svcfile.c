@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Unit tests for user/lib/svcfile.c: the services file of shuntd and
- * `shuntctl apply -f` (YAML or JSON) into struct shunt_desired. A valid
- * file gives exactly the services it describes; every kind of mistake
- * is refused as "FILE:LINE: reason" with the line of the mistake, a
- * reason naming it, and the caller's output left untouched.
+ * Unit tests for user/lib/sources/svcfile.c: the services file of shuntd
+ * and `shuntctl apply -f` (YAML or JSON) into struct shunt_desired. A
+ * valid file gives exactly the services it describes, each with its
+ * name (or the default, its VIP's "VIP:PORT/PROTO") and its frontends
+ * (the VIP, the NodePort wildcard, the external IPs); every kind of
+ * mistake is refused as "FILE:LINE: reason" with the line of the
+ * mistake, a reason naming it, and the caller's output left untouched.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -110,15 +112,55 @@ static void reject_named(const char *name, const char *text, int line, ...)
 	va_end(ap);
 }
 
-static const struct shunt_desired_service *find(struct shunt_desired *d,
-						const char *svc)
+/* The service with frontend fe ("VIP:PORT/PROTO"). */
+static const struct shunt_service_spec *find(struct shunt_desired *d,
+					     const char *fe)
 {
-	struct shunt_frontend_key k = key_of(svc);
-	const struct shunt_desired_service *s = shunt_desired_find(d, &k);
+	struct shunt_frontend_key k = key_of(fe);
+	const struct shunt_service_spec *s = shunt_desired_find_frontend(d, &k);
 
 	if (!s)
-		fail_msg("service %s missing", svc);
+		fail_msg("no service with frontend %s", fe);
 	return s;
+}
+
+/* The service named name. */
+static const struct shunt_service_spec *find_name(struct shunt_desired *d,
+						  const char *name)
+{
+	const struct shunt_service_spec *s = shunt_desired_find(d, name);
+
+	if (!s)
+		fail_msg("no service named '%s'", name);
+	return s;
+}
+
+/*
+ * The frontends of s, in order, as "KEY" words, "KEY[FLAGS]" when it has
+ * flags: N NodePort, E external, L local (e.g. "*:30080/tcp[NE]").
+ */
+static void assert_frontends(const struct shunt_service_spec *s,
+			     const char *want)
+{
+	char got[1024] = "", buf[SHUNT_ADDRSTRLEN];
+	size_t i;
+
+	for (i = 0; i < s->n_frontends; i++) {
+		const struct shunt_frontend_spec *f = &s->frontends[i];
+
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s",
+			 i ? " " : "",
+			 shunt_format_service(&f->key, buf, sizeof(buf)));
+		if (f->flags)
+			snprintf(got + strlen(got), sizeof(got) - strlen(got),
+				 "[%s%s%s]",
+				 f->flags & SHUNT_FE_F_NODEPORT ? "N" : "",
+				 f->flags & SHUNT_FE_F_EXTERNAL ? "E" : "",
+				 f->flags & SHUNT_FE_F_LOCAL ? "L" : "");
+	}
+	if (strcmp(got, want))
+		fail_msg("frontends of '%s':\n  got  '%s'\n  want '%s'",
+			 s->name, got, want);
 }
 
 static void assert_backend(const struct shunt_backend_spec *b, const char *addr,
@@ -217,23 +259,29 @@ static const char full_json[] =
 /* What full_yaml and full_json describe. */
 static void check_full(struct shunt_desired *d)
 {
-	const struct shunt_desired_service *s;
+	const struct shunt_service_spec *s;
 	struct shunt_frontend_key k;
+	size_t i;
 
 	assert_int_equal(d->n, 4);
 
-	/* In file order. */
+	/* In file order, one frontend each: the VIP. */
 	k = key_of("10.96.0.10:80/tcp");
-	assert_memory_equal(&d->svcs[0].key, &k, sizeof(k));
+	assert_memory_equal(&d->svcs[0].frontends[0].key, &k, sizeof(k));
 	k = key_of("[fd00:ff::53]:53/udp");
-	assert_memory_equal(&d->svcs[1].key, &k, sizeof(k));
+	assert_memory_equal(&d->svcs[1].frontends[0].key, &k, sizeof(k));
 	k = key_of("10.96.0.10:80/udp");
-	assert_memory_equal(&d->svcs[2].key, &k, sizeof(k));
+	assert_memory_equal(&d->svcs[2].frontends[0].key, &k, sizeof(k));
 	k = key_of("10.96.0.11:443/tcp");
-	assert_memory_equal(&d->svcs[3].key, &k, sizeof(k));
+	assert_memory_equal(&d->svcs[3].frontends[0].key, &k, sizeof(k));
+	for (i = 0; i < d->n; i++) {
+		assert_int_equal(d->svcs[i].n_frontends, 1);
+		assert_int_equal(d->svcs[i].frontends[0].flags, 0);
+	}
 
 	s = find(d, "10.96.0.10:80/tcp");
-	assert_string_equal(s->name, "web");
+	assert_ptr_equal(s, find_name(d, "web"));
+	assert_frontends(s, "10.96.0.10:80/tcp");
 	assert_int_equal(s->table_size, 1021);
 	assert_int_equal(s->affinity_timeout, 10800);
 	assert_int_equal(s->n_backends, 3);
@@ -243,13 +291,14 @@ static void check_full(struct shunt_desired *d)
 		       SHUNT_BE_ACTIVE);
 	assert_int_equal(s->backends[0].family, SHUNT_V4);
 
+	/* No name: named after its frontend; no table_size: automatic. */
 	s = find(d, "[fd00:ff::53]:53/udp");
-	assert_string_equal(s->name, "");
-	assert_int_equal(s->key.family, SHUNT_V6);
-	assert_int_equal(s->key.proto, IPPROTO_UDP);
-	assert_int_equal(s->key.port, htons(53));
-	assert_int_equal(s->table_size, SHUNT_MAGLEV_DEFAULT);
-	assert_int_equal(s->table_size, 16381);
+	assert_string_equal(s->name, "[fd00:ff::53]:53/udp");
+	assert_ptr_equal(s, find_name(d, "[fd00:ff::53]:53/udp"));
+	assert_int_equal(s->frontends[0].key.family, SHUNT_V6);
+	assert_int_equal(s->frontends[0].key.proto, IPPROTO_UDP);
+	assert_int_equal(s->frontends[0].key.port, htons(53));
+	assert_int_equal(s->table_size, 0);
 	assert_int_equal(s->affinity_timeout, 0);
 	assert_int_equal(s->n_backends, 2);
 	assert_backend(&s->backends[0], "fd00:b::2", 5353, 1, SHUNT_BE_ACTIVE);
@@ -264,8 +313,8 @@ static void check_full(struct shunt_desired *d)
 
 	s = find(d, "10.96.0.11:443/tcp");
 	assert_string_equal(s->name, "default protocol");
-	assert_int_equal(s->key.proto, IPPROTO_TCP);
-	assert_int_equal(s->table_size, 16381);
+	assert_int_equal(s->frontends[0].key.proto, IPPROTO_TCP);
+	assert_int_equal(s->table_size, 0);
 	assert_int_equal(s->affinity_timeout, 0);
 	assert_int_equal(s->n_backends, 0);
 }
@@ -280,7 +329,7 @@ static void test_full_yaml(void **state)
 	shunt_desired_free(&d);
 }
 
-/* Compare two parses field by field (backends in order). */
+/* Compare two parses field by field (frontends and backends in order). */
 static void assert_same_desired(const struct shunt_desired *a,
 				const struct shunt_desired *b)
 {
@@ -288,13 +337,16 @@ static void assert_same_desired(const struct shunt_desired *a,
 
 	assert_int_equal(a->n, b->n);
 	for (i = 0; i < a->n; i++) {
-		const struct shunt_desired_service *x = &a->svcs[i];
-		const struct shunt_desired_service *y = &b->svcs[i];
+		const struct shunt_service_spec *x = &a->svcs[i];
+		const struct shunt_service_spec *y = &b->svcs[i];
 
 		assert_string_equal(x->name, y->name);
-		assert_memory_equal(&x->key, &y->key, sizeof(x->key));
 		assert_int_equal(x->table_size, y->table_size);
 		assert_int_equal(x->affinity_timeout, y->affinity_timeout);
+		assert_int_equal(x->n_frontends, y->n_frontends);
+		for (j = 0; j < x->n_frontends; j++)
+			assert_memory_equal(&x->frontends[j], &y->frontends[j],
+					    sizeof(x->frontends[j]));
 		assert_int_equal(x->n_backends, y->n_backends);
 		for (j = 0; j < x->n_backends; j++)
 			assert_memory_equal(&x->backends[j], &y->backends[j],
@@ -333,7 +385,7 @@ static void test_json_tabs(void **state)
 				   "\t]\n"
 				   "}\n";
 	struct shunt_desired d;
-	const struct shunt_desired_service *s;
+	const struct shunt_service_spec *s;
 
 	(void)state;
 	parse_ok(text, &d);
@@ -484,7 +536,7 @@ static void test_flow_style(void **state)
 		"  {address: 2001:db8:1::5, port: 443},\n"
 		"  {address: \"2001:db8:1::6\", port: 443, weight: 7}]}]\n";
 	struct shunt_desired d;
-	const struct shunt_desired_service *s;
+	const struct shunt_service_spec *s;
 
 	(void)state;
 	parse_ok(text, &d);
@@ -517,7 +569,7 @@ static void test_limits_accepted(void **state)
 				   "      - {address: 10.0.0.1, port: 65535, "
 				   "weight: 65535}\n";
 	struct shunt_desired d;
-	const struct shunt_desired_service *s;
+	const struct shunt_service_spec *s;
 
 	(void)state;
 	parse_ok(text, &d);
@@ -950,14 +1002,383 @@ static void test_reject_duplicates(void **state)
 	       "    vip: 10.96.0.10\n"
 	       "    port: 80\n"
 	       "    protocol: tcp\n",
-	       8, "duplicate service", NULL);
+	       8, "duplicate service 10.96.0.10:80/tcp", NULL);
+	/* The same VIP written differently is the same frontend; without
+	 * names, also the same default name, which is what is reported. */
 	reject("services:\n"
 	       "  - {vip: \"fd00:ff::10\", port: 53, protocol: udp}\n"
 	       "  - {vip: \"fd00:ff:0::10\", port: 53, protocol: udp}\n",
-	       3, "duplicate service", NULL);
+	       3, "duplicate service name '[fd00:ff::10]:53/udp'", NULL);
+	reject("services:\n"
+	       "  - {name: a, vip: \"fd00:ff::10\", port: 53, protocol: "
+	       "udp}\n"
+	       "  - {name: b, vip: \"fd00:ff:0::10\", port: 53, protocol: "
+	       "udp}\n",
+	       3, "duplicate service [fd00:ff::10]:53/udp", NULL);
 }
 
-/* table_size 7 holds at most 7 backends; the default table 4096. */
+/* --- frontends: node_port, external_ips, names ------------------------ */
+
+/*
+ * node_port adds the NodePort wildcard *:node_port (flags NODEPORT and
+ * EXTERNAL), external_ips one frontend each at port (EXTERNAL); all in
+ * the one service of the entry, after the VIP, in file order.
+ */
+static void test_node_port_external_ips(void **state)
+{
+	static const char text[] = "services:\n"
+				   "  - name: web\n"
+				   "    vip: 10.96.0.10\n"
+				   "    port: 80\n"
+				   "    node_port: 30080\n"
+				   "    external_ips: [192.0.2.10, "
+				   "198.51.100.7]\n"
+				   "    backends:\n"
+				   "      - {address: 10.0.1.5, port: 8080}\n"
+				   "  - vip: 10.96.0.11\n"
+				   "    port: 53\n"
+				   "    protocol: udp\n"
+				   "    node_port: 30053\n"
+				   "  - name: ext-only\n"
+				   "    vip: 10.96.0.12\n"
+				   "    port: 443\n"
+				   "    external_ips:\n"
+				   "      - 203.0.113.1\n"
+				   "  - name: none\n"
+				   "    vip: 10.96.0.13\n"
+				   "    port: 80\n"
+				   "    external_ips: []\n"
+				   "  - name: null-ips\n"
+				   "    vip: 10.96.0.14\n"
+				   "    port: 80\n"
+				   "    external_ips:\n"
+				   "  - name: np-udp-same-number\n"
+				   "    vip: 10.96.0.15\n"
+				   "    port: 80\n"
+				   "    protocol: udp\n"
+				   "    node_port: 30080\n";
+	const struct shunt_service_spec *s;
+	struct shunt_desired d;
+
+	(void)state;
+	parse_ok(text, &d);
+	assert_int_equal(d.n, 6);
+
+	s = find_name(&d, "web");
+	assert_ptr_equal(s, &d.svcs[0]);
+	assert_frontends(s, "10.96.0.10:80/tcp *:30080/tcp[NE] "
+			    "192.0.2.10:80/tcp[E] 198.51.100.7:80/tcp[E]");
+	/* Every frontend finds the same service. */
+	assert_ptr_equal(find(&d, "*:30080/tcp"), s);
+	assert_ptr_equal(find(&d, "192.0.2.10:80/tcp"), s);
+	assert_ptr_equal(find(&d, "198.51.100.7:80/tcp"), s);
+	assert_int_equal(s->n_backends, 1);
+	assert_backend(&s->backends[0], "10.0.1.5", 8080, 1, SHUNT_BE_ACTIVE);
+	/* The wildcard: a zero VIP of the service's family. */
+	assert_true(shunt_frontend_is_nodeport(&s->frontends[1].key));
+	assert_int_equal(s->frontends[1].key.family, SHUNT_V4);
+	assert_int_equal(s->frontends[1].key.port, htons(30080));
+	assert_int_equal(s->frontends[1].key.proto, IPPROTO_TCP);
+
+	/* Default name: the VIP's frontend, not the NodePort. */
+	s = find_name(&d, "10.96.0.11:53/udp");
+	assert_frontends(s, "10.96.0.11:53/udp *:30053/udp[NE]");
+
+	assert_frontends(find_name(&d, "ext-only"),
+			 "10.96.0.12:443/tcp 203.0.113.1:443/tcp[E]");
+	assert_frontends(find_name(&d, "none"), "10.96.0.13:80/tcp");
+	assert_frontends(find_name(&d, "null-ips"), "10.96.0.14:80/tcp");
+	/* The same NodePort number for another protocol is another
+	 * frontend. */
+	assert_frontends(find_name(&d, "np-udp-same-number"),
+			 "10.96.0.15:80/udp *:30080/udp[NE]");
+	shunt_desired_free(&d);
+}
+
+/* An IPv6 service's NodePort is the IPv6 wildcard "[*]:PORT": zero VIP,
+ * family 6; it does not collide with the IPv4 one of the same number. */
+static void test_node_port_ipv6(void **state)
+{
+	static const char text[] =
+		"services:\n"
+		"  - name: v6\n"
+		"    vip: fd00:ff::10\n"
+		"    port: 443\n"
+		"    node_port: 30443\n"
+		"    external_ips:\n"
+		"      - 2001:db8::10\n"
+		"      - \"2001:db8::11\"\n"
+		"    backends:\n"
+		"      - {address: \"fd00:b::2\", port: 8443}\n"
+		"  - {name: v4, vip: 10.96.0.10, port: 443, node_port: 30443}\n";
+	const struct shunt_service_spec *s;
+	struct shunt_frontend_key wild, k;
+	struct shunt_desired d;
+
+	(void)state;
+	parse_ok(text, &d);
+	assert_int_equal(d.n, 2);
+	s = find_name(&d, "v6");
+	assert_frontends(s, "[fd00:ff::10]:443/tcp [*]:30443/tcp[NE] "
+			    "[2001:db8::10]:443/tcp[E] "
+			    "[2001:db8::11]:443/tcp[E]");
+	memset(&wild, 0, sizeof(wild));
+	wild.port = htons(30443);
+	wild.proto = IPPROTO_TCP;
+	wild.family = SHUNT_V6;
+	assert_memory_equal(&s->frontends[1].key, &wild, sizeof(wild));
+	assert_int_equal(s->frontends[1].flags,
+			 SHUNT_FE_F_NODEPORT | SHUNT_FE_F_EXTERNAL);
+	assert_ptr_equal(shunt_desired_find_frontend(&d, &wild), s);
+	k = key_of("[*]:30443/tcp");
+	assert_memory_equal(&k, &wild, sizeof(k));
+	assert_int_equal(s->n_backends, 1);
+	assert_backend(&s->backends[0], "fd00:b::2", 8443, 1, SHUNT_BE_ACTIVE);
+
+	s = find_name(&d, "v4");
+	assert_frontends(s, "10.96.0.10:443/tcp *:30443/tcp[NE]");
+	assert_int_equal(s->frontends[1].key.family, SHUNT_V4);
+	shunt_desired_free(&d);
+}
+
+/* The same in JSON. */
+static void test_node_port_json(void **state)
+{
+	static const char yaml[] = "services:\n"
+				   "  - vip: 10.96.0.10\n"
+				   "    port: 80\n"
+				   "    node_port: 30080\n"
+				   "    external_ips: [192.0.2.10]\n"
+				   "    affinity: 60\n";
+	static const char json[] = "{\"services\": [{\"vip\": \"10.96.0.10\", "
+				   "\"port\": 80, \"node_port\": 30080,\n"
+				   " \"external_ips\": [\"192.0.2.10\"], "
+				   "\"affinity\": 60}]}\n";
+	struct shunt_desired y, j;
+
+	(void)state;
+	parse_ok(yaml, &y);
+	parse_ok(json, &j);
+	assert_int_equal(j.n, 1);
+	assert_string_equal(j.svcs[0].name, "10.96.0.10:80/tcp");
+	assert_frontends(&j.svcs[0], "10.96.0.10:80/tcp *:30080/tcp[NE] "
+				     "192.0.2.10:80/tcp[E]");
+	assert_same_desired(&y, &j);
+	shunt_desired_free(&y);
+	shunt_desired_free(&j);
+}
+
+/* Without a name a service is named after its VIP's frontend (as
+ * shunt_format_service writes it); a name is 1 to SHUNT_NAME_MAX - 1
+ * characters. */
+static void test_default_name(void **state)
+{
+	char text[1024], name[SHUNT_NAME_MAX + 1];
+	struct shunt_desired d;
+
+	(void)state;
+	parse_ok("services:\n"
+		 "  - {vip: 10.96.0.10, port: 80}\n"
+		 "  - {vip: \"fd00:ff:0:0::53\", port: 53, protocol: UDP}\n"
+		 "  - {vip: 10.96.0.11, port: 8080, node_port: 30080}\n",
+		 &d);
+	assert_int_equal(d.n, 3);
+	assert_string_equal(d.svcs[0].name, "10.96.0.10:80/tcp");
+	assert_string_equal(d.svcs[1].name, "[fd00:ff::53]:53/udp");
+	assert_string_equal(d.svcs[2].name, "10.96.0.11:8080/tcp");
+	shunt_desired_free(&d);
+
+	memset(name, 'n', SHUNT_NAME_MAX - 1);
+	name[SHUNT_NAME_MAX - 1] = '\0';
+	snprintf(text, sizeof(text),
+		 "services:\n  - {name: %s, vip: 10.96.0.10, port: 80}\n",
+		 name);
+	parse_ok(text, &d);
+	assert_int_equal(d.n, 1);
+	assert_string_equal(d.svcs[0].name, name);
+	shunt_desired_free(&d);
+
+	strcat(name, "n");
+	snprintf(text, sizeof(text),
+		 "services:\n  - vip: 10.96.0.10\n    port: 80\n"
+		 "    name: %s\n",
+		 name);
+	reject(text, 4, "name must have 1 to 159 characters", NULL);
+	reject("services:\n  - vip: 10.96.0.10\n    port: 80\n"
+	       "    name: \"\"\n",
+	       4, "name must have 1 to 159 characters", NULL);
+}
+
+/* Names are unique in a file: the later entry is reported, at its line. */
+static void test_reject_duplicate_names(void **state)
+{
+	(void)state;
+	reject("services:\n"
+	       "  - name: web\n"
+	       "    vip: 10.96.0.10\n"
+	       "    port: 80\n"
+	       "  - name: api\n"
+	       "    vip: 10.96.0.11\n"
+	       "    port: 80\n"
+	       "  - name: web\n"
+	       "    vip: 10.96.0.12\n"
+	       "    port: 80\n",
+	       8, "duplicate service name 'web'", NULL);
+	/* A default name is a name too. */
+	reject("services:\n"
+	       "  - name: \"10.96.0.12:80/tcp\"\n"
+	       "    vip: 10.96.0.11\n"
+	       "    port: 80\n"
+	       "  - vip: 10.96.0.12\n"
+	       "    port: 80\n",
+	       5, "duplicate service name '10.96.0.12:80/tcp'", NULL);
+	/* Flow style: the entry's line. */
+	reject("services:\n"
+	       "  - {name: a, vip: 10.96.0.10, port: 80}\n"
+	       "  - {name: b, vip: 10.96.0.11, port: 80}\n"
+	       "  - {name: a, vip: 10.96.0.12, port: 80}\n",
+	       4, "duplicate service name 'a'", NULL);
+}
+
+/*
+ * A frontend belongs to one entry: the VIP, the NodePort and external IPs
+ * of every entry are checked against all the others (later entry
+ * reported), and within an entry (the repeated item reported).
+ */
+static void test_reject_duplicate_frontends(void **state)
+{
+	(void)state;
+	/* An external IP that is another service's VIP. */
+	reject("services:\n"
+	       "  - name: a\n"
+	       "    vip: 10.96.0.10\n"
+	       "    port: 80\n"
+	       "  - name: b\n"
+	       "    vip: 10.96.0.11\n"
+	       "    port: 80\n"
+	       "    external_ips: [10.96.0.10]\n",
+	       5, "duplicate service 10.96.0.10:80/tcp", NULL);
+	/* The same NodePort on two services. */
+	reject("services:\n"
+	       "  - {name: a, vip: 10.96.0.10, port: 80, node_port: 30080}\n"
+	       "  - {name: b, vip: 10.96.0.11, port: 81}\n"
+	       "  - {name: c, vip: 10.96.0.12, port: 82, node_port: 30080}\n",
+	       4, "duplicate service *:30080/tcp", NULL);
+	reject("services:\n"
+	       "  - {name: a, vip: \"fd00::10\", port: 80, node_port: 30080}\n"
+	       "  - {name: b, vip: \"fd00::11\", port: 80, node_port: 30080}\n",
+	       3, "duplicate service [*]:30080/tcp", NULL);
+	/* The same external IP on two services. */
+	reject("services:\n"
+	       "  - name: a\n"
+	       "    vip: 10.96.0.10\n"
+	       "    port: 443\n"
+	       "    external_ips: [192.0.2.1, 192.0.2.2]\n"
+	       "  - name: b\n"
+	       "    vip: 10.96.0.11\n"
+	       "    port: 443\n"
+	       "    external_ips:\n"
+	       "      - 192.0.2.3\n"
+	       "      - 192.0.2.2\n",
+	       6, "duplicate service 192.0.2.2:443/tcp", NULL);
+	/* Within one entry: the item that repeats. */
+	reject("services:\n"
+	       "  - name: a\n"
+	       "    vip: 10.96.0.10\n"
+	       "    port: 80\n"
+	       "    external_ips:\n"
+	       "      - 192.0.2.1\n"
+	       "      - 10.96.0.10\n",
+	       7, "duplicate frontend 10.96.0.10:80/tcp", NULL);
+	reject("services:\n"
+	       "  - name: a\n"
+	       "    vip: \"fd00::10\"\n"
+	       "    port: 80\n"
+	       "    external_ips:\n"
+	       "      - \"2001:db8::1\"\n"
+	       "      - \"2001:db8:0::1\"\n",
+	       7, "duplicate frontend", "2001:db8:0::1", NULL);
+}
+
+/* With two kinds of duplicate, the earliest entry that repeats something
+ * is reported, whichever kind it is. */
+static void test_reject_duplicate_first(void **state)
+{
+	(void)state;
+	reject("services:\n"
+	       "  - {name: a, vip: 10.96.0.10, port: 80}\n"
+	       "  - {name: b, vip: 10.96.0.11, port: 80}\n"
+	       "  - {name: c, vip: 10.96.0.10, port: 80}\n"
+	       "  - {name: a, vip: 10.96.0.12, port: 80}\n",
+	       4, "duplicate service 10.96.0.10:80/tcp", NULL);
+	reject("services:\n"
+	       "  - {name: a, vip: 10.96.0.10, port: 80}\n"
+	       "  - {name: b, vip: 10.96.0.11, port: 80}\n"
+	       "  - {name: a, vip: 10.96.0.12, port: 80}\n"
+	       "  - {name: c, vip: 10.96.0.10, port: 80}\n",
+	       4, "duplicate service name 'a'", NULL);
+}
+
+static void test_reject_node_port_external_ips(void **state)
+{
+	(void)state;
+	reject("services:\n"
+	       "  - vip: 10.96.0.10\n"
+	       "    port: 80\n"
+	       "    node_port: 0\n",
+	       4, "node_port", "0 out of range (1-65535)", NULL);
+	reject("services:\n"
+	       "  - vip: 10.96.0.10\n"
+	       "    port: 80\n"
+	       "    node_port: 65536\n",
+	       4, "node_port", "65536 out of range (1-65535)", NULL);
+	reject("services:\n"
+	       "  - vip: 10.96.0.10\n"
+	       "    port: 80\n"
+	       "    node_port: [30080]\n",
+	       4, "'node_port' must be a number", NULL);
+	reject("services:\n"
+	       "  - vip: 10.96.0.10\n"
+	       "    port: 80\n"
+	       "    nodePort: 30080\n",
+	       4, "unknown service key 'nodePort'", NULL);
+	reject("services:\n"
+	       "  - vip: 10.96.0.10\n"
+	       "    port: 80\n"
+	       "    external_ips: 192.0.2.1\n",
+	       4, "'external_ips' must be a list", NULL);
+	reject("services:\n"
+	       "  - vip: 10.96.0.10\n"
+	       "    port: 80\n"
+	       "    external_ips:\n"
+	       "      - 192.0.2.1\n"
+	       "      - {ip: 192.0.2.2}\n",
+	       6, "an external IP must be a string", NULL);
+	reject("services:\n"
+	       "  - vip: 10.96.0.10\n"
+	       "    port: 80\n"
+	       "    external_ips: [192.0.2.300]\n",
+	       4, "192.0.2.300", "not an IPv4 or IPv6 address", NULL);
+	reject("services:\n"
+	       "  - vip: 10.96.0.10\n"
+	       "    port: 80\n"
+	       "    external_ips: [0.0.0.0]\n",
+	       4, "unspecified address 0.0.0.0", NULL);
+	/* Every frontend of a service is of the VIP's family. */
+	reject("services:\n"
+	       "  - vip: 10.96.0.10\n"
+	       "    port: 80\n"
+	       "    external_ips:\n"
+	       "      - 2001:db8::1\n",
+	       5, "2001:db8::1 is IPv6, the VIP is IPv4", NULL);
+	reject("services:\n"
+	       "  - vip: \"fd00::10\"\n"
+	       "    port: 80\n"
+	       "    external_ips: [192.0.2.1]\n",
+	       4, "192.0.2.1 is IPv4, the VIP is IPv6", NULL);
+}
+
+/* table_size 7 holds at most 7 backends; an automatic table 4096. */
 static void test_reject_too_many_backends(void **state)
 {
 	char *text;
@@ -978,7 +1399,7 @@ static void test_reject_too_many_backends(void **state)
 					"      - address: 10.0.0.%d\n"
 					"        port: 80\n",
 					i + 1);
-	reject(text, 6, "8 backends", "at most 7", "table_size 7", NULL);
+	reject(text, 6, "8 backends: at most 7 for table_size 7", NULL);
 
 	len = (size_t)snprintf(text, cap,
 			       "services:\n"
@@ -990,8 +1411,7 @@ static void test_reject_too_many_backends(void **state)
 					"      - {address: 10.%d.%d.1, port: "
 					"80}\n",
 					i / 256, i % 256);
-	reject(text, 5, "4097 backends", "at most 4096", "table_size 16381",
-	       NULL);
+	reject(text, 5, "4097 backends: at most 4096 per service", NULL);
 	free(text);
 }
 
@@ -1158,6 +1578,14 @@ int main(void)
 		cmocka_unit_test(test_reject_backends_shape),
 		cmocka_unit_test(test_reject_backend_values),
 		cmocka_unit_test(test_reject_duplicates),
+		cmocka_unit_test(test_node_port_external_ips),
+		cmocka_unit_test(test_node_port_ipv6),
+		cmocka_unit_test(test_node_port_json),
+		cmocka_unit_test(test_default_name),
+		cmocka_unit_test(test_reject_duplicate_names),
+		cmocka_unit_test(test_reject_duplicate_frontends),
+		cmocka_unit_test(test_reject_duplicate_first),
+		cmocka_unit_test(test_reject_node_port_external_ips),
 		cmocka_unit_test(test_reject_too_many_backends),
 		cmocka_unit_test(test_reject_json_lines),
 		cmocka_unit_test(test_reject_first_problem),

@@ -3,14 +3,14 @@
  * Full tables, in the veth topology with the node's FORWARD policy at DROP
  * (only shunt moves service traffic):
  *
- *  - service table: svc_map is filled to SHUNT_MAX_SERVICES while HTTP
+ *  - service table: service_map is filled to SHUNT_MAX_SERVICES while HTTP
  *    through an existing VIP (IPv4 and IPv6) keeps flowing. The next
  *    `service add` fails with a one-line "service table full" error and a
  *    non-zero exit; the existing services keep serving and can still be
  *    changed; a service of the full table serves; deleting N services
  *    lets exactly N be added again.
  *  - conntrack: the datapath is loaded with a small ct_map (CT_MAX
- *    entries, two per flow, through shunt_set_ct_max as shuntd --ct-max
+ *    entries, two per flow, through shunt_set_capacity as shuntd --ct-max
  *    does) and more concurrent flows than fit are opened (held keep-alive
  *    connections, plus clients opening a new connection per request,
  *    which keep evicting). Requests keep succeeding, also on held
@@ -513,7 +513,7 @@ static int reload_small_ct(void)
 {
 	int err;
 
-	shunt_set_ct_max(CT_MAX);
+	shunt_set_capacity(&(struct shunt_capacity){.ct = CT_MAX});
 	err = vethenv_ctl(&env, "unload");
 	if (!err)
 		err = shunt_load(env.pin_root);
@@ -627,7 +627,7 @@ static void test_conntrack_full(void **state)
 	err = reload_small_ct();
 	if (err)
 		fail_msg("loading the datapath with a %d-entry conntrack table "
-			 "(shunt_set_ct_max, shunt_load) failed: %d",
+			 "(shunt_set_capacity, shunt_load) failed: %d",
 			 CT_MAX, err);
 	mid0 = vethenv_counter(&env, "ct_miss_midstream");
 	rest0 = vethenv_counter(&env, "ct_rev_restored");

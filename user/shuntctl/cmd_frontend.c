@@ -53,8 +53,10 @@ static int frontend_add(struct cli *cli, int argc, char **argv)
 	if (cli_open(cli, &s, true))
 		return EXIT_FAIL;
 	err = shunt_frontend_add(&s, &svc, &key, flags);
-	shunt_format_service(&key, name, sizeof(name));
-	if (err == -EBUSY || err == -EEXIST)
+	shunt_format_service(err == -ENOENT ? &svc : &key, name, sizeof(name));
+	if (err == -ENOENT)
+		rc = cli_err("unknown service %s", name);
+	else if (err == -EBUSY || err == -EEXIST)
 		rc = cli_err("frontend %s belongs to a service already", name);
 	else if (err == -EAFNOSUPPORT)
 		rc = cli_err("frontend %s is not of the service's address family",

@@ -172,7 +172,11 @@ static int service_add(struct cli *cli, int argc, char **argv)
 			      shunt_service_get(&s, &a.key, &info) == 0
 		      ? -EEXIST
 		      : shunt_service_apply(&s, &spec, 0);
-	rc = err ? cli_service_err(&s, "add service", a.name, err) : EXIT_OK;
+	if (err == -EEXIST)
+		rc = cli_err("service %s already exists", a.name);
+	else
+		rc = err ? cli_service_err(&s, "add service", a.name, err)
+			 : EXIT_OK;
 	shunt_close(&s);
 	return rc;
 }

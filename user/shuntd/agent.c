@@ -9,6 +9,7 @@
 #include <libgen.h>
 #include <netinet/in.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,9 @@
 #include "log.h"
 #include "metrics.h"
 #include "svcfile.h"
+
+/* --once --kubernetes: how long to wait for the first list. */
+#define ONCE_K8S_TIMEOUT_MS 60000
 
 const char *agent_source_name(enum agent_source s)
 {
@@ -277,7 +281,9 @@ static int start_metrics(struct loop *l)
 {
 	int err;
 
-	if (!l->opt->metrics_addr[0])
+	/* --once is over before anyone could scrape (and must not fail for
+	 * a port a running agent holds). */
+	if (!l->opt->metrics_addr[0] || l->opt->once)
 		return 0;
 	err = metrics_start(&l->metrics, l->opt->metrics_addr, l->pin_root,
 			    l->st);
@@ -312,6 +318,44 @@ static int open_maps(struct loop *l)
 		log_error("cannot read the services in the maps", "error",
 			  strerror(-err), NULL);
 	return err;
+}
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* --once with Kubernetes: wait for the first list of both resources (at
+ * most ONCE_K8S_TIMEOUT_MS, or until a stop signal), then apply it. */
+static void once_k8s(struct loop *l)
+{
+	long long deadline = mono_ms() + ONCE_K8S_TIMEOUT_MS, left;
+	struct pollfd p[2] = {
+		{.fd = l->k8sfd, .events = POLLIN},
+		{.fd = l->sigfd, .events = POLLIN},
+	};
+	struct k8s_stats ks;
+
+	for (;;) {
+		drain_fd(l->k8sfd);
+		k8s_source_stats(l->k8s, &ks);
+		if (ks.synced) {
+			sync_k8s(l);
+			return;
+		}
+		left = deadline - mono_ms();
+		if (left <= 0) {
+			log_error("kubernetes: not listed in time", NULL);
+			return;
+		}
+		if (poll(p, 2, (int)left) > 0 && p[1].revents) {
+			log_info("stopping before the kubernetes sync", NULL);
+			return;
+		}
+	}
 }
 
 int agent_run(struct shuntd_options *opt)
@@ -354,8 +398,10 @@ int agent_run(struct shuntd_options *opt)
 		log_error("cannot start a service source", "error",
 			  strerror(-err), NULL);
 	} else if (opt->once) {
+		if (l.k8s)
+			once_k8s(&l);
 		gc_run(&l);
-		err = agent_ready(&st) || opt->kubernetes ? 0 : -EIO;
+		err = agent_ready(&st) ? 0 : -EIO;
 	} else {
 		gc_run(&l);
 		err = run_loop(&l);

@@ -73,11 +73,15 @@ static void mark(struct k8s_source *src, const char *svc)
 	if (!*svc || hindex_get(&src->dirty_idx, h, svc, str_eq))
 		return;
 	copy = strdup(svc);
-	if (!copy || vec_push(&src->dirty, copy) ||
-	    hindex_put(&src->dirty_idx, h, copy)) {
+	if (!copy || vec_push(&src->dirty, copy)) {
+		free(copy);
 		src->need_full = true; /* lost track: translate everything */
 		return;
 	}
+	/* In dirty (freed from there) even when the index cannot take it:
+	 * then it may be translated twice, which is harmless. */
+	if (hindex_put(&src->dirty_idx, h, copy))
+		src->need_full = true;
 }
 
 static struct slice_set *set_get(struct k8s_source *src, const char *svc,
@@ -418,6 +422,13 @@ int k8s_source_changes(struct k8s_source *src, struct k8s_changes *out)
 		pthread_mutex_unlock(&src->sh.lock);
 	}
 	return rc;
+}
+
+void k8s_source_resync(struct k8s_source *src)
+{
+	pthread_mutex_lock(&src->sh.lock);
+	src->need_full = true;
+	pthread_mutex_unlock(&src->sh.lock);
 }
 
 void k8s_changes_free(struct k8s_changes *c)

@@ -54,6 +54,9 @@ struct k8s_changes {
  * translated again. 0 or -errno (then the next call is full). */
 int k8s_source_changes(struct k8s_source *src, struct k8s_changes *out);
 void k8s_changes_free(struct k8s_changes *c);
+/* Make the next k8s_source_changes() full: what the last one returned
+ * did not all make it into the maps. */
+void k8s_source_resync(struct k8s_source *src);
 void k8s_source_stats(struct k8s_source *src, struct k8s_stats *st);
 void k8s_source_stop(struct k8s_source *src);
 

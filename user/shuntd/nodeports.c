@@ -41,17 +41,28 @@ void nodeports_sync(struct loop *l)
 {
 	struct shunt_node_addr prim[SHUNTD_MAX_NODE_IPS], *v = NULL;
 	char buf[8192], cnt[24];
-	size_t n = 0, np;
+	size_t n = 0, np, before;
+	ssize_t got;
 	int err;
 
-	/* Drain the events: the set is read whole, whatever they said. */
-	while (l->nlfd >= 0 && recv(l->nlfd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
-		;
+	/* Drain the events: the set is read whole, whatever they said (and
+	 * after an overrun, ENOBUFS, too). */
+	while (l->nlfd >= 0) {
+		got = recv(l->nlfd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (got <= 0 &&
+		    !(got < 0 && (errno == ENOBUFS || errno == EINTR)))
+			break;
+	}
 	np = primaries(l->opt, prim);
 	err = shunt_node_addrs_select(&l->opt->nodeport, np ? prim : NULL, np,
 				      &v, &n);
+	/* Under the writer lock, like every change (shuntctl node-address). */
 	if (!err)
+		err = shunt_lock(&l->s);
+	if (!err) {
 		err = shunt_node_addr_sync(&l->s, v, n);
+		shunt_unlock(&l->s);
+	}
 	free(v);
 	if (err) {
 		log_error("cannot update the NodePort addresses", "error",
@@ -59,12 +70,14 @@ void nodeports_sync(struct loop *l)
 		return;
 	}
 	pthread_mutex_lock(&l->st->lock);
-	if (l->st->node_addrs != n) {
+	before = l->st->node_addrs;
+	l->st->node_addrs = n;
+	pthread_mutex_unlock(&l->st->lock);
+	if (before != n) {
 		snprintf(cnt, sizeof(cnt), "%zu", n);
 		log_info("NodePort addresses", "count", cnt, NULL);
 	}
-	l->st->node_addrs = n;
-	pthread_mutex_unlock(&l->st->lock);
+	metrics_refresh(l->metrics);
 }
 
 int nodeports_start(struct loop *l)
@@ -74,13 +87,15 @@ int nodeports_start(struct loop *l)
 		.nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
 	};
 	struct epoll_event ev = {.events = EPOLLIN};
+	int err;
 
 	l->nlfd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
 			 NETLINK_ROUTE);
 	if (l->nlfd < 0 || bind(l->nlfd, (struct sockaddr *)&sa, sizeof(sa))) {
+		err = -errno;
 		log_error("cannot watch this node's addresses", "error",
-			  strerror(errno), NULL);
-		return -errno;
+			  strerror(-err), NULL);
+		return err;
 	}
 	ev.data.fd = l->nlfd;
 	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->nlfd, &ev))

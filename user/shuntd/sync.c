@@ -62,20 +62,42 @@ static void log_result(enum agent_source src, size_t services,
 	char a[24], u[24], d[24], k[24], c[24], t[32];
 
 	snprintf(t, sizeof(t), "%.6f", secs);
+	/* first_error only when there is one: a NULL key ends the fields. */
 	log_info(r->failed ? "sync partly failed" : "synced", "source",
 		 agent_source_name(src), "services", num(a, 24, services),
 		 "added", num(u, 24, r->added), "updated",
 		 num(d, 24, r->updated), "removed", num(k, 24, r->removed),
 		 "conflicts", num(c, 24, r->conflicts), "seconds", t,
-		 "first_error", r->first_error[0] ? r->first_error : NULL,
+		 r->first_error[0] ? "first_error" : NULL, r->first_error,
 		 NULL);
 }
 
-bool sync_file(struct loop *l)
+/* Did the sync free a name or frontend another source may be waiting
+ * for? (Removed or changed services; what was added took nothing.) */
+static bool freed_something(const struct shunt_reconcile_result *r)
 {
-	struct shunt_reconcile_result r;
+	return r->removed || r->updated;
+}
+
+static bool had_conflicts(struct loop *l, enum agent_source src)
+{
+	bool yes;
+
+	pthread_mutex_lock(&l->st->lock);
+	yes = l->st->src[src].enabled && l->st->src[src].conflicts;
+	pthread_mutex_unlock(&l->st->lock);
+	return yes;
+}
+
+static bool file_sync(struct loop *l, bool cascade);
+static bool k8s_sync(struct loop *l, bool cascade);
+
+static bool file_sync(struct loop *l, bool cascade)
+{
+	struct shunt_reconcile_result r = {0};
 	struct shunt_desired want;
 	double t0 = mono_now();
+	size_t owned = 0;
 	char err[512];
 	int rc;
 
@@ -90,28 +112,36 @@ bool sync_file(struct loop *l)
 	rc = shunt_lock(&l->s);
 	if (!rc)
 		rc = shunt_reconcile(&l->s, SHUNT_OWNER_FILE, &want, &r);
+	if (!rc || rc == -EIO)
+		owned = shunt_service_count(&l->s, SHUNT_OWNER_FILE);
 	shunt_unlock(&l->s);
+	shunt_desired_free(&want);
 	if (rc && rc != -EIO) {
 		log_error("sync failed", "source", "file", "error",
 			  strerror(-rc), NULL);
-		shunt_desired_free(&want);
 		sync_done(l, SOURCE_FILE, false, 0, 0, 0);
 		return false;
 	}
-	log_result(SOURCE_FILE, want.n, &r, mono_now() - t0);
-	sync_done(l, SOURCE_FILE, !r.failed,
-		  shunt_service_count(&l->s, SHUNT_OWNER_FILE), r.conflicts,
+	log_result(SOURCE_FILE, owned, &r, mono_now() - t0);
+	sync_done(l, SOURCE_FILE, !r.failed, owned, r.conflicts,
 		  mono_now() - t0);
-	shunt_desired_free(&want);
+	/* A Kubernetes service left alone for a name or frontend this file
+	 * had may now go in: its source applies everything again. */
+	if (cascade && l->k8s && freed_something(&r) &&
+	    had_conflicts(l, SOURCE_K8S)) {
+		k8s_source_resync(l->k8s);
+		k8s_sync(l, false);
+	}
 	return !r.failed;
 }
 
-bool sync_k8s(struct loop *l)
+static bool k8s_sync(struct loop *l, bool cascade)
 {
-	struct shunt_reconcile_result r;
+	struct shunt_reconcile_result r = {0};
 	struct k8s_changes c;
 	struct k8s_stats ks;
 	double t0 = mono_now();
+	size_t owned = 0;
 	int rc;
 
 	k8s_source_stats(l->k8s, &ks);
@@ -131,17 +161,38 @@ bool sync_k8s(struct loop *l)
 		rc = shunt_reconcile_delta(&l->s, SHUNT_OWNER_K8S, &c.want,
 					   (const char *const *)c.remove,
 					   c.n_remove, &r);
+	if (!rc || rc == -EIO)
+		owned = shunt_service_count(&l->s, SHUNT_OWNER_K8S);
 	shunt_unlock(&l->s);
+	k8s_changes_free(&c);
 	if (rc && rc != -EIO) {
+		/* What this delta carried is not in the maps: the next sync
+		 * applies everything. */
+		k8s_source_resync(l->k8s);
 		log_error("sync failed", "source", "kubernetes", "error",
 			  strerror(-rc), NULL);
-		k8s_changes_free(&c);
 		sync_done(l, SOURCE_K8S, false, 0, 0, 0);
 		return false;
 	}
-	log_result(SOURCE_K8S, c.want.n, &r, mono_now() - t0);
-	k8s_changes_free(&c);
-	sync_done(l, SOURCE_K8S, !r.failed, shunt_service_count(&l->s, SHUNT_OWNER_K8S),
-		  r.conflicts, mono_now() - t0);
+	/* Services that failed or were left alone are retried (and counted
+	 * again) by a full sync next time; a delta would not carry them. */
+	if (r.failed || r.conflicts)
+		k8s_source_resync(l->k8s);
+	log_result(SOURCE_K8S, owned, &r, mono_now() - t0);
+	sync_done(l, SOURCE_K8S, !r.failed, owned, r.conflicts,
+		  mono_now() - t0);
+	if (cascade && l->opt->services_file[0] && freed_something(&r) &&
+	    had_conflicts(l, SOURCE_FILE))
+		file_sync(l, false);
 	return !r.failed;
+}
+
+bool sync_file(struct loop *l)
+{
+	return file_sync(l, true);
+}
+
+bool sync_k8s(struct loop *l)
+{
+	return k8s_sync(l, true);
 }

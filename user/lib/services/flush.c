@@ -181,9 +181,17 @@ static int queue_table(struct shunt *s, struct swap *w, struct model_svc *svc)
 	__u64 hash = table_hash_of(m, svc, size);
 	int fd;
 
-	if (svc->has_table && hash == svc->rec.table_hash &&
+	if ((svc->has_table || !size) && hash == svc->rec.table_hash &&
 	    size == svc->rec.live_size)
 		return 0;
+	if (!size && !svc->has_table) {
+		/* No table yet and none needed: the datapath finds none. */
+		svc->rec.live_size = 0;
+		svc->rec.table_hash = hash;
+		svc->rec.backend_count = 0;
+		svc->pending |= APPLY_RECORD;
+		return 0;
+	}
 	fd = table_build(m, svc, size, svc->rec.table_gen + 1, hash);
 	if (fd < 0)
 		return fd;

@@ -44,7 +44,7 @@ static bool table_ok(const struct shunt_model *m, const struct model_svc *svc)
 {
 	__u32 size = table_size_of(m, svc);
 
-	return svc->has_table && svc->rec.live_size == size &&
+	return (svc->has_table || !size) && svc->rec.live_size == size &&
 	       svc->rec.table_hash == table_hash_of(m, svc, size);
 }
 
