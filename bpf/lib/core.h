@@ -68,10 +68,10 @@ SHUNT_INLINE __u32 lb_new_flow_backend(__u32 svc_id, const struct pkt *p,
 
 	if (!svc)
 		return SHUNT_BACKEND_NONE;
-	return lb_select(svc_id, svc, &p->src, p->family,
-			 shunt_flow_hash(&p->src, &p->dst, p->sport, p->dport,
-					 p->proto),
-			 now);
+	return lb_select(
+		svc_id, svc, &p->src, p->family,
+		shunt_flow_hash(&p->src, &p->dst, p->sport, p->dport, p->proto),
+		now);
 }
 
 /* Conntrack for a packet to a service: the backend id its flow uses,

@@ -11,9 +11,8 @@
  * else, when the address is one of this node's, the NodePort wildcard of
  * its family at that port. NULL when it is not service traffic.
  */
-SHUNT_INLINE struct shunt_frontend *lb_frontend(const union shunt_ip *dst,
-						__be16 port, __u8 proto,
-						__u8 family)
+SHUNT_INLINE struct shunt_frontend *
+lb_frontend(const union shunt_ip *dst, __be16 port, __u8 proto, __u8 family)
 {
 	struct shunt_frontend_key key = {};
 	struct shunt_node_addr na = {};

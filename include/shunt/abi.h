@@ -157,7 +157,8 @@ struct shunt_maglev_elem {
 	};
 };
 
-#define SHUNT_MAGLEV_ELEMS(m) (1 + ((m) + SHUNT_MAGLEV_CHUNK - 1) / SHUNT_MAGLEV_CHUNK)
+#define SHUNT_MAGLEV_ELEMS(m)                                                  \
+	(1 + ((m) + SHUNT_MAGLEV_CHUNK - 1) / SHUNT_MAGLEV_CHUNK)
 
 /* ctl_map (one entry, key 0): the control plane's own state, not read by
  * the datapath. Every writer bumps write_gen (under the pin root's lock)

@@ -10,6 +10,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <linux/types.h>
 #include <shunt/abi.h>
 

@@ -77,9 +77,9 @@ static int backend_error(struct shunt *s, const char *verb,
 			       a->be_name, a->svc_name);
 	case -ENOSPC:
 		shunt_capacity_read(s, &cap);
-		return cli_err("cannot add backend %s: capacity exceeded (at most %u per service, bound by an explicit table size, %u in all)",
-			       a->be_name, SHUNT_MAX_SVC_BACKENDS,
-			       cap.backends);
+		return cli_err(
+			"cannot add backend %s: capacity exceeded (at most %u per service, bound by an explicit table size, %u in all)",
+			a->be_name, SHUNT_MAX_SVC_BACKENDS, cap.backends);
 	default:
 		return cli_err("backend %s %s in %s: %s", verb, a->be_name,
 			       a->svc_name, strerror(-err));

@@ -40,12 +40,15 @@ static int frontend_add(struct cli *cli, int argc, char **argv)
 		else if (!strcmp(argv[i], "--local"))
 			flags |= SHUNT_FE_F_LOCAL;
 		else if (argv[i][0] == '-')
-			return cli_usage_err("frontend add: unknown option '%s'",
-					     argv[i]);
-		else if (n++ == 0 ? cli_parse_service(argv[i], &svc)
-				  : n == 2 ? cli_parse_service(argv[i], &key)
-					   : cli_usage_err("frontend add: unexpected argument '%s'",
-							   argv[i]))
+			return cli_usage_err(
+				"frontend add: unknown option '%s'", argv[i]);
+		else if (
+			n++ == 0 ? cli_parse_service(argv[i], &svc)
+			: n == 2
+				? cli_parse_service(argv[i], &key)
+				: cli_usage_err(
+					  "frontend add: unexpected argument '%s'",
+					  argv[i]))
 			return EXIT_USAGE;
 	}
 	if (n != 2)
@@ -59,8 +62,9 @@ static int frontend_add(struct cli *cli, int argc, char **argv)
 	else if (err == -EBUSY || err == -EEXIST)
 		rc = cli_err("frontend %s belongs to a service already", name);
 	else if (err == -EAFNOSUPPORT)
-		rc = cli_err("frontend %s is not of the service's address family",
-			     name);
+		rc = cli_err(
+			"frontend %s is not of the service's address family",
+			name);
 	else
 		rc = err ? cli_service_err(&s, "add frontend", name, err)
 			 : EXIT_OK;
@@ -86,8 +90,9 @@ static int frontend_del(struct cli *cli, int argc, char **argv)
 	if (err == -ENOENT)
 		rc = cli_err("unknown frontend %s", name);
 	else if (err == -EBUSY)
-		rc = cli_err("frontend %s is the last of its service: delete the service instead",
-			     name);
+		rc = cli_err(
+			"frontend %s is the last of its service: delete the service instead",
+			name);
 	else
 		rc = err ? cli_service_err(&s, "delete frontend", name, err)
 			 : EXIT_OK;

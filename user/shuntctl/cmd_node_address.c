@@ -113,17 +113,19 @@ int cmd_node_address(struct cli *cli, int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (!strcmp(verb, "list") || !strcmp(verb, "show")) {
-		if (argc > 2 && (!strcmp(argv[2], "--json") ||
-				 !strcmp(argv[2], "-j")))
+		if (argc > 2 &&
+		    (!strcmp(argv[2], "--json") || !strcmp(argv[2], "-j")))
 			cli->json = true;
 		else if (argc > 2)
-			return cli_usage_err("node-address list: unexpected argument '%s'",
-					     argv[2]);
+			return cli_usage_err(
+				"node-address list: unexpected argument '%s'",
+				argv[2]);
 		return list(cli);
 	}
 	if ((!strcmp(verb, "add") || !strcmp(verb, "del")) && argc == 3)
 		return change(cli, verb, argv[2]);
 	if (!strcmp(verb, "sync") && argc <= 3)
 		return sync_now(cli, argc == 3 ? argv[2] : "");
-	return cli_usage_err("node-address: expected list, add ADDRESS, del ADDRESS or sync [SELECTION]");
+	return cli_usage_err(
+		"node-address: expected list, add ADDRESS, del ADDRESS or sync [SELECTION]");
 }

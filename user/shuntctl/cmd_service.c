@@ -51,8 +51,9 @@ static int parse_table_size(const char *arg, __u32 *m)
 		return 0;
 	for (p = *m; p > SHUNT_MAGLEV_MIN && !maglev_is_prime(p); p--)
 		;
-	return cli_usage_err("invalid table size '%s': not a prime (nearest below: %u)",
-			     arg, p);
+	return cli_usage_err(
+		"invalid table size '%s': not a prime (nearest below: %u)", arg,
+		p);
 }
 
 struct svc_args {
@@ -87,14 +88,16 @@ static int parse_args(int argc, char **argv, bool add, struct svc_args *a)
 				  SHUNT_AFFINITY_MAX_SECONDS, &a->affinity))
 			return EXIT_USAGE;
 		if ((c == 'N' || c == 'n') && !add)
-			return cli_usage_err("service set: --%s is for 'service add' ('shuntctl frontend' changes frontends)",
-					     c == 'N' ? "node-port" : "name");
+			return cli_usage_err(
+				"service set: --%s is for 'service add' ('shuntctl frontend' changes frontends)",
+				c == 'N' ? "node-port" : "name");
 		if (c == 'N' &&
 		    cli_parse_u32("node port", optarg, 1, 65535, &a->node_port))
 			return EXIT_USAGE;
 		if (c == 'n' && (!*optarg || strlen(optarg) >= sizeof(a->name)))
-			return cli_usage_err("invalid name '%s': 1 to %zu characters",
-					     optarg, sizeof(a->name) - 1);
+			return cli_usage_err(
+				"invalid name '%s': 1 to %zu characters",
+				optarg, sizeof(a->name) - 1);
 		if (c == 'n')
 			snprintf(a->name, sizeof(a->name), "%s", optarg);
 		if (c == 'h') {
@@ -129,15 +132,17 @@ int cli_service_err(struct shunt *s, const char *what, const char *name,
 	case -EEXIST:
 		return cli_err("cannot %s %s: it exists already", what, name);
 	case -EBUSY:
-		return cli_err("cannot %s %s: a frontend belongs to another service",
-			       what, name);
+		return cli_err(
+			"cannot %s %s: a frontend belongs to another service",
+			what, name);
 	case -EPERM:
-		return cli_err("cannot %s %s: a service of that name belongs to the services file or the Kubernetes source",
-			       what, name);
+		return cli_err(
+			"cannot %s %s: a service of that name belongs to the services file or the Kubernetes source",
+			what, name);
 	case -ENOSPC:
-		return cli_err("cannot %s %s: service table full (%u services, %u frontends, %u backends)",
-			       what, name, cap.services, cap.frontends,
-			       cap.backends);
+		return cli_err(
+			"cannot %s %s: service table full (%u services, %u frontends, %u backends)",
+			what, name, cap.services, cap.frontends, cap.backends);
 	default:
 		return cli_err("cannot %s %s: %s", what, name, strerror(-err));
 	}
@@ -192,7 +197,8 @@ static int service_set(struct cli *cli, int argc, char **argv)
 	if (rc)
 		return rc < 0 ? EXIT_OK : rc;
 	if (!a.have_table && !a.have_affinity)
-		return cli_usage_err("service set: give --table-size or --affinity");
+		return cli_usage_err(
+			"service set: give --table-size or --affinity");
 	if (cli_open(cli, &s, true))
 		return EXIT_FAIL;
 	err = shunt_service_get(&s, &a.key, &info);
@@ -215,7 +221,8 @@ static int service_del(struct cli *cli, int argc, char **argv)
 	int err, rc;
 
 	if (argc != 2)
-		return cli_usage_err("service del: expected one VIP:PORT/PROTO");
+		return cli_usage_err(
+			"service del: expected one VIP:PORT/PROTO");
 	if (cli_parse_service(argv[1], &key))
 		return EXIT_USAGE;
 	if (cli_open(cli, &s, true))
@@ -243,12 +250,14 @@ static int service_list(struct cli *cli, int argc, char **argv, bool show)
 				return EXIT_USAGE;
 			filter = &key;
 		} else {
-			return cli_usage_err("service %s: unexpected argument '%s'",
-					     argv[0], argv[i]);
+			return cli_usage_err(
+				"service %s: unexpected argument '%s'", argv[0],
+				argv[i]);
 		}
 	}
 	if (show && !filter)
-		return cli_usage_err("service show: expected one VIP:PORT/PROTO");
+		return cli_usage_err(
+			"service show: expected one VIP:PORT/PROTO");
 	if (cli_open(cli, &s, false))
 		return EXIT_FAIL;
 	if (filter && shunt_service_get(&s, filter, &info)) {
@@ -278,6 +287,7 @@ int cmd_service(struct cli *cli, int argc, char **argv)
 		return service_list(cli, argc > 1 ? argc - 1 : 1,
 				    argc > 1 ? argv + 1 : argv,
 				    !strcmp(verb, "show"));
-	return cli_usage_err("service: unknown command '%s' (add, set, del, list, show)",
-			     verb);
+	return cli_usage_err(
+		"service: unknown command '%s' (add, set, del, list, show)",
+		verb);
 }

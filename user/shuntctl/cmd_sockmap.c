@@ -63,7 +63,8 @@ static const unsigned int sockmap_counters[] = {
 
 #define N_COUNTERS (sizeof(sockmap_counters) / sizeof(sockmap_counters[0]))
 
-static void list_json(const struct shunt_frontend_key *v, size_t n, const __u64 *g)
+static void list_json(const struct shunt_frontend_key *v, size_t n,
+		      const __u64 *g)
 {
 	struct json_object *root = json_object_new_object();
 	struct json_object *arr = json_object_new_array();

@@ -110,7 +110,8 @@ static void stats_json(const struct stats *st)
 
 		t = svc_traffic(st, st->v[i].id);
 		json_object_object_add(
-			o, "service", json_object_new_string(st->v[i].svc.name));
+			o, "service",
+			json_object_new_string(st->v[i].svc.name));
 		json_object_object_add(o, "new_flows",
 				       json_object_new_uint64(t->new_flows));
 		json_object_object_add(o, "packets_in",

@@ -109,13 +109,20 @@ static const struct {
 	const char *name;
 	int (*fn)(struct cli *, int, char **);
 } objects[] = {
-	{"attach", cmd_attach},	  {"detach", cmd_detach},
-	{"iface", cmd_iface},	  {"service", cmd_service},
-	{"backend", cmd_backend}, {"ct", cmd_ct},
-	{"stats", cmd_stats},	  {"config", cmd_config},
-	{"unload", cmd_unload},	  {"cgroup", cmd_cgroup},
-	{"sockmap", cmd_sockmap}, {"tune", cmd_tune},
-	{"apply", cmd_apply},	  {"frontend", cmd_frontend},
+	{"attach", cmd_attach},
+	{"detach", cmd_detach},
+	{"iface", cmd_iface},
+	{"service", cmd_service},
+	{"backend", cmd_backend},
+	{"ct", cmd_ct},
+	{"stats", cmd_stats},
+	{"config", cmd_config},
+	{"unload", cmd_unload},
+	{"cgroup", cmd_cgroup},
+	{"sockmap", cmd_sockmap},
+	{"tune", cmd_tune},
+	{"apply", cmd_apply},
+	{"frontend", cmd_frontend},
 	{"node-address", cmd_node_address},
 };
 

@@ -322,7 +322,8 @@ static int each_service(struct cli *cli, struct shunt *s,
 		}
 		bs = json_object_object_get(o, "backends");
 		for (j = 0; j < json_object_array_length(bs); j++) {
-			struct json_object *b = json_object_array_get_idx(bs, j);
+			struct json_object *b =
+				json_object_array_get_idx(bs, j);
 
 			json_object_object_add(
 				b, "service",

@@ -253,13 +253,16 @@ static int file_value(struct yamldoc *d, yaml_node_t *n, char *buf, size_t len)
 		return 0;
 	}
 	buf[0] = '\0';
-	for (i = 0; yamldoc_is_seq(n) && i < yamldoc_seq_len(n); i++) {
+	/* off stops growing at len: snprintf says how much it wanted. */
+	for (i = 0; yamldoc_is_seq(n) && i < yamldoc_seq_len(n) && off < len;
+	     i++) {
 		s = yamldoc_str(yamldoc_seq_at(d, n, i));
 		if (!s)
 			return -1;
 		off += snprintf(buf + off, len - off, "%s%s", i ? "," : "", s);
 	}
-	for (i = 0; yamldoc_is_map(n) && i < yamldoc_map_len(n); i++) {
+	for (i = 0; yamldoc_is_map(n) && i < yamldoc_map_len(n) && off < len;
+	     i++) {
 		yaml_node_t *k = yamldoc_map_key(d, n, i);
 
 		s = yamldoc_str(yamldoc_get(d, n, yamldoc_str(k)));

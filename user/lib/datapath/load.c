@@ -44,7 +44,10 @@ static const struct {
 	size_t field; /* offset in struct shunt_capacity */
 	__u32 extra;  /* id-indexed arrays: slot 0 is unused */
 } sized_maps[] = {
-#define CAP(m, f, x) {#m, offsetof(struct shunt_capacity, f), x}
+#define CAP(m, f, x)                                                           \
+	{                                                                      \
+#m, offsetof(struct shunt_capacity, f), x                      \
+	}
 	CAP(frontend_map, frontends, 0),
 	CAP(service_map, services, 1),
 	CAP(maglev_map, services, 1),

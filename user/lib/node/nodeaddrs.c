@@ -75,8 +75,8 @@ bool shunt_cidr_contains(const struct shunt_cidr *cidr,
 	for (i = 0; bits >= 8; i++, bits -= 8)
 		if (addr->bytes[i] != cidr->net.bytes[i])
 			return false;
-	return !bits || !((addr->bytes[i] ^ cidr->net.bytes[i]) &
-			  (0xff << (8 - bits)));
+	return !bits ||
+	       !((addr->bytes[i] ^ cidr->net.bytes[i]) & (0xff << (8 - bits)));
 }
 
 /* The source address this node uses towards a public address: its

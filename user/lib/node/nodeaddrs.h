@@ -30,8 +30,9 @@ struct shunt_nodeport_addrs {
 
 /* "10.0.0.0/8,fd00::/64,primary" (comma separated); "" selects all.
  * 0, or -EINVAL with err naming the bad entry. */
-int shunt_nodeport_addrs_parse(const char *list, struct shunt_nodeport_addrs *out,
-			       char *err, size_t errlen);
+int shunt_nodeport_addrs_parse(const char *list,
+			       struct shunt_nodeport_addrs *out, char *err,
+			       size_t errlen);
 
 /* Is addr inside cidr? */
 bool shunt_cidr_contains(const struct shunt_cidr *cidr,

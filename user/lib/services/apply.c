@@ -152,10 +152,9 @@ static int check_spec(const struct shunt_model *m, const struct model_svc *svc,
 		return -EINVAL;
 	if (len == SHUNT_NAME_MAX)
 		return -ENAMETOOLONG;
-	if (spec->table_size &&
-	    (spec->table_size < SHUNT_MAGLEV_MIN ||
-	     spec->table_size > SHUNT_MAGLEV_MAX ||
-	     !maglev_is_prime(spec->table_size)))
+	if (spec->table_size && (spec->table_size < SHUNT_MAGLEV_MIN ||
+				 spec->table_size > SHUNT_MAGLEV_MAX ||
+				 !maglev_is_prime(spec->table_size)))
 		return -EINVAL;
 	if (spec->affinity_timeout > SHUNT_AFFINITY_MAX_SECONDS)
 		return -EINVAL;
@@ -261,7 +260,8 @@ static int set_frontends(struct shunt_model *m, struct apply_batch *b,
 }
 
 static int add_backend(struct shunt_model *m, struct apply_batch *b,
-		       struct model_svc *svc, const struct shunt_backend_spec *w)
+		       struct model_svc *svc,
+		       const struct shunt_backend_spec *w)
 {
 	struct shunt_backend be = {
 		.addr = w->addr,

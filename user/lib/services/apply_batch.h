@@ -9,9 +9,9 @@
 struct apply_batch {
 	VEC(__u32) new_svcs; /* step 0: counters reset */
 	VEC(__u32) new_bes;
-	VEC(struct shunt_frontend_key) fe_del; /* step 1 */
-	VEC(__u32) be_write;		       /* step 2: model's value */
-	VEC(__u32) dirty;		       /* steps 3, 4: pending svcs */
+	VEC(struct shunt_frontend_key) fe_del;	 /* step 1 */
+	VEC(__u32) be_write;			 /* step 2: model's value */
+	VEC(__u32) dirty;			 /* steps 3, 4: pending svcs */
 	VEC(struct shunt_frontend_key) fe_write; /* step 5: model's value */
 	VEC(__u32) be_free;			 /* step 6 */
 	VEC(__u32) svc_free;

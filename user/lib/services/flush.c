@@ -19,8 +19,8 @@
 /* Entries per batch syscall elsewhere. */
 #define MAP_CHUNK 8192
 
-static int update_each(int fd, const char *keys, size_t ksize,
-		       const char *vals, size_t vsize, size_t n)
+static int update_each(int fd, const char *keys, size_t ksize, const char *vals,
+		       size_t vsize, size_t n)
 {
 	size_t i;
 
@@ -32,8 +32,8 @@ static int update_each(int fd, const char *keys, size_t ksize,
 }
 
 /* Write n entries (keys and values packed). 0 or -errno. */
-static int update_many(int fd, const void *keys, size_t ksize,
-		       const void *vals, size_t vsize, size_t n)
+static int update_many(int fd, const void *keys, size_t ksize, const void *vals,
+		       size_t vsize, size_t n)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	const char *k = keys, *v = vals;
@@ -123,6 +123,11 @@ struct swap {
 	__u32 sizes[TABLE_CHUNK];
 	__u64 hashes[TABLE_CHUNK];
 	size_t n;
+	/* Services left without an active backend: their table goes (the
+	 * datapath finds none), as if they never had one. */
+	__u32 drop[TABLE_CHUNK];
+	__u64 drop_hashes[TABLE_CHUNK];
+	size_t n_drop;
 };
 
 static void swap_close(struct swap *w)
@@ -145,6 +150,26 @@ static __u32 active_count(const struct shunt_model *m,
 	return n;
 }
 
+static int drop_tables(struct shunt *s, struct swap *w)
+{
+	struct model_svc *svc;
+	size_t i;
+	int err = delete_many(s->maglev_map, w->drop, sizeof(*w->drop),
+			      w->n_drop);
+
+	for (i = 0; !err && i < w->n_drop; i++) {
+		svc = s->model->svcs[w->drop[i]];
+		svc->has_table = false;
+		svc->rec.live_size = 0;
+		svc->rec.backend_count = 0;
+		svc->rec.table_hash = w->drop_hashes[i];
+		svc->rec.table_gen++;
+		svc->pending |= APPLY_RECORD;
+	}
+	w->n_drop = 0;
+	return err;
+}
+
 /* Swap the chunk's tables in with one update (one grace period). */
 static int swap_tables(struct shunt *s, struct swap *w)
 {
@@ -154,8 +179,10 @@ static int swap_tables(struct shunt *s, struct swap *w)
 	__u32 count = w->n, i;
 	int err = 0;
 
-	if (!w->n)
-		return 0;
+	if (w->n_drop)
+		err = drop_tables(s, w);
+	if (err || !w->n)
+		return err;
 	if (bpf_map_update_batch(s->maglev_map, w->ids, w->fds, &count, &opts))
 		err = -errno;
 	else if (count != w->n)
@@ -191,6 +218,11 @@ static int queue_table(struct shunt *s, struct swap *w, struct model_svc *svc)
 		svc->rec.backend_count = 0;
 		svc->pending |= APPLY_RECORD;
 		return 0;
+	}
+	if (!size) {
+		w->drop[w->n_drop] = svc->id;
+		w->drop_hashes[w->n_drop++] = hash;
+		return w->n_drop == TABLE_CHUNK ? swap_tables(s, w) : 0;
 	}
 	fd = table_build(m, svc, size, svc->rec.table_gen + 1, hash);
 	if (fd < 0)
@@ -245,7 +277,7 @@ static int publish(struct shunt *s, struct apply_batch *b)
 		if (svc && (svc->pending & APPLY_TABLE))
 			err = queue_table(s, w, svc);
 	}
-	if (!err)
+	if (!err && (w->n || w->n_drop))
 		err = swap_tables(s, w);
 	swap_close(w);
 	free(w);

@@ -23,7 +23,10 @@ static uint64_t be_hash(__u32 svc_id, const union shunt_ip *addr, __be16 port,
 			__u8 family)
 {
 	struct be_key k = {
-		.svc_id = svc_id, .addr = *addr, .port = port, .family = family,
+		.svc_id = svc_id,
+		.addr = *addr,
+		.port = port,
+		.family = family,
 	};
 
 	return hindex_hash(&k, sizeof(k));
@@ -34,8 +37,8 @@ static bool be_eq(const void *item, const void *key)
 	const struct shunt_backend *be = item;
 	const struct be_key *k = key;
 
-	return be->svc_id == k->svc_id && shunt_backend_is(be, &k->addr, k->port,
-							   k->family);
+	return be->svc_id == k->svc_id &&
+	       shunt_backend_is(be, &k->addr, k->port, k->family);
 }
 
 static bool name_eq(const void *item, const void *key)
@@ -66,7 +69,10 @@ __u32 model_backend_find(const struct shunt_model *m, __u32 svc_id,
 			 const union shunt_ip *addr, __be16 port, __u8 family)
 {
 	struct be_key k = {
-		.svc_id = svc_id, .addr = *addr, .port = port, .family = family,
+		.svc_id = svc_id,
+		.addr = *addr,
+		.port = port,
+		.family = family,
 	};
 	struct shunt_backend *be;
 
@@ -199,12 +205,11 @@ static int backend_link(struct shunt_model *m, struct model_svc *svc, __u32 id)
 	int err;
 
 	err = vec_reserve((void **)&svc->bes, &svc->cap_bes, svc->n_bes + 1,
-		   sizeof(*svc->bes));
+			  sizeof(*svc->bes));
 	if (!err)
-		err = hindex_put(&m->by_backend,
-				 be_hash(svc->id, &be->addr, be->port,
-					 be->family),
-				 be);
+		err = hindex_put(
+			&m->by_backend,
+			be_hash(svc->id, &be->addr, be->port, be->family), be);
 	if (err)
 		return err;
 	svc->bes[svc->n_bes++] = id;
@@ -242,9 +247,8 @@ void model_backend_unlink(struct shunt_model *m, struct model_svc *svc,
 	if (i == svc->n_bes)
 		return;
 	svc->bes[i] = svc->bes[--svc->n_bes];
-	hindex_del(&m->by_backend, be_hash(svc->id, &be->addr, be->port,
-					   be->family),
-		   be);
+	hindex_del(&m->by_backend,
+		   be_hash(svc->id, &be->addr, be->port, be->family), be);
 	be->state = SHUNT_BE_REMOVING;
 }
 
@@ -271,10 +275,10 @@ int model_fe_add(struct shunt_model *m, struct model_svc *svc,
 	fe->val.flags = flags;
 	fe->svc = svc;
 	err = vec_reserve((void **)&svc->fes, &svc->cap_fes, svc->n_fes + 1,
-		   sizeof(*svc->fes));
+			  sizeof(*svc->fes));
 	if (!err)
-		err = hindex_put(&m->by_frontend, hindex_hash(key, sizeof(*key)),
-				 fe);
+		err = hindex_put(&m->by_frontend,
+				 hindex_hash(key, sizeof(*key)), fe);
 	if (err) {
 		free(fe);
 		return err;
@@ -401,7 +405,7 @@ static int load_tables(struct shunt *s, struct shunt_model *m)
 			continue;
 		}
 		err = vec_reserve((void **)&m->orphan_tables, &cap,
-			   m->n_orphan_tables + 1, sizeof(__u32));
+				  m->n_orphan_tables + 1, sizeof(__u32));
 		if (!err)
 			m->orphan_tables[m->n_orphan_tables++] = id;
 	}
@@ -461,8 +465,8 @@ static int load_frontends(struct shunt *s, struct shunt_model *m)
 				svc->fes[svc->n_fes - 1]->published = true;
 			continue;
 		}
-		err = vec_reserve((void **)&m->orphan_fes, &cap, m->n_orphan_fes + 1,
-			   sizeof(*key));
+		err = vec_reserve((void **)&m->orphan_fes, &cap,
+				  m->n_orphan_fes + 1, sizeof(*key));
 		if (!err)
 			m->orphan_fes[m->n_orphan_fes++] = *key;
 	}

@@ -46,7 +46,7 @@ struct model_svc {
 	__u8 pending;	/* APPLY_* work queued in the current batch */
 };
 
-#define MODEL_OWNER_IDX(flags) (((flags) & SHUNT_SVC_F_OWNERS) >> 8)
+#define MODEL_OWNER_IDX(flags) (((flags)&SHUNT_SVC_F_OWNERS) >> 8)
 
 struct shunt_model {
 	__u64 write_gen; /* ctl_map's write_gen this model matches */

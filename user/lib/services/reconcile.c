@@ -80,8 +80,7 @@ static void apply_one(struct shunt *s, struct apply_batch *b, __u32 owner,
  * from one service to another in this change is free when it is taken;
  * then every wanted service; then one flush. */
 static int run(struct shunt *s, __u32 owner, const struct shunt_desired *want,
-	       const bool *dup,
-	       struct model_svc **gone, size_t n_gone,
+	       const bool *dup, struct model_svc **gone, size_t n_gone,
 	       struct shunt_reconcile_result *res)
 {
 	struct apply_batch *b = apply_batch_new();
@@ -142,8 +141,8 @@ static int reconcile(struct shunt *s, __u32 owner,
 	for (i = 0; !err && !full && i < n_remove; i++) {
 		svc = model_svc_by_name(m, remove[i]);
 		if (svc && owned(svc, owner) &&
-		    !hindex_get(&by_name, hindex_hash_str(remove[i]),
-				remove[i], name_eq))
+		    !hindex_get(&by_name, hindex_hash_str(remove[i]), remove[i],
+				name_eq))
 			gone[n_gone++] = svc;
 	}
 	if (!err)

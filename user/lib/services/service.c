@@ -86,7 +86,8 @@ int shunt_service_spec_get(struct shunt *s, const char *name,
 }
 
 /* The service frontend key belongs to, and its spec. */
-static int spec_by_frontend(struct shunt *s, const struct shunt_frontend_key *key,
+static int spec_by_frontend(struct shunt *s,
+			    const struct shunt_frontend_key *key,
 			    struct shunt_service_spec *out, __u32 *owner)
 {
 	struct shunt_model *m;

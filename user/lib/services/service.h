@@ -129,10 +129,12 @@ int shunt_backend_add(struct shunt *s, const struct shunt_frontend_key *key,
 		      __u32 weight);
 int shunt_backend_del(struct shunt *s, const struct shunt_frontend_key *key,
 		      const union shunt_ip *addr, __be16 port, __u8 family);
-int shunt_backend_set_weight(struct shunt *s, const struct shunt_frontend_key *key,
+int shunt_backend_set_weight(struct shunt *s,
+			     const struct shunt_frontend_key *key,
 			     const union shunt_ip *addr, __be16 port,
 			     __u8 family, __u32 weight);
-int shunt_backend_set_state(struct shunt *s, const struct shunt_frontend_key *key,
+int shunt_backend_set_state(struct shunt *s,
+			    const struct shunt_frontend_key *key,
 			    const union shunt_ip *addr, __be16 port,
 			    __u8 family, enum shunt_backend_state state);
 /* Make the backends of key's service exactly want[0..n-1], with a single

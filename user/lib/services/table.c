@@ -234,7 +234,8 @@ int shunt_table_read(struct shunt *s, __u32 svc_id, __u32 **table, __u32 *m)
 		goto out;
 	}
 	for (i = 0; i < e[0].hdr.size; i++)
-		t[i] = e[1 + i / SHUNT_MAGLEV_CHUNK].slot[i % SHUNT_MAGLEV_CHUNK];
+		t[i] = e[1 + i / SHUNT_MAGLEV_CHUNK]
+			       .slot[i % SHUNT_MAGLEV_CHUNK];
 	*table = t;
 	*m = e[0].hdr.size;
 out:

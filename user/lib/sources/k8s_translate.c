@@ -241,7 +241,10 @@ int k8s_translate_service(const struct k8s_service *svc,
 {
 	static const __u8 families[] = {SHUNT_V4, SHUNT_V6};
 	struct gen g = {
-		.o = o, .svc = svc, .slices = slices, .n_slices = n_slices,
+		.o = o,
+		.svc = svc,
+		.slices = slices,
+		.n_slices = n_slices,
 	};
 	size_t i, f;
 	int err = 0;

@@ -139,8 +139,8 @@ static int add_frontend(struct ctx *c, yaml_node_t *at,
 
 	if (!vip)
 		snprintf(text, sizeof(text), "%s:%u/%s",
-			 s->n_frontends && s->frontends[0].key.family ==
-						   SHUNT_V6
+			 s->n_frontends &&
+					 s->frontends[0].key.family == SHUNT_V6
 				 ? "[*]"
 				 : "*",
 			 port, proto);
@@ -231,9 +231,10 @@ static int parse_backends(struct ctx *c, yaml_node_t *n,
 	s->n_backends = yamldoc_seq_len(bs);
 	if (s->n_backends > cap) {
 		if (s->table_size)
-			return fail(c, bs,
-				    "%zu backends: at most %u for table_size %u",
-				    s->n_backends, cap, s->table_size);
+			return fail(
+				c, bs,
+				"%zu backends: at most %u for table_size %u",
+				s->n_backends, cap, s->table_size);
 		return fail(c, bs, "%zu backends: at most %u per service",
 			    s->n_backends, cap);
 	}
@@ -256,9 +257,11 @@ static int parse_backends(struct ctx *c, yaml_node_t *n,
 static int parse_service(struct ctx *c, yaml_node_t *n,
 			 struct shunt_service_spec *s)
 {
-	static const char *const keys[] = {
-		"name",	      "vip",	    "port",	"protocol", "node_port",
-		"external_ips", "table_size", "affinity", "backends", NULL};
+	static const char *const keys[] = {"name",	 "vip",
+					   "port",	 "protocol",
+					   "node_port",	 "external_ips",
+					   "table_size", "affinity",
+					   "backends",	 NULL};
 	const char *name = NULL;
 
 	memset(s, 0, sizeof(*s));
@@ -331,7 +334,8 @@ static int check_unique(struct ctx *c, yaml_node_t **nodes,
 	for (i = 0; i < out->n; i++)
 		for (j = 0; j < out->svcs[i].n_frontends; j++)
 			v[n++] = (struct seen){
-				.key = &out->svcs[i].frontends[j].key, .idx = i};
+				.key = &out->svcs[i].frontends[j].key,
+				.idx = i};
 	qsort(v, n, sizeof(*v), cmp_seen);
 	for (i = 1; i < n; i++)
 		if (!memcmp(v[i].key, v[i - 1].key, sizeof(*v[i].key)) &&

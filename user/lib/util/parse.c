@@ -363,8 +363,8 @@ int shunt_parse_endpoint(const char *s, union shunt_ip *ip, __be16 *port,
 	return 0;
 }
 
-int shunt_parse_service(const char *s, struct shunt_frontend_key *key, char *err,
-			size_t errlen)
+int shunt_parse_service(const char *s, struct shunt_frontend_key *key,
+			char *err, size_t errlen)
 {
 	struct shunt_frontend_key k;
 	struct endpoint ep;
@@ -466,8 +466,8 @@ const char *shunt_format_endpoint(const union shunt_ip *ip, __be16 port,
 	return buf;
 }
 
-const char *shunt_format_service(const struct shunt_frontend_key *key, char *buf,
-				 size_t len)
+const char *shunt_format_service(const struct shunt_frontend_key *key,
+				 char *buf, size_t len)
 {
 	char ep[SHUNT_ADDRSTRLEN];
 

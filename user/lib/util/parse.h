@@ -35,8 +35,8 @@ int shunt_parse_endpoint(const char *s, union shunt_ip *ip, __be16 *port,
  * or IPv6). On success the whole key, padding included, is zeroed before
  * it is filled. Unspecified and multicast VIPs are rejected.
  */
-int shunt_parse_service(const char *s, struct shunt_frontend_key *key, char *err,
-			size_t errlen);
+int shunt_parse_service(const char *s, struct shunt_frontend_key *key,
+			char *err, size_t errlen);
 
 /* Decimal only: no sign, no spaces, no trailing junk; min..max inclusive. */
 int shunt_parse_u32(const char *s, __u32 min, __u32 max, __u32 *out, char *err,
@@ -58,8 +58,8 @@ static inline int shunt_frontend_is_nodeport(const struct shunt_frontend_key *k)
 }
 
 /* "10.96.0.10:80/tcp", "[2001:db8::1]:53/udp", "*:30080/tcp". */
-const char *shunt_format_service(const struct shunt_frontend_key *key, char *buf,
-				 size_t len);
+const char *shunt_format_service(const struct shunt_frontend_key *key,
+				 char *buf, size_t len);
 
 /* "tcp", "udp", or "?" for any other protocol number. */
 const char *shunt_proto_name(__u8 proto);
