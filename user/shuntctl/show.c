@@ -98,8 +98,12 @@ static __u32 *slot_counts(struct view *w, __u32 svc_id,
 	__u64 *ids = calloc(n + 1, sizeof(*ids)), key, *hit;
 	size_t j;
 
-	if (!counts || !ids || !w->one ||
-	    shunt_table_read(w->s, svc_id, &table, &m)) {
+	if (!w->one) { /* a listing of all: no table is read */
+		free(counts);
+		free(ids);
+		return NULL;
+	}
+	if (!counts || !ids || shunt_table_read(w->s, svc_id, &table, &m)) {
 		free(ids);
 		return counts;
 	}
@@ -160,7 +164,7 @@ static struct json_object *frontends_json(const struct shunt_frontend_info *f,
 }
 
 static struct json_object *backend_json(const struct shunt_backend_info *b,
-					__u32 slots,
+					const __u32 *slots,
 					const struct shunt_traffic_stats *t)
 {
 	struct json_object *o = json_object_new_object();
@@ -176,7 +180,9 @@ static struct json_object *backend_json(const struct shunt_backend_info *b,
 	json_object_object_add(
 		o, "state",
 		json_object_new_string(show_backend_state(b->be.state)));
-	json_object_object_add(o, "slots", json_object_new_int64(slots));
+	if (slots)
+		json_object_object_add(o, "slots",
+				       json_object_new_int64(*slots));
 	json_add_traffic(o, t);
 	return o;
 }
@@ -223,16 +229,18 @@ static void service_text(const struct shunt_service_info *si,
 		       show_fe_flags(f[i].fe.flags, flags, sizeof(flags)));
 }
 
-static void backend_text(const struct shunt_backend_info *b, __u32 slots,
+static void backend_text(const struct shunt_backend_info *b, const __u32 *slots,
 			 const struct shunt_traffic_stats *t)
 {
-	char ep[SHUNT_ADDRSTRLEN];
+	char ep[SHUNT_ADDRSTRLEN], sl[16] = "-";
 
 	shunt_format_endpoint(&b->be.addr, b->be.port, b->be.family, ep,
 			      sizeof(ep));
-	printf("  -> %-40s %6u %-8s %6u %10" PRIu64 " %12" PRIu64 " %12" PRIu64
+	if (slots)
+		snprintf(sl, sizeof(sl), "%u", *slots);
+	printf("  -> %-40s %6u %-8s %6s %10" PRIu64 " %12" PRIu64 " %12" PRIu64
 	       "\n",
-	       ep, b->be.weight, show_backend_state(b->be.state), slots,
+	       ep, b->be.weight, show_backend_state(b->be.state), sl,
 	       (uint64_t)t->new_flows, (uint64_t)t->fwd_packets,
 	       (uint64_t)t->rev_packets);
 }
@@ -263,9 +271,10 @@ static struct json_object *service_one(struct cli *cli, struct view *w,
 		if (cli->json)
 			json_object_array_add(
 				arr,
-				backend_json(&b[i], slots ? slots[i] : 0, &bt));
+				backend_json(&b[i], slots ? &slots[i] : NULL,
+					     &bt));
 		else
-			backend_text(&b[i], slots ? slots[i] : 0, &bt);
+			backend_text(&b[i], slots ? &slots[i] : NULL, &bt);
 	}
 	if (o)
 		json_object_object_add(o, "backends", arr);
