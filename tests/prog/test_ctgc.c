@@ -406,18 +406,43 @@ static void test_gc_rev_orphans(void **state)
 		assert_true(ct_has(&new_rev, NULL));
 	}
 
-	/* The same written by hand: FWD re-pointed to another backend id,
+	/* The same written by hand: FWD re-pointed to the other backend,
 	 * its REV entry left naming the old one. */
 	assert_int_equal(penv_reset(NULL), 0);
 	svc_two(&v, 4, IPPROTO_UDP, 1, 1);
 	flow_open(h, &v, IPPROTO_UDP, 43002, &f);
 	assert_true(ct_has(&f.fwd, &fwd));
 	fwd.backend_id = v.be[1 - f.idx];
+	{
+		struct pg_addr other = pg_addr(v.be_addr[1 - f.idx]);
+
+		fwd.nat_addr = penv_ip(&other);
+		fwd.nat_port = htons(f.idx == 0 ? BE2_PORT : BE1_PORT);
+	}
 	ct_put(&f.fwd, &fwd);
 	gc(0, &r);
 	assert_gc(&r, 2, 1, 1, SHUNT_CT_UDP, 1, -1);
 	assert_true(ct_has(&f.fwd, NULL));
 	assert_false(ct_has(&f.rev, NULL));
+
+	/* The backend gone from its service (deleted, or the service with
+	 * it): GC takes the flow, FWD and REV, as a delete does not walk
+	 * conntrack. */
+	assert_int_equal(penv_reset(NULL), 0);
+	svc_two(&v, 4, IPPROTO_TCP, 1, 1);
+	flow_open(h, &v, IPPROTO_TCP, 43003, &f);
+	backend_send(h, &f, PG_TCP_SYN | PG_TCP_ACK);
+	assert_int_equal(penv_backend_del(&v.key, v.be_addr[f.idx],
+					  f.idx == 0 ? BE1_PORT : BE2_PORT),
+			 0);
+	gc(0, &r);
+	assert_gc(&r, 2, 2, 0, -1);
+	assert_flow_gone(&f);
+	flow_open(h, &v, IPPROTO_TCP, 43004, &f);
+	assert_int_equal(shunt_service_del(&penv.s, &v.key), 0);
+	gc(0, &r);
+	assert_gc(&r, 2, 2, 0, -1);
+	assert_flow_gone(&f);
 }
 
 /* --- lifetimes per state -------------------------------------------- */
@@ -602,6 +627,33 @@ static void test_gc_zero_knob_matches_datapath(void **state)
 
 #define MANY 10000
 
+/* The service behind the hand-written flows, one per family: VIP 80 ->
+ * backend 8080 (GC keeps only flows whose backend still serves them). */
+static void many_backend(bool v6, __u32 *svc_id, __u32 *backend_id)
+{
+	struct shunt_frontend_key key =
+		penv_svc_key(v6 ? "fd00::10" : "10.96.0.10", 80, IPPROTO_TCP);
+	const char *be = v6 ? "fd00::2" : "10.0.1.2";
+	struct shunt_service_info info;
+
+	if (shunt_service_get(&penv.s, &key, &info)) {
+		assert_int_equal(penv_service_add(&key, 0, 0, NULL), 0);
+		assert_int_equal(penv_backend_add(&key, be, 8080, 1, NULL), 0);
+		assert_int_equal(shunt_service_get(&penv.s, &key, &info), 0);
+	}
+	*svc_id = info.id;
+	{
+		struct shunt_backend_info *b;
+		size_t n;
+
+		assert_int_equal(shunt_backend_list(&penv.s, info.id, &b, &n),
+				 0);
+		assert_int_equal(n, 1);
+		*backend_id = b[0].id;
+		free(b);
+	}
+}
+
 /* Flow i of MANY, written straight into ct_map: FWD and REV entries as
  * the datapath writes them. Every third flow is IPv6. */
 static void many_keys(int i, struct shunt_ct_key *fwd, struct shunt_ct_key *rev,
@@ -648,8 +700,7 @@ static void many_keys(int i, struct shunt_ct_key *fwd, struct shunt_ct_key *rev,
 	fe->nat_addr = be;
 	fe->nat_port = htons(8080);
 	fe->state = SHUNT_CT_ESTABLISHED;
-	fe->backend_id = 7;
-	fe->svc_id = 3;
+	many_backend(v6, &fe->svc_id, &fe->backend_id);
 	*re = *fe;
 	re->nat_addr = vip;
 	re->nat_port = htons(80);
@@ -795,11 +846,12 @@ static void fill(size_t base, size_t n, __u32 age)
 	enum { CHUNK = 8192 };
 	struct shunt_ct_key *k = calloc(CHUNK, sizeof(*k));
 	struct shunt_ct_entry *e = calloc(CHUNK, sizeof(*e));
-	__u32 now = shunt_ct_now(), cnt;
+	__u32 now = shunt_ct_now(), cnt, svc_id, backend_id;
 	size_t done = 0, i, idx;
 
 	assert_non_null(k);
 	assert_non_null(e);
+	many_backend(false, &svc_id, &backend_id);
 	while (done < n) {
 		cnt = (__u32)(n - done < CHUNK ? n - done : CHUNK);
 		for (i = 0; i < cnt; i++) {
@@ -816,8 +868,8 @@ static void fill(size_t base, size_t n, __u32 age)
 			e[i].nat_addr.v4 = htonl(0x0a000102U);
 			e[i].nat_port = htons(8080);
 			e[i].state = SHUNT_CT_ESTABLISHED;
-			e[i].backend_id = 1;
-			e[i].svc_id = 1;
+			e[i].backend_id = backend_id;
+			e[i].svc_id = svc_id;
 			e[i].created = e[i].last_seen = now - age;
 		}
 		if (bpf_map_update_batch(penv.s.ct_map, k, e, &cnt, NULL)) {

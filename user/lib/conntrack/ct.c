@@ -58,8 +58,7 @@ int shunt_ct_list(struct shunt *s, struct shunt_ct_info **out, size_t *n)
 	return err;
 }
 
-/* Delete entries of svc_id, or all when svc_id is 0. */
-static int ct_delete(struct shunt *s, __u32 svc_id, size_t *deleted)
+int shunt_ct_flush(struct shunt *s, size_t *deleted)
 {
 	struct shunt_ct_info *v;
 	size_t n, i, cnt = 0;
@@ -69,8 +68,6 @@ static int ct_delete(struct shunt *s, __u32 svc_id, size_t *deleted)
 	if (err)
 		return err;
 	for (i = 0; i < n; i++) {
-		if (svc_id && v[i].e.svc_id != svc_id)
-			continue;
 		if (bpf_map_delete_elem(s->ct_map, &v[i].key) == 0)
 			cnt++;
 	}
@@ -78,14 +75,4 @@ static int ct_delete(struct shunt *s, __u32 svc_id, size_t *deleted)
 	if (deleted)
 		*deleted = cnt;
 	return 0;
-}
-
-int shunt_ct_flush(struct shunt *s, size_t *deleted)
-{
-	return ct_delete(s, 0, deleted);
-}
-
-int shunt_ct_flush_service(struct shunt *s, __u32 svc_id)
-{
-	return ct_delete(s, svc_id, NULL);
 }

@@ -15,8 +15,6 @@ struct shunt_ct_info {
 int shunt_ct_list(struct shunt *s, struct shunt_ct_info **out, size_t *n);
 /* Delete every entry; *deleted (may be NULL) gets the count. */
 int shunt_ct_flush(struct shunt *s, size_t *deleted);
-/* Delete the entries of one service. */
-int shunt_ct_flush_service(struct shunt *s, __u32 svc_id);
 /* Name of a state ("ESTABLISHED", ...). */
 const char *shunt_ct_state_name(__u8 state);
 /* Seconds on the clock the datapath stamps entries with. */

@@ -9,6 +9,7 @@
 #include "ct.h"
 #include "ctgc.h"
 #include "load.h"
+#include "mapdump.h"
 
 #define GC_BATCH_DEFAULT 4096
 
@@ -61,7 +62,30 @@ static void fwd_key_of(const struct shunt_ct_info *rev, struct shunt_ct_key *k)
 	k->dir = SHUNT_CT_FWD;
 }
 
+/* Does the FWD entry's backend still serve its service at the address
+ * the flow was sent to? (A deleted service or backend leaves its flows to
+ * GC; the datapath re-checks on every packet anyway.) */
+static bool backend_live(const struct map_dump *bes,
+			 const struct shunt_ct_entry *e)
+{
+	const struct shunt_backend *be;
+
+	if (!e->backend_id || e->backend_id >= bes->n)
+		return false;
+	be = map_dump_val(bes, e->backend_id);
+	return be->family && be->svc_id == e->svc_id &&
+	       be->port == e->nat_port &&
+	       !memcmp(&be->addr, &e->nat_addr, sizeof(be->addr));
+}
+
+static bool fwd_dead(const struct shunt_config *c, const struct map_dump *bes,
+		     const struct shunt_ct_entry *e, __u32 now)
+{
+	return expired(c, e, now) || !backend_live(bes, e);
+}
+
 static bool rev_dead(struct shunt *s, const struct shunt_config *c,
+		     const struct map_dump *bes,
 		     const struct shunt_ct_info *rev, __u32 now)
 {
 	struct shunt_ct_entry fwd;
@@ -70,7 +94,8 @@ static bool rev_dead(struct shunt *s, const struct shunt_config *c,
 	fwd_key_of(rev, &k);
 	if (bpf_map_lookup_elem(s->ct_map, &k, &fwd))
 		return true;
-	return fwd.backend_id != rev->e.backend_id || expired(c, &fwd, now);
+	return fwd.backend_id != rev->e.backend_id ||
+	       fwd_dead(c, bes, &fwd, now);
 }
 
 static void flush(struct shunt *s, struct shunt_ct_key *keys, size_t *n,
@@ -89,6 +114,7 @@ int shunt_ct_gc(struct shunt *s, size_t batch, struct shunt_gc_result *r)
 	struct bpf_map_info info = {};
 	struct shunt_ct_info *v = NULL;
 	struct shunt_ct_key *dead;
+	struct map_dump bes;
 	struct shunt_config c;
 	__u32 len = sizeof(info), now;
 	size_t n, i, ndead = 0;
@@ -101,12 +127,19 @@ int shunt_ct_gc(struct shunt *s, size_t batch, struct shunt_gc_result *r)
 	if (!err && bpf_obj_get_info_by_fd(s->ct_map, &info, &len))
 		err = -errno;
 	if (!err)
-		err = shunt_ct_list(s, &v, &n);
+		err = map_dump(s->backend_map, sizeof(__u32),
+			       sizeof(struct shunt_backend), &bes);
 	if (err)
 		return err;
+	err = shunt_ct_list(s, &v, &n);
+	if (err) {
+		map_dump_free(&bes);
+		return err;
+	}
 	dead = calloc(batch, sizeof(*dead));
 	if (!dead) {
 		free(v);
+		map_dump_free(&bes);
 		return -ENOMEM;
 	}
 	now = shunt_ct_now();
@@ -115,8 +148,8 @@ int shunt_ct_gc(struct shunt *s, size_t batch, struct shunt_gc_result *r)
 	/* FWD entries come first in the listing: REV checks see them. */
 	for (i = 0; i < n; i++) {
 		bool gone = v[i].key.dir == SHUNT_CT_FWD
-				    ? expired(&c, &v[i].e, now)
-				    : rev_dead(s, &c, &v[i], now);
+				    ? fwd_dead(&c, &bes, &v[i].e, now)
+				    : rev_dead(s, &c, &bes, &v[i], now);
 
 		if (!gone) {
 			if (v[i].key.dir == SHUNT_CT_FWD &&
@@ -135,5 +168,6 @@ int shunt_ct_gc(struct shunt *s, size_t batch, struct shunt_gc_result *r)
 		       (size_t)info.max_entries * SHUNT_GC_NEAR_FULL_PCT;
 	free(dead);
 	free(v);
+	map_dump_free(&bes);
 	return 0;
 }

@@ -23,9 +23,11 @@ struct shunt_gc_result {
 };
 
 /*
- * One pass: a FWD entry is expired when idle longer than its state's
- * lifetime (config_map); a REV entry when its own FWD entry is gone or
- * expired (a flow that only sends one way keeps its reply translation).
+ * One pass: a FWD entry is dead when idle longer than its state's
+ * lifetime (config_map), or when its backend no longer serves its service
+ * (deleted services and backends leave their flows to GC: a delete costs
+ * no conntrack walk); a REV entry when its own FWD entry is gone or dead
+ * (a flow that only sends one way keeps its reply translation).
  * Deletes in batches of `batch` (0: a default), so the table is never
  * locked for long.
  */

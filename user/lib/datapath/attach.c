@@ -43,17 +43,6 @@ int shunt_mode_parse(const char *s, enum shunt_mode *mode)
 	return 0;
 }
 
-int shunt_auto_mode(const char *ifname, enum shunt_mode *mode)
-{
-	struct ifinfo info;
-	int err = ifinfo_get(ifname, &info);
-
-	if (err)
-		return err;
-	*mode = info.physical ? SHUNT_MODE_XDP : SHUNT_MODE_TC;
-	return 0;
-}
-
 static int prog_fd(struct shunt *s, const char *name)
 {
 	char path[PATH_MAX];

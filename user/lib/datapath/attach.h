@@ -30,9 +30,6 @@ struct shunt_iface_info {
 const char *shunt_mode_name(enum shunt_mode mode);
 int shunt_mode_parse(const char *s, enum shunt_mode *mode);
 
-/* The mode auto picks for an interface. */
-int shunt_auto_mode(const char *ifname, enum shunt_mode *mode);
-
 /* Attach to ifname. *chosen: the mode in effect (auto resolved, or the
  * tc fallback when native XDP failed in auto mode); *changed: false when
  * it was already attached that way. -ENODEV: no such interface. */
