@@ -52,8 +52,7 @@ int cli_open(struct cli *cli, struct shunt *s, bool write)
 	if (!err)
 		return 0;
 	if (err == -ENOENT && !write)
-		cli_err("shunt is not loaded (nothing pinned at %s); "
-			"'shuntctl attach IFACE' loads it",
+		cli_err("shunt is not loaded (nothing pinned at %s); 'shuntctl attach IFACE' loads it",
 			root);
 	else if (err == -ENOTSUP)
 		cli_err("pin root %s is not on a bpf filesystem", root);
@@ -106,9 +105,9 @@ int cli_parse_target(const char *arg, struct shunt_frontend_key *key)
 	if (cli_parse_service(arg, key))
 		return EXIT_USAGE;
 	if (key->proto != IPPROTO_TCP)
-		return cli_usage_err("'%s': only TCP services have sockets "
-				     "to tune or short-circuit",
-				     arg);
+		return cli_usage_err(
+			"'%s': only TCP services have sockets to tune or short-circuit",
+			arg);
 	return 0;
 }
 

@@ -11,15 +11,11 @@
 static void apply_usage(FILE *f)
 {
 	fputs("Usage: shuntctl apply -f FILE\n"
-	      "  Make the services owned by the services file exactly those "
-	      "in\n"
-	      "  FILE (YAML or JSON; schema in README.md): missing ones "
-	      "added,\n"
-	      "  changed ones updated, ones no longer listed deleted. "
-	      "Services\n"
+	      "  Make the services owned by the services file exactly those in\n"
+	      "  FILE (YAML or JSON; schema in README.md): missing ones added,\n"
+	      "  changed ones updated, ones no longer listed deleted. Services\n"
 	      "  added by hand are never touched. The whole file is checked\n"
-	      "  first: an invalid file changes nothing. shuntd "
-	      "--services-file\n"
+	      "  first: an invalid file changes nothing. shuntd --services-file\n"
 	      "  does the same whenever the file changes.\n",
 	      f);
 }
@@ -47,13 +43,11 @@ int cmd_apply(struct cli *cli, int argc, char **argv)
 	rc = shunt_reconcile(&s, SHUNT_OWNER_FILE, &want, &r);
 	shunt_close(&s);
 	shunt_desired_free(&want);
-	printf("added %zu, updated %zu, removed %zu, unchanged %zu, "
-	       "conflicts %zu\n",
+	printf("added %zu, updated %zu, removed %zu, unchanged %zu, conflicts %zu\n",
 	       r.added, r.updated, r.removed, r.unchanged, r.conflicts);
 	if (r.conflicts)
 		fprintf(stderr,
-			"shuntctl: %zu services of the file exist and "
-			"were added by hand: left alone\n",
+			"shuntctl: %zu services of the file exist and were added by hand: left alone\n",
 			r.conflicts);
 	if (rc)
 		return cli_err("apply: %zu services failed: %s", r.failed,

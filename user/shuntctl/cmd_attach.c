@@ -26,19 +26,18 @@ static int attach_error(const char *ifname, enum shunt_mode mode, int err)
 	case -ENODEV:
 		return cli_err("interface '%s' does not exist", ifname);
 	case -EXDEV:
-		return cli_err("cannot attach to '%s': this pin root serves "
-			       "another network namespace (use one --pin-root "
-			       "per namespace)",
-			       ifname);
+		return cli_err(
+			"cannot attach to '%s': this pin root serves another network namespace (use one --pin-root per namespace)",
+			ifname);
 	case -EBUSY:
 	case -EEXIST:
-		return cli_err("interface '%s' already has another %s program "
-			       "attached",
-			       ifname, shunt_mode_name(mode));
+		return cli_err(
+			"interface '%s' already has another %s program attached",
+			ifname, shunt_mode_name(mode));
 	case -EOPNOTSUPP:
-		return cli_err("interface '%s': driver has no native XDP "
-			       "(use --mode tc)",
-			       ifname);
+		return cli_err(
+			"interface '%s': driver has no native XDP (use --mode tc)",
+			ifname);
 	default:
 		return cli_err("cannot attach to '%s' (%s): %s", ifname,
 			       shunt_mode_name(mode), strerror(-err));
@@ -68,9 +67,8 @@ int cmd_attach(struct cli *cli, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 		if (shunt_mode_parse(optarg, &mode))
-			return cli_usage_err("invalid mode '%s' (auto, xdp "
-					     "or tc)",
-					     optarg);
+			return cli_usage_err(
+				"invalid mode '%s' (auto, xdp or tc)", optarg);
 	}
 	n = argc - optind;
 	if (n <= 0)
@@ -118,8 +116,7 @@ int cmd_detach(struct cli *cli, int argc, char **argv)
 		return cli_usage_err("detach: no interface given");
 	if (cli_is_help(argv[1])) {
 		puts("Usage: shuntctl detach IFACE...\n"
-		     "  Remove the datapath from each IFACE (maps and other "
-		     "interfaces stay).");
+		     "  Remove the datapath from each IFACE (maps and other interfaces stay).");
 		return EXIT_OK;
 	}
 	if (cli_open(cli, &s, true))
@@ -129,9 +126,9 @@ int cmd_detach(struct cli *cli, int argc, char **argv)
 		if (err == -ENOENT)
 			rc = cli_err("shunt is not attached to '%s'", argv[i]);
 		else if (err == -EXDEV)
-			rc = cli_err("cannot detach from '%s': this pin root "
-				     "serves another network namespace",
-				     argv[i]);
+			rc = cli_err(
+				"cannot detach from '%s': this pin root serves another network namespace",
+				argv[i]);
 		else if (err)
 			rc = cli_err("cannot detach from '%s': %s", argv[i],
 				     strerror(-err));
@@ -218,8 +215,7 @@ int cmd_unload(struct cli *cli, int argc, char **argv)
 
 	if (argc > 1 && cli_is_help(argv[1])) {
 		puts("Usage: shuntctl unload\n"
-		     "  Detach from every interface and remove every pin "
-		     "(services, conntrack, counters).");
+		     "  Detach from every interface and remove every pin (services, conntrack, counters).");
 		return EXIT_OK;
 	}
 	if (argc > 1)

@@ -15,11 +15,9 @@
 static void backend_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: shuntctl backend add VIP:PORT/PROTO IP:PORT "
-		"[--weight W]\n"
+		"Usage: shuntctl backend add VIP:PORT/PROTO IP:PORT [--weight W]\n"
 		"       shuntctl backend del VIP:PORT/PROTO IP:PORT\n"
-		"       shuntctl backend set VIP:PORT/PROTO IP:PORT "
-		"(--weight W | --drain | --activate)\n"
+		"       shuntctl backend set VIP:PORT/PROTO IP:PORT (--weight W | --drain | --activate)\n"
 		"       shuntctl backend list [VIP:PORT/PROTO] [--json]\n"
 		"  --weight W   share of new flows, %u..%u (default %u)\n"
 		"  --drain      no new flows; open flows finish\n"
@@ -42,17 +40,15 @@ static int parse_pair(int argc, char **argv, const char *verb,
 		      struct backend_args *a)
 {
 	if (argc != 2)
-		return cli_usage_err("backend %s: expected VIP:PORT/PROTO "
-				     "IP:PORT",
-				     verb);
+		return cli_usage_err(
+			"backend %s: expected VIP:PORT/PROTO IP:PORT", verb);
 	if (cli_parse_service(argv[0], &a->key) ||
 	    cli_parse_backend(argv[1], &a->addr, &a->port, &a->family))
 		return EXIT_USAGE;
 	if (a->family != a->key.family)
-		return cli_usage_err("backend '%s' is IPv%u but service '%s' "
-				     "is IPv%u",
-				     argv[1], a->family, argv[0],
-				     a->key.family);
+		return cli_usage_err(
+			"backend '%s' is IPv%u but service '%s' is IPv%u",
+			argv[1], a->family, argv[0], a->key.family);
 	shunt_format_service(&a->key, a->svc_name, sizeof(a->svc_name));
 	shunt_format_endpoint(&a->addr, a->port, a->family, a->be_name,
 			      sizeof(a->be_name));
@@ -153,10 +149,9 @@ static int backend_change(struct cli *cli, int argc, char **argv, bool add)
 		case 'd':
 		case 'a':
 			if (add)
-				return cli_usage_err("backend add: --%s is for "
-						     "'backend set'",
-						     c == 'd' ? "drain"
-							      : "activate");
+				return cli_usage_err(
+					"backend add: --%s is for 'backend set'",
+					c == 'd' ? "drain" : "activate");
 			state = c == 'd' ? SHUNT_BE_DRAINING : SHUNT_BE_ACTIVE;
 			break;
 		case 'h':
@@ -171,8 +166,8 @@ static int backend_change(struct cli *cli, int argc, char **argv, bool add)
 	if (add)
 		return run(cli, "add", &a, do_add, weight);
 	if (have_weight == !!state)
-		return cli_usage_err("backend set: give exactly one of "
-				     "--weight, --drain, --activate");
+		return cli_usage_err(
+			"backend set: give exactly one of --weight, --drain, --activate");
 	if (have_weight)
 		return run(cli, "set", &a, do_weight, weight);
 	return run(cli, "set", &a, do_state, state);
@@ -202,9 +197,9 @@ static int backend_list(struct cli *cli, int argc, char **argv)
 				return EXIT_USAGE;
 			filter = &key;
 		} else {
-			return cli_usage_err("backend list: unexpected "
-					     "argument '%s'",
-					     argv[i]);
+			return cli_usage_err(
+				"backend list: unexpected argument '%s'",
+				argv[i]);
 		}
 	}
 	if (cli_open(cli, &s, false))
@@ -244,7 +239,6 @@ int cmd_backend(struct cli *cli, int argc, char **argv)
 	if (!strcmp(verb, "list") || !strcmp(verb, "show"))
 		return backend_list(cli, argc > 1 ? argc - 1 : 1,
 				    argc > 1 ? argv + 1 : argv);
-	return cli_usage_err("backend: unknown command '%s' (add, del, set, "
-			     "list)",
-			     verb);
+	return cli_usage_err(
+		"backend: unknown command '%s' (add, del, set, list)", verb);
 }

@@ -17,13 +17,11 @@ static void cgroup_usage(FILE *f)
 	      "       shuntctl cgroup exclude PATH\n"
 	      "       shuntctl cgroup include PATH\n"
 	      "       shuntctl cgroup list [--json]\n"
-	      "  attach: socket-level load balancing (connect, sendmsg, "
-	      "recvmsg,\n"
+	      "  attach: socket-level load balancing (connect, sendmsg, recvmsg,\n"
 	      "  getpeername; IPv4 and IPv6) and sockops (sockmap, socket\n"
 	      "  tuning) for every process under the cgroup v2 directory PATH\n"
 	      "  (default: the cgroup v2 root, from the mount table).\n"
-	      "  exclude: the programs leave the sockets of PATH's subtree "
-	      "alone\n"
+	      "  exclude: the programs leave the sockets of PATH's subtree alone\n"
 	      "  (for sidecar meshes); include undoes it.\n",
 	      f);
 }
@@ -175,7 +173,7 @@ int cmd_cgroup(struct cli *cli, int argc, char **argv)
 	if (!strcmp(verb, "attach") || !strcmp(verb, "detach") ||
 	    !strcmp(verb, "exclude") || !strcmp(verb, "include"))
 		return cgroup_change(cli, argc - 1, argv + 1);
-	return cli_usage_err("cgroup: unknown command '%s' (attach, detach, "
-			     "exclude, include, list)",
-			     verb);
+	return cli_usage_err(
+		"cgroup: unknown command '%s' (attach, detach, exclude, include, list)",
+		verb);
 }

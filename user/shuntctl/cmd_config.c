@@ -61,9 +61,9 @@ static int config_set(struct cli *cli, int argc, char **argv)
 		return cli_usage_err("config set: expected KNOB VALUE");
 	k = shunt_knob_find(argv[1]);
 	if (!k)
-		return cli_usage_err("unknown knob '%s' (see 'shuntctl config "
-				     "-h')",
-				     argv[1]);
+		return cli_usage_err(
+			"unknown knob '%s' (see 'shuntctl config -h')",
+			argv[1]);
 	if (cli_parse_u32(k->name, argv[2], k->min, k->max, &v))
 		return EXIT_USAGE;
 	if (cli_open(cli, &s, true))
@@ -88,9 +88,9 @@ int cmd_config(struct cli *cli, int argc, char **argv)
 	if (!strcmp(verb, "show") || !strcmp(verb, "list")) {
 		for (i = 2; i < argc; i++) {
 			if (strcmp(argv[i], "--json") && strcmp(argv[i], "-j"))
-				return cli_usage_err("config show: unexpected "
-						     "argument '%s'",
-						     argv[i]);
+				return cli_usage_err(
+					"config show: unexpected argument '%s'",
+					argv[i]);
 			cli->json = true;
 		}
 		return config_show(cli);

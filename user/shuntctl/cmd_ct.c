@@ -14,8 +14,7 @@ static void ct_usage(FILE *f)
 {
 	fputs("Usage: shuntctl ct list [--all] [--json]\n"
 	      "       shuntctl ct flush\n"
-	      "       shuntctl ct gc      remove expired entries now (shuntd "
-	      "does\n"
+	      "       shuntctl ct gc      remove expired entries now (shuntd does\n"
 	      "                           it every --gc-interval)\n"
 	      "  list: one line per flow (client -> service -> backend);\n"
 	      "        --all adds the reply-direction entries.\n",
@@ -91,9 +90,8 @@ static int ct_list(struct cli *cli, int argc, char **argv)
 		else if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j"))
 			cli->json = true;
 		else
-			return cli_usage_err("ct list: unexpected argument "
-					     "'%s'",
-					     argv[i]);
+			return cli_usage_err(
+				"ct list: unexpected argument '%s'", argv[i]);
 	}
 	if (cli_open(cli, &s, false))
 		return EXIT_FAIL;

@@ -16,12 +16,10 @@ static void sockmap_usage(FILE *f)
 	fputs("Usage: shuntctl sockmap enable SERVICE|PORT\n"
 	      "       shuntctl sockmap disable SERVICE|PORT\n"
 	      "       shuntctl sockmap list [--json]\n"
-	      "  Node-local TCP connections to an enabled service "
-	      "(VIP:PORT/tcp)\n"
+	      "  Node-local TCP connections to an enabled service (VIP:PORT/tcp)\n"
 	      "  or port exchange their payload socket to socket (sockops +\n"
 	      "  sk_msg) instead of through the TCP/IP stack. Needs 'shuntctl\n"
-	      "  cgroup attach'. Off by default: see the README for when it "
-	      "pays.\n",
+	      "  cgroup attach'. Off by default: see the README for when it pays.\n",
 	      f);
 }
 
@@ -47,9 +45,9 @@ static int sockmap_change(struct cli *cli, int argc, char **argv)
 	if (err == -ENOENT)
 		return cli_err("sockmap is not enabled for %s", name);
 	if (err == -ENOSPC)
-		return cli_err("cannot enable sockmap for %s: policy table "
-			       "full (%u)",
-			       name, SHUNT_SOCK_POLICY_MAX);
+		return cli_err(
+			"cannot enable sockmap for %s: policy table full (%u)",
+			name, SHUNT_SOCK_POLICY_MAX);
 	if (err)
 		return cli_err("sockmap %s %s: %s", argv[0], name,
 			       strerror(-err));
@@ -139,7 +137,6 @@ int cmd_sockmap(struct cli *cli, int argc, char **argv)
 	if (!strcmp(verb, "list") || !strcmp(verb, "show"))
 		return sockmap_list(cli, argc > 1 ? argc - 1 : 1,
 				    argc > 1 ? argv + 1 : argv);
-	return cli_usage_err("sockmap: unknown command '%s' (enable, disable, "
-			     "list)",
-			     verb);
+	return cli_usage_err(
+		"sockmap: unknown command '%s' (enable, disable, list)", verb);
 }

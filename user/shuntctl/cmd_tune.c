@@ -18,13 +18,10 @@ static void tune_usage(FILE *f)
 	shunt_congestion_available(cc, sizeof(cc));
 	fprintf(f,
 		"Usage: shuntctl tune audit [--profile NAME] [--json]\n"
-		"       shuntctl tune apply [--profile NAME] [--state-dir "
-		"DIR]\n"
+		"       shuntctl tune apply [--profile NAME] [--state-dir DIR]\n"
 		"       shuntctl tune revert [--state-dir DIR]\n"
-		"  Node tuning (the seed's sysctl and fd steps). Profiles: "
-		"seed\n"
-		"  (default: everything), sockets (the per-namespace TCP "
-		"part).\n"
+		"  Node tuning (the seed's sysctl and fd steps). Profiles: seed\n"
+		"  (default: everything), sockets (the per-namespace TCP part).\n"
 		"  apply saves the values it replaces under DIR (default\n"
 		"  $SHUNT_STATE_DIR, else " SHUNT_STATE_DIR_DEFAULT
 		"); revert restores\n"
@@ -33,23 +30,16 @@ static void tune_usage(FILE *f)
 		"       shuntctl tune socket set SERVICE|PORT OPTION...\n"
 		"       shuntctl tune socket del SERVICE|PORT\n"
 		"       shuntctl tune socket list [--json]\n"
-		"  Socket options set by sockops on TCP connections to "
-		"SERVICE\n"
-		"  (VIP:PORT/tcp) or PORT, and on connections accepted on "
-		"PORT.\n"
+		"  Socket options set by sockops on TCP connections to SERVICE\n"
+		"  (VIP:PORT/tcp) or PORT, and on connections accepted on PORT.\n"
 		"  Needs 'shuntctl cgroup attach'. Options:\n"
-		"  --keepalive IDLE,INTVL,CNT  SO_KEEPALIVE with TCP_KEEPIDLE "
-		"(1-%u s),\n"
-		"                              TCP_KEEPINTVL (1-%u s), "
-		"TCP_KEEPCNT (1-%u)\n"
+		"  --keepalive IDLE,INTVL,CNT  SO_KEEPALIVE with TCP_KEEPIDLE (1-%u s),\n"
+		"                              TCP_KEEPINTVL (1-%u s), TCP_KEEPCNT (1-%u)\n"
 		"  --nodelay on|off            TCP_NODELAY\n"
 		"  --congestion NAME           TCP_CONGESTION (here: %s)\n"
-		"  --init-cwnd N               initial congestion window, "
-		"segments (1-%u)\n"
-		"  --syn-rto MS                SYN retransmission timeout "
-		"(1-%u ms)\n"
-		"  --sndbuf BYTES, --rcvbuf BYTES  SO_SNDBUF / SO_RCVBUF "
-		"(%u-%u)\n",
+		"  --init-cwnd N               initial congestion window, segments (1-%u)\n"
+		"  --syn-rto MS                SYN retransmission timeout (1-%u ms)\n"
+		"  --sndbuf BYTES, --rcvbuf BYTES  SO_SNDBUF / SO_RCVBUF (%u-%u)\n",
 		SHUNT_TUNE_KEEPIDLE_MAX, SHUNT_TUNE_KEEPINTVL_MAX,
 		SHUNT_TUNE_KEEPCNT_MAX, cc, SHUNT_TUNE_CWND_MAX,
 		SHUNT_TUNE_SYN_RTO_MAX, SHUNT_TUNE_BUF_MIN, SHUNT_TUNE_BUF_MAX);
@@ -64,9 +54,8 @@ static int parse_keepalive(const char *arg, struct shunt_sock_tune *t)
 	intvl = strtok_r(NULL, ",", &save);
 	cnt = strtok_r(NULL, ",", &save);
 	if (!idle || !intvl || !cnt || strtok_r(NULL, ",", &save))
-		return cli_usage_err("invalid keepalive '%s': expected "
-				     "IDLE,INTVL,CNT",
-				     arg);
+		return cli_usage_err(
+			"invalid keepalive '%s': expected IDLE,INTVL,CNT", arg);
 	if (cli_parse_u32("keepalive idle", idle, 1, SHUNT_TUNE_KEEPIDLE_MAX,
 			  &t->keepalive_idle) ||
 	    cli_parse_u32("keepalive interval", intvl, 1,
@@ -83,9 +72,8 @@ static int parse_congestion(const char *arg, struct shunt_sock_tune *t)
 	char avail[256] = "";
 
 	if (strlen(arg) >= sizeof(t->congestion))
-		return cli_usage_err("invalid congestion control '%s': name "
-				     "too long",
-				     arg);
+		return cli_usage_err(
+			"invalid congestion control '%s': name too long", arg);
 	snprintf(t->congestion, sizeof(t->congestion), "%s", arg);
 	t->set |= SHUNT_TUNE_F_CONGESTION;
 	if (shunt_tune_check(t) == 0)
@@ -153,13 +141,13 @@ static int tune_set(struct cli *cli, int argc, char **argv)
 		if (parse_option(c, optarg, &t))
 			return EXIT_USAGE;
 	if (argc - optind != 1)
-		return cli_usage_err("tune socket set: expected one "
-				     "SERVICE|PORT");
+		return cli_usage_err(
+			"tune socket set: expected one SERVICE|PORT");
 	if (cli_parse_target(argv[optind], &target))
 		return EXIT_USAGE;
 	if (!t.set)
-		return cli_usage_err("tune socket set: no option given (see "
-				     "'shuntctl tune -h')");
+		return cli_usage_err(
+			"tune socket set: no option given (see 'shuntctl tune -h')");
 	if (cli_open(cli, &s, true))
 		return EXIT_FAIL;
 	err = shunt_tune_set(&s, &target, &t);
@@ -270,9 +258,8 @@ static int tune_list(struct cli *cli, int argc, char **argv)
 	int err;
 
 	if (argc > 1 && strcmp(argv[1], "--json") && strcmp(argv[1], "-j"))
-		return cli_usage_err("tune socket list: unexpected argument "
-				     "'%s'",
-				     argv[1]);
+		return cli_usage_err(
+			"tune socket list: unexpected argument '%s'", argv[1]);
 	if (argc > 1)
 		cli->json = true;
 	if (cli_open(cli, &s, false))
@@ -346,9 +333,9 @@ static void audit_text(const struct shunt_audit_row *r, size_t n)
 		       shunt_tune_scope_name(r[i].scope), r[i].current,
 		       r[i].present ? r[i].recommended : "-",
 		       r[i].differs ? " *" : "  ",
-		       r[i].present ? r[i].reason
-				    : "(not in this kernel: module not "
-				      "loaded)");
+		       r[i].present
+			       ? r[i].reason
+			       : "(not in this kernel: module not loaded)");
 }
 
 static void audit_json(const struct shunt_audit_row *r, size_t n)
@@ -413,17 +400,15 @@ static int node_apply(struct cli *cli, int argc, char **argv)
 	err = shunt_tune_apply(a.profile, dir, &applied, &skipped, &bad);
 	if (err && bad)
 		return cli_err(
-			"tune apply: the kernel refused %s (%s); nothing "
-			"changed",
+			"tune apply: the kernel refused %s (%s); nothing changed",
 			bad, strerror(-err));
 	if (err)
-		return cli_err("tune apply: cannot save prior values in %s: "
-			       "%s; nothing changed",
-			       dir, strerror(-err));
+		return cli_err(
+			"tune apply: cannot save prior values in %s: %s; nothing changed",
+			dir, strerror(-err));
 	printf("applied %zu settings of profile %s", applied, a.profile);
 	if (skipped)
-		printf("; %zu host-wide settings left alone (not the host's "
-		       "network namespace)",
+		printf("; %zu host-wide settings left alone (not the host's network namespace)",
 		       skipped);
 	printf("\n");
 	return EXIT_OK;
@@ -441,9 +426,9 @@ static int node_revert(struct cli *cli, int argc, char **argv)
 	dir = shunt_state_dir(a.state_dir);
 	err = shunt_tune_revert(dir, &restored);
 	if (err == -ENOENT)
-		return cli_err("tune revert: nothing saved in %s for this "
-			       "network namespace",
-			       dir);
+		return cli_err(
+			"tune revert: nothing saved in %s for this network namespace",
+			dir);
 	if (err)
 		return cli_err("tune revert: %s", strerror(-err));
 	printf("restored %zu settings\n", restored);
@@ -468,8 +453,8 @@ int cmd_tune(struct cli *cli, int argc, char **argv)
 	if (argc >= 2 && !strcmp(argv[1], "revert"))
 		return node_revert(cli, argc - 1, argv + 1);
 	if (argc < 2 || strcmp(argv[1], "socket"))
-		return cli_usage_err("tune: expected audit, apply, revert or "
-				     "socket (see 'shuntctl tune -h')");
+		return cli_usage_err(
+			"tune: expected audit, apply, revert or socket (see 'shuntctl tune -h')");
 	verb = argc > 2 ? argv[2] : "list";
 	if (!strcmp(verb, "set"))
 		return tune_set(cli, argc - 2, argv + 2);
@@ -478,7 +463,6 @@ int cmd_tune(struct cli *cli, int argc, char **argv)
 	if (!strcmp(verb, "list") || !strcmp(verb, "show"))
 		return tune_list(cli, argc > 2 ? argc - 2 : 1,
 				 argc > 2 ? argv + 2 : argv + 1);
-	return cli_usage_err("tune socket: unknown command '%s' (set, del, "
-			     "list)",
-			     verb);
+	return cli_usage_err(
+		"tune socket: unknown command '%s' (set, del, list)", verb);
 }

@@ -33,8 +33,7 @@ static const struct setting settings[] = {
 	 "accept queue limit: listen() backlogs are clamped to it", 655350,
 	 true},
 	{"net.ipv4.tcp_tw_reuse", SHUNT_SCOPE_NETNS, SET_EXACT,
-	 "reuse TIME_WAIT ports for new outgoing connections (proxy to "
-	 "upstream)",
+	 "reuse TIME_WAIT ports for new outgoing connections (proxy to upstream)",
 	 1, true},
 	{"net.ipv4.tcp_fin_timeout", SHUNT_SCOPE_NETNS, SET_EXACT,
 	 "seconds an orphaned connection stays in FIN_WAIT_2", 30, true},
@@ -50,8 +49,7 @@ static const struct setting settings[] = {
 	 2097152, false},
 	{"net.netfilter.nf_conntrack_tcp_timeout_established",
 	 SHUNT_SCOPE_NETNS, SET_EXACT,
-	 "idle established connections leave conntrack after this (default "
-	 "5 days)",
+	 "idle established connections leave conntrack after this (default 5 days)",
 	 1200, false},
 	{"net.netfilter.nf_conntrack_tcp_timeout_close_wait", SHUNT_SCOPE_NETNS,
 	 SET_EXACT, "conntrack lifetime in CLOSE_WAIT", 15, false},
@@ -64,8 +62,7 @@ static const struct setting settings[] = {
 	{"fs.nr_open", SHUNT_SCOPE_HOST, SET_AT_LEAST,
 	 "highest RLIMIT_NOFILE a process may be given", 655350, false},
 	{"RLIMIT_NOFILE", SHUNT_SCOPE_PROCESS, SET_AT_LEAST,
-	 "per-process fd limit (this process): set LimitNOFILE= in proxies' "
-	 "units or the container runtime",
+	 "per-process fd limit (this process): set LimitNOFILE= in proxies' units or the container runtime",
 	 655350, false},
 };
 

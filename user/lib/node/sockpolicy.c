@@ -45,7 +45,8 @@ int shunt_sockmap_disable(struct shunt *s, const struct shunt_frontend_key *t)
 	return bpf_map_delete_elem(s->sockmap_policy_map, t) ? -errno : 0;
 }
 
-int shunt_sockmap_list(struct shunt *s, struct shunt_frontend_key **out, size_t *n)
+int shunt_sockmap_list(struct shunt *s, struct shunt_frontend_key **out,
+		       size_t *n)
 {
 	struct map_dump d;
 	int err;

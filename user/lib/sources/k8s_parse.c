@@ -482,4 +482,3 @@ void k8s_slice_free(struct k8s_slice *sl)
 	free(sl->ports);
 	free(sl);
 }
-
