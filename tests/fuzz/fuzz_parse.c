@@ -202,8 +202,12 @@ static void check_service(const char *s)
 	if (key.family == SHUNT_V4 &&
 	    (key.vip.v6[1] || key.vip.v6[2] || key.vip.v6[3]))
 		BAD("parse_service: IPv4 VIP with nonzero tail");
-	/* Unspecified and multicast VIPs are refused. */
-	if (key.family == SHUNT_V4) {
+	/* Unspecified and multicast VIPs are refused; a zero VIP is the
+	 * NodePort wildcard, written "*:PORT" or "[*]:PORT". */
+	if (shunt_frontend_is_nodeport(&key)) {
+		if (strncmp(s, "*:", 2) && strncmp(s, "[*]:", 4))
+			BAD("parse_service: wildcard from '%s'", s);
+	} else if (key.family == SHUNT_V4) {
 		__u32 a = ntohl(key.vip.v4);
 
 		if (!a || (a >> 28) == 0xe)

@@ -86,9 +86,23 @@ static void check_frontend(const struct shunt_service_spec *s, size_t j,
 			BAD("%s: frontend %s twice", name, fe);
 }
 
+/* The first of d->svcs[0..n-1] with frontend key, n when none. */
+static size_t owner(const struct shunt_desired *d, size_t n,
+		    const struct shunt_frontend_key *key)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < d->svcs[i].n_frontends; j++)
+			if (!memcmp(&d->svcs[i].frontends[j].key, key,
+				    sizeof(*key)))
+				return i;
+	return n;
+}
+
 static void check_desired(const struct shunt_desired *d)
 {
-	size_t i, j, k, l;
+	size_t i, j, k;
 
 	if (d->n > d->cap || (d->n && !d->svcs))
 		BAD("n %zu, cap %zu, svcs %p", d->n, d->cap, (void *)d->svcs);
@@ -107,19 +121,14 @@ static void check_desired(const struct shunt_desired *d)
 			BAD("%s: no frontend", name);
 		for (j = 0; j < s->n_frontends; j++) {
 			check_frontend(s, j, name);
-			for (k = 0; k < i; k++)
-				for (l = 0; l < d->svcs[k].n_frontends; l++)
-					if (!memcmp(&d->svcs[k].frontends[l].key,
-						    &s->frontends[j].key,
-						    sizeof(s->frontends[j].key)))
-						BAD("%s: frontend %zu also in "
-						    "%s",
-						    name, j, d->svcs[k].name);
+			k = owner(d, i, &s->frontends[j].key);
+			if (k < i)
+				BAD("%s: frontend %zu also in %s", name, j,
+				    d->svcs[k].name);
 		}
-		if (s->table_size &&
-		    (s->table_size < SHUNT_MAGLEV_MIN ||
-		     s->table_size > SHUNT_MAGLEV_MAX ||
-		     !maglev_is_prime(s->table_size)))
+		if (s->table_size && (s->table_size < SHUNT_MAGLEV_MIN ||
+				      s->table_size > SHUNT_MAGLEV_MAX ||
+				      !maglev_is_prime(s->table_size)))
 			BAD("%s: table_size %u", name, s->table_size);
 		if (s->affinity_timeout > SHUNT_AFFINITY_MAX_SECONDS)
 			BAD("%s: affinity %u", name, s->affinity_timeout);

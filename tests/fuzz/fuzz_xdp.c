@@ -887,20 +887,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		exit(1);
 	}
 	verbose = getenv("FUZZ_XDP_VERBOSE") != NULL;
-	shunt_set_ct_max(FX_CT_MAX);
+	/* Small tables: every input resets them. */
+	shunt_set_capacity(&(struct shunt_capacity){.services = 64,
+						    .frontends = 256,
+						    .backends = 1024,
+						    .ct = FX_CT_MAX});
 	if (penv_setup(NULL)) {
-		/* shunt_set_ct_max does not work with this libshunt (the
-		 * second object's ct_map does not match the pinned one):
-		 * the compiled-in size, and slower map clearing. */
-		fprintf(stderr,
-			"fuzz_xdp: loading with a %d-entry ct_map "
-			"failed, using the default size\n",
-			FX_CT_MAX);
-		shunt_set_ct_max(0);
-		if (penv_setup(NULL)) {
-			fprintf(stderr, "fuzz_xdp: cannot set up\n");
-			exit(1);
-		}
+		fprintf(stderr, "fuzz_xdp: cannot set up\n");
+		exit(1);
 	}
 	if (penv_reset(NULL)) {
 		fprintf(stderr, "fuzz_xdp: cannot set up the environment\n");

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Unit tests for user/lib/k8s_model.c: Services and EndpointSlices from
- * the JSON fixtures in tests/k8s/fixtures (List objects as kubectl
- * prints them) turned into exact desired services: keys, names,
- * backends and their states, affinity.
+ * Unit tests for the Kubernetes model (user/lib/sources/k8s_parse.c,
+ * k8s_translate.c): Services and EndpointSlices from the JSON fixtures in
+ * tests/k8s/fixtures (List objects as kubectl prints them) or inline,
+ * turned into exact desired services: one per Service port and address
+ * family, by name ("ns/name:port", "/ipv6", "/local"), with their
+ * frontends and flags (cluster IPs, the NodePort wildcard, load balancer
+ * and external IPs), backends and their states, affinity; and frontends
+ * claimed by two Services kept by the first by namespace/name.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,17 +24,14 @@
 #include "k8s_model.h"
 #include "parse.h"
 
-#define MAX_OBJS     32
-#define MAX_NODE_IPS 8
-#define STRLEN	     2048
+#define MAX_OBJS 32
+#define STRLEN	 2048
 
 struct fixture {
 	struct k8s_service *svcs[MAX_OBJS];
 	size_t n_svcs;
 	struct k8s_slice *slices[MAX_OBJS];
 	size_t n_slices;
-	struct k8s_ip node_ips[MAX_NODE_IPS];
-	size_t n_node_ips;
 	struct shunt_desired d;
 };
 
@@ -66,41 +67,57 @@ static void add_item(struct fixture *f, struct json_object *item)
 	}
 }
 
-/* Parse the fixture's items and translate them for this node. */
-static void load(struct fixture *f, const char *name, const char *node,
-		 const char *node_ips)
+/* f->d: the objects of f translated for node (NULL: no node name). */
+static void translate(struct fixture *f, const char *node)
 {
 	struct k8s_model_opts o = {.node_name = node};
-	struct json_object *root, *items;
-	char path[512], ips[256], *ip, *save;
-	size_t i;
 
-	memset(f, 0, sizeof(*f));
-	fixture_path(name, path, sizeof(path));
-	root = json_object_from_file(path);
-	if (!root)
-		fail_msg("%s: %s", path, json_util_get_last_err());
-	assert_true(json_object_object_get_ex(root, "items", &items));
-	for (i = 0; i < json_object_array_length(items); i++)
-		add_item(f, json_object_array_get_idx(items, i));
-	json_object_put(root);
-
-	snprintf(ips, sizeof(ips), "%s", node_ips ? node_ips : "");
-	for (ip = strtok_r(ips, " ", &save); ip;
-	     ip = strtok_r(NULL, " ", &save)) {
-		struct k8s_ip *n = &f->node_ips[f->n_node_ips++];
-
-		assert_int_equal(
-			shunt_parse_ip(ip, &n->addr, &n->family, NULL, 0), 0);
-	}
-	o.node_ips = f->node_ips;
-	o.n_node_ips = f->n_node_ips;
 	assert_int_equal(
 		k8s_model_desired((const struct k8s_service *const *)f->svcs,
 				  f->n_svcs,
 				  (const struct k8s_slice *const *)f->slices,
 				  f->n_slices, &o, &f->d),
 		0);
+}
+
+/* Parse a List object (or an array of objects) and translate it. */
+static void load_json(struct fixture *f, struct json_object *root,
+		      const char *node)
+{
+	struct json_object *items = root;
+	size_t i;
+
+	memset(f, 0, sizeof(*f));
+	if (!json_object_is_type(root, json_type_array))
+		assert_true(json_object_object_get_ex(root, "items", &items));
+	for (i = 0; i < json_object_array_length(items); i++)
+		add_item(f, json_object_array_get_idx(items, i));
+	translate(f, node);
+}
+
+/* The fixture file name, translated for node. */
+static void load(struct fixture *f, const char *name, const char *node)
+{
+	struct json_object *root;
+	char path[512];
+
+	fixture_path(name, path, sizeof(path));
+	root = json_object_from_file(path);
+	if (!root)
+		fail_msg("%s: %s", path, json_util_get_last_err());
+	load_json(f, root, node);
+	json_object_put(root);
+}
+
+/* Inline JSON: an array of objects. */
+static void load_text(struct fixture *f, const char *text, const char *node)
+{
+	struct json_object *root = json_tokener_parse(text);
+
+	if (!root)
+		fail_msg("test bug: bad JSON: %s", text);
+	load_json(f, root, node);
+	json_object_put(root);
 }
 
 static void unload(struct fixture *f)
@@ -126,7 +143,8 @@ static void canon(const char *s, char *out, size_t len)
 	size_t n = 0, i;
 
 	snprintf(buf, sizeof(buf), "%s", s);
-	for (w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save))
+	for (w = strtok_r(buf, " ", &save); w && n < 256;
+	     w = strtok_r(NULL, " ", &save))
 		words[n++] = w;
 	qsort(words, n, sizeof(*words), cmp_str);
 	out[0] = '\0';
@@ -147,64 +165,134 @@ static void assert_same_set(const char *what, const char *got, const char *want)
 		fail_msg("%s:\n  got  '%s'\n  want '%s'", what, g, w);
 }
 
-/* Every key, as "VIP:PORT/PROTO" words; sorted by key, no duplicates. */
-static void assert_keys(struct shunt_desired *d, const char *want)
+static void append(char *buf, size_t len, const char *word)
 {
-	char got[STRLEN] = "", buf[SHUNT_ADDRSTRLEN];
-	size_t i;
-
-	for (i = 0; i < d->n; i++) {
-		if (i)
-			assert_true(memcmp(&d->svcs[i - 1].key, &d->svcs[i].key,
-					   sizeof(d->svcs[i].key)) < 0);
-		strncat(got,
-			shunt_format_service(&d->svcs[i].key, buf, sizeof(buf)),
-			sizeof(got) - strlen(got) - 1);
-		strncat(got, " ", sizeof(got) - strlen(got) - 1);
-	}
-	assert_same_set("keys", got, want);
+	snprintf(buf + strlen(buf), len - strlen(buf), "%s%s",
+		 buf[0] ? " " : "", word);
 }
 
-static struct shunt_desired_service *svc(struct shunt_desired *d,
-					 const char *key)
+/* Frontend j of service i is also one of an earlier frontend. */
+static void assert_fe_unique(const struct shunt_desired *d, size_t i, size_t j)
 {
-	struct shunt_desired_service *s;
-	struct shunt_frontend_key k;
+	const struct shunt_frontend_key *k = &d->svcs[i].frontends[j].key;
+	char a[SHUNT_ADDRSTRLEN];
+	size_t x, y;
 
-	assert_int_equal(shunt_parse_service(key, &k, NULL, 0), 0);
-	s = shunt_desired_find(d, &k);
-	if (!s)
-		fail_msg("no service %s", key);
-	assert_int_equal(s->table_size, 0); /* the default */
-	return s;
+	for (x = 0; x <= i; x++)
+		for (y = 0; y < (x < i ? d->svcs[x].n_frontends : j); y++)
+			if (!memcmp(&d->svcs[x].frontends[y].key, k,
+				    sizeof(*k)))
+				fail_msg("%s in '%s' and '%s'",
+					 shunt_format_service(k, a, sizeof(a)),
+					 d->svcs[x].name, d->svcs[i].name);
 }
 
 /*
- * The backends of service key, as "ADDR:PORT" words ("ADDR:PORT~" when
- * draining); all of weight 1 and of the VIP's family, no duplicates.
+ * The names of all services are exactly want; the services are sorted
+ * by name, names and frontends unique across the desired state, every
+ * service has a frontend.
  */
-static void assert_backends(struct shunt_desired *d, const char *key,
+static void assert_names(const struct shunt_desired *d, const char *want)
+{
+	char got[STRLEN] = "";
+	size_t i, j;
+
+	for (i = 0; i < d->n; i++) {
+		const struct shunt_service_spec *s = &d->svcs[i];
+
+		if (i && strcmp(d->svcs[i - 1].name, s->name) >= 0)
+			fail_msg("'%s' after '%s': not sorted by name, or "
+				 "twice",
+				 s->name, d->svcs[i - 1].name);
+		if (!s->n_frontends)
+			fail_msg("'%s' has no frontend", s->name);
+		for (j = 0; j < s->n_frontends; j++)
+			assert_fe_unique(d, i, j);
+		append(got, sizeof(got), s->name);
+	}
+	assert_same_set("service names", got, want);
+}
+
+/* The service named name; table size automatic, as every Kubernetes
+ * service's. */
+static const struct shunt_service_spec *spec(const struct shunt_desired *d,
+					     const char *name)
+{
+	const struct shunt_service_spec *s = shunt_desired_find(d, name);
+
+	if (!s)
+		fail_msg("no service named '%s'", name);
+	assert_int_equal(s->table_size, 0);
+	return s;
+}
+
+/* "KEY", or "KEY[FLAGS]" with N NodePort, E external, L local. */
+static void fe_word(const struct shunt_frontend_spec *f, char *buf, size_t len)
+{
+	char k[SHUNT_ADDRSTRLEN];
+
+	shunt_format_service(&f->key, k, sizeof(k));
+	if (!f->flags)
+		snprintf(buf, len, "%s", k);
+	else
+		snprintf(buf, len, "%s[%s%s%s]", k,
+			 f->flags & SHUNT_FE_F_NODEPORT ? "N" : "",
+			 f->flags & SHUNT_FE_F_EXTERNAL ? "E" : "",
+			 f->flags & SHUNT_FE_F_LOCAL ? "L" : "");
+}
+
+/*
+ * The frontends of service name, as a set of fe_word() words; all of one
+ * family and protocol; a zero VIP (the NodePort wildcard) exactly when
+ * flagged NODEPORT.
+ */
+static void assert_frontends(const struct shunt_desired *d, const char *name,
+			     const char *want)
+{
+	const struct shunt_service_spec *s = spec(d, name);
+	char got[STRLEN] = "", w[SHUNT_ADDRSTRLEN + 8], what[256];
+	size_t i;
+
+	for (i = 0; i < s->n_frontends; i++) {
+		const struct shunt_frontend_spec *f = &s->frontends[i];
+
+		assert_int_equal(f->key.family, s->frontends[0].key.family);
+		assert_int_equal(f->key.proto, s->frontends[0].key.proto);
+		assert_int_equal(shunt_frontend_is_nodeport(&f->key) ? 1 : 0,
+				 f->flags & SHUNT_FE_F_NODEPORT ? 1 : 0);
+		fe_word(f, w, sizeof(w));
+		append(got, sizeof(got), w);
+	}
+	snprintf(what, sizeof(what), "frontends of '%s'", name);
+	assert_same_set(what, got, want);
+}
+
+/*
+ * The backends of service name, as "ADDR:PORT" words ("ADDR:PORT~" when
+ * draining); all of weight 1 and of the frontends' family, sorted, no
+ * duplicates.
+ */
+static void assert_backends(const struct shunt_desired *d, const char *name,
 			    const char *want)
 {
-	struct shunt_desired_service *s = svc(d, key);
-	char got[STRLEN] = "", buf[SHUNT_ADDRSTRLEN], what[128];
+	const struct shunt_service_spec *s = spec(d, name);
+	char got[STRLEN] = "", buf[SHUNT_ADDRSTRLEN + 2], what[256];
 	size_t i;
 
 	for (i = 0; i < s->n_backends; i++) {
 		const struct shunt_backend_spec *b = &s->backends[i];
 
 		assert_int_equal(b->weight, 1);
-		assert_int_equal(b->family, s->key.family);
+		assert_int_equal(b->family, s->frontends[0].key.family);
 		assert_true(b->state == SHUNT_BE_ACTIVE ||
 			    b->state == SHUNT_BE_DRAINING);
-		strncat(got,
-			shunt_format_endpoint(&b->addr, b->port, b->family, buf,
-					      sizeof(buf)),
-			sizeof(got) - strlen(got) - 1);
-		strncat(got, b->state == SHUNT_BE_DRAINING ? "~ " : " ",
-			sizeof(got) - strlen(got) - 1);
+		shunt_format_endpoint(&b->addr, b->port, b->family, buf,
+				      sizeof(buf));
+		if (b->state == SHUNT_BE_DRAINING)
+			strcat(buf, "~");
+		append(got, sizeof(got), buf);
 	}
-	snprintf(what, sizeof(what), "backends of %s", key);
+	snprintf(what, sizeof(what), "backends of '%s'", name);
 	assert_same_set(what, got, want);
 	for (i = 1; i < s->n_backends; i++) /* sorted, no duplicates */
 		assert_true(
@@ -216,16 +304,51 @@ static void assert_backends(struct shunt_desired *d, const char *key,
 				 ntohs(s->backends[i].port)));
 }
 
-static void assert_name(struct shunt_desired *d, const char *key,
-			const char *name)
-{
-	assert_string_equal(svc(d, key)->name, name);
-}
-
-static void assert_affinity(struct shunt_desired *d, const char *key,
+static void assert_affinity(const struct shunt_desired *d, const char *name,
 			    __u32 timeout)
 {
-	assert_int_equal(svc(d, key)->affinity_timeout, timeout);
+	assert_int_equal(spec(d, name)->affinity_timeout, timeout);
+}
+
+/* Frontend fe ("VIP:PORT/PROTO") is served by the service named name. */
+static void assert_owner(const struct shunt_desired *d, const char *fe,
+			 const char *name)
+{
+	const struct shunt_service_spec *s;
+	struct shunt_frontend_key k;
+
+	assert_int_equal(shunt_parse_service(fe, &k, NULL, 0), 0);
+	s = shunt_desired_find_frontend(d, &k);
+	if (!s)
+		fail_msg("nobody serves %s, want '%s'", fe, name);
+	if (strcmp(s->name, name))
+		fail_msg("%s is served by '%s', want '%s'", fe, s->name, name);
+}
+
+/* Two desired states are the same, spec by spec (frontends and backends
+ * in order: both come from the same translation). */
+static void assert_same_desired(const struct shunt_desired *a,
+				const struct shunt_desired *b)
+{
+	size_t i;
+
+	assert_int_equal(a->n, b->n);
+	for (i = 0; i < a->n; i++) {
+		const struct shunt_service_spec *x = &a->svcs[i],
+						*y = &b->svcs[i];
+
+		assert_string_equal(x->name, y->name);
+		assert_int_equal(x->table_size, y->table_size);
+		assert_int_equal(x->affinity_timeout, y->affinity_timeout);
+		assert_int_equal(x->n_frontends, y->n_frontends);
+		assert_memory_equal(x->frontends, y->frontends,
+				    x->n_frontends * sizeof(*x->frontends));
+		assert_int_equal(x->n_backends, y->n_backends);
+		if (x->n_backends)
+			assert_memory_equal(x->backends, y->backends,
+					    x->n_backends *
+						    sizeof(*x->backends));
+	}
 }
 
 /* --- tests ------------------------------------------------------------- */
@@ -235,106 +358,147 @@ static void test_clusterip(void **state)
 	struct fixture f;
 
 	(void)state;
-	load(&f, "clusterip.json", "node-a", "192.168.1.10");
-	assert_keys(&f.d, "10.96.0.10:80/tcp 10.96.0.20:443/tcp "
-			  "[fd00:96::20]:443/tcp 10.96.0.53:53/udp "
-			  "10.96.0.53:53/tcp");
-	assert_name(&f.d, "10.96.0.10:80/tcp", "default/web:http");
-	assert_backends(&f.d, "10.96.0.10:80/tcp",
+	load(&f, "clusterip.json", "node-a");
+	/* One service per port and family; SCTP left out. */
+	assert_names(&f.d, "default/web:http prod/dual:443 prod/dual:443/ipv6 "
+			   "kube-system/dns:dns kube-system/dns:dns-tcp");
+	assert_frontends(&f.d, "default/web:http", "10.96.0.10:80/tcp");
+	assert_backends(&f.d, "default/web:http",
 			"10.244.1.5:8080 10.244.2.7:8080");
-	assert_affinity(&f.d, "10.96.0.10:80/tcp", 0);
-	/* Dual-stack: each family gets its own slices' endpoints. */
-	assert_name(&f.d, "10.96.0.20:443/tcp", "prod/dual:443");
-	assert_backends(&f.d, "10.96.0.20:443/tcp", "10.244.3.3:8443");
-	assert_name(&f.d, "[fd00:96::20]:443/tcp", "prod/dual:443");
-	assert_backends(&f.d, "[fd00:96::20]:443/tcp",
+	assert_affinity(&f.d, "default/web:http", 0);
+	/* Dual-stack: each family gets its own slices' endpoints; an
+	 * unnamed port is named by its number. */
+	assert_frontends(&f.d, "prod/dual:443", "10.96.0.20:443/tcp");
+	assert_backends(&f.d, "prod/dual:443", "10.244.3.3:8443");
+	assert_frontends(&f.d, "prod/dual:443/ipv6", "[fd00:96::20]:443/tcp");
+	assert_backends(&f.d, "prod/dual:443/ipv6",
 			"[fd00:244::3]:8443 [fd00:244::4]:8443");
-	/* UDP and TCP on one port number, by port name; SCTP left out. */
-	assert_name(&f.d, "10.96.0.53:53/udp", "kube-system/dns:dns");
-	assert_backends(&f.d, "10.96.0.53:53/udp",
+	/* UDP and TCP on one port number, by port name. */
+	assert_frontends(&f.d, "kube-system/dns:dns", "10.96.0.53:53/udp");
+	assert_backends(&f.d, "kube-system/dns:dns",
 			"10.244.0.2:53 10.244.0.3:53");
-	assert_name(&f.d, "10.96.0.53:53/tcp", "kube-system/dns:dns-tcp");
-	assert_backends(&f.d, "10.96.0.53:53/tcp",
+	assert_frontends(&f.d, "kube-system/dns:dns-tcp", "10.96.0.53:53/tcp");
+	assert_backends(&f.d, "kube-system/dns:dns-tcp",
 			"10.244.0.2:5353 10.244.0.3:5353");
+	assert_owner(&f.d, "10.96.0.53:53/tcp", "kube-system/dns:dns-tcp");
 	unload(&f);
 }
 
+/* NodePort: one more frontend on the cluster service, the wildcard
+ * *:nodePort (every node address), flagged NODEPORT and EXTERNAL. */
 static void test_nodeport(void **state)
 {
 	const char *be = "10.244.1.10:8080 10.244.2.10:8080";
 	const char *be_udp = "10.244.1.10:5514 10.244.2.10:5514";
-	struct fixture f;
+	struct fixture f, g;
 
 	(void)state;
-	/* The IPv6 node IP is not used: the Service is IPv4 only. A stale
-	 * load balancer ingress of a NodePort Service is not a VIP. */
-	load(&f, "nodeport.json", "node-a",
-	     "192.168.1.10 192.168.1.11 fd00::10");
-	assert_keys(&f.d, "10.96.1.1:80/tcp 192.168.1.10:30080/tcp "
-			  "192.168.1.11:30080/tcp 10.96.1.1:514/udp "
-			  "192.168.1.10:30514/udp 192.168.1.11:30514/udp");
-	assert_backends(&f.d, "10.96.1.1:80/tcp", be);
-	assert_backends(&f.d, "192.168.1.10:30080/tcp", be);
-	assert_backends(&f.d, "192.168.1.11:30080/tcp", be);
-	assert_name(&f.d, "192.168.1.11:30080/tcp", "default/np:http");
-	assert_backends(&f.d, "10.96.1.1:514/udp", be_udp);
-	assert_backends(&f.d, "192.168.1.10:30514/udp", be_udp);
-	assert_backends(&f.d, "192.168.1.11:30514/udp", be_udp);
-	assert_name(&f.d, "192.168.1.10:30514/udp", "default/np:syslog");
-	unload(&f);
+	/* A stale load balancer ingress of a NodePort Service is not a
+	 * frontend. */
+	load(&f, "nodeport.json", "node-a");
+	assert_names(&f.d, "default/np:http default/np:syslog");
+	assert_frontends(&f.d, "default/np:http",
+			 "10.96.1.1:80/tcp *:30080/tcp[NE]");
+	assert_backends(&f.d, "default/np:http", be);
+	assert_frontends(&f.d, "default/np:syslog",
+			 "10.96.1.1:514/udp *:30514/udp[NE]");
+	assert_backends(&f.d, "default/np:syslog", be_udp);
+	assert_owner(&f.d, "*:30080/tcp", "default/np:http");
 
-	/* Without node IPs only the cluster IP is served. */
-	load(&f, "nodeport.json", "node-a", NULL);
-	assert_keys(&f.d, "10.96.1.1:80/tcp 10.96.1.1:514/udp");
+	/* Cluster policy: which node this is does not matter. */
+	load(&g, "nodeport.json", NULL);
+	assert_same_desired(&f.d, &g.d);
+	unload(&g);
 	unload(&f);
 }
 
 static void test_loadbalancer(void **state)
 {
 	const char *be = "10.244.1.20:8443 10.244.2.20:8443";
-	const char *local = "10.244.1.30:8080 10.244.1.31:8080";
+	const char *all = "10.244.1.30:8080 10.244.1.31:8080 10.244.2.30:8080 "
+			  "10.244.3.30:8080";
 	struct fixture f;
 
 	(void)state;
-	load(&f, "loadbalancer.json", "node-a", "192.168.1.10");
-	/* Ingress by hostname or with ipMode Proxy gives no VIP; no node
-	 * VIP without a nodePort. */
-	assert_keys(&f.d, "10.96.2.2:443/tcp 192.168.1.10:31443/tcp "
-			  "203.0.113.10:443/tcp 198.51.100.7:443/tcp "
-			  "10.96.2.3:80/tcp 192.168.1.10:31080/tcp "
-			  "203.0.113.20:80/tcp 198.51.100.8:80/tcp "
-			  "10.96.2.4:53/udp 203.0.113.30:53/udp");
-	/* Cluster policy: every VIP gets every endpoint. */
-	assert_backends(&f.d, "10.96.2.2:443/tcp", be);
-	assert_backends(&f.d, "192.168.1.10:31443/tcp", be);
-	assert_backends(&f.d, "203.0.113.10:443/tcp", be);
-	assert_backends(&f.d, "198.51.100.7:443/tcp", be);
-	assert_name(&f.d, "203.0.113.10:443/tcp", "shop/lb:https");
-	/* Local: the cluster IP keeps all, the others get this node's. */
-	assert_backends(&f.d, "10.96.2.3:80/tcp",
-			"10.244.1.30:8080 10.244.1.31:8080 10.244.2.30:8080 "
-			"10.244.3.30:8080");
-	assert_backends(&f.d, "192.168.1.10:31080/tcp", local);
-	assert_backends(&f.d, "203.0.113.20:80/tcp", local);
-	assert_backends(&f.d, "198.51.100.8:80/tcp", local);
-	assert_backends(&f.d, "10.96.2.4:53/udp", "10.244.1.40:5353");
-	assert_backends(&f.d, "203.0.113.30:53/udp", "10.244.1.40:5353");
+	load(&f, "loadbalancer.json", "node-a");
+	assert_names(&f.d, "shop/lb:https shop/lb-local:http "
+			   "shop/lb-local:http/local shop/lb-nonp:dns");
+	/* Cluster policy: one service, every frontend, every endpoint.
+	 * Ingress by hostname or with ipMode Proxy gives no frontend. */
+	assert_frontends(&f.d, "shop/lb:https",
+			 "10.96.2.2:443/tcp *:31443/tcp[NE] "
+			 "203.0.113.10:443/tcp[E] 198.51.100.7:443/tcp[E]");
+	assert_backends(&f.d, "shop/lb:https", be);
+	/* Local: the cluster IP keeps all endpoints; the external
+	 * frontends (NodePort, ingress, external IPs) are a service of
+	 * their own with this node's endpoints only. */
+	assert_frontends(&f.d, "shop/lb-local:http", "10.96.2.3:80/tcp");
+	assert_backends(&f.d, "shop/lb-local:http", all);
+	assert_frontends(&f.d, "shop/lb-local:http/local",
+			 "*:31080/tcp[NEL] 203.0.113.20:80/tcp[EL] "
+			 "198.51.100.8:80/tcp[EL]");
+	assert_backends(&f.d, "shop/lb-local:http/local",
+			"10.244.1.30:8080 10.244.1.31:8080");
+	assert_owner(&f.d, "203.0.113.20:80/tcp", "shop/lb-local:http/local");
+	/* No nodePort (allocateLoadBalancerNodePorts: false): no
+	 * wildcard. */
+	assert_frontends(&f.d, "shop/lb-nonp:dns",
+			 "10.96.2.4:53/udp 203.0.113.30:53/udp[E]");
+	assert_backends(&f.d, "shop/lb-nonp:dns", "10.244.1.40:5353");
 	unload(&f);
 
-	/* A node without local endpoints: the external VIPs stay, empty. */
-	load(&f, "loadbalancer.json", "node-c", "192.168.1.12");
-	assert_backends(&f.d, "192.168.1.12:31080/tcp", "");
-	assert_backends(&f.d, "203.0.113.20:80/tcp", "");
-	assert_backends(&f.d, "198.51.100.8:80/tcp", "");
-	assert_backends(&f.d, "192.168.1.12:31443/tcp", be);
+	/* A node without local endpoints: the local service stays, empty;
+	 * the others do not change. */
+	load(&f, "loadbalancer.json", "node-c");
+	assert_frontends(&f.d, "shop/lb-local:http/local",
+			 "*:31080/tcp[NEL] 203.0.113.20:80/tcp[EL] "
+			 "198.51.100.8:80/tcp[EL]");
+	assert_backends(&f.d, "shop/lb-local:http/local", "");
+	assert_backends(&f.d, "shop/lb-local:http", all);
+	assert_backends(&f.d, "shop/lb:https", be);
 	unload(&f);
 
 	/* No node name: no endpoint is local. */
-	load(&f, "loadbalancer.json", NULL, NULL);
-	assert_backends(&f.d, "203.0.113.20:80/tcp", "");
-	assert_backends(&f.d, "10.96.2.3:80/tcp",
-			"10.244.1.30:8080 10.244.1.31:8080 10.244.2.30:8080 "
-			"10.244.3.30:8080");
+	load(&f, "loadbalancer.json", NULL);
+	assert_backends(&f.d, "shop/lb-local:http/local", "");
+	assert_backends(&f.d, "shop/lb-local:http", all);
+	unload(&f);
+}
+
+/* Dual-stack LoadBalancer with externalTrafficPolicy Local: a cluster and
+ * a local service per family, each with the frontends and endpoints of
+ * its family; the IPv6 NodePort wildcard is "[*]:PORT". */
+static void test_dual_stack(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	load(&f, "dualstack.json", "node-a");
+	assert_names(&f.d, "web/dual:http web/dual:http/local "
+			   "web/dual:http/ipv6 web/dual:http/ipv6/local "
+			   "web/v6only:53/ipv6");
+	assert_frontends(&f.d, "web/dual:http", "10.96.8.8:80/tcp");
+	assert_backends(&f.d, "web/dual:http",
+			"10.244.8.1:8080 10.244.8.2:8080");
+	assert_frontends(&f.d, "web/dual:http/local",
+			 "*:30800/tcp[NEL] 203.0.113.80:80/tcp[EL] "
+			 "198.51.100.20:80/tcp[EL]");
+	assert_backends(&f.d, "web/dual:http/local", "10.244.8.1:8080");
+	assert_frontends(&f.d, "web/dual:http/ipv6", "[fd00:96::8]:80/tcp");
+	assert_backends(&f.d, "web/dual:http/ipv6",
+			"[fd00:244::81]:8080 [fd00:244::82]:8080 "
+			"[fd00:244::83]:8080~");
+	assert_frontends(&f.d, "web/dual:http/ipv6/local",
+			 "[*]:30800/tcp[NEL] [2001:db8:1b::80]:80/tcp[EL] "
+			 "[2001:db8::20]:80/tcp[EL]");
+	assert_backends(&f.d, "web/dual:http/ipv6/local",
+			"[fd00:244::81]:8080 [fd00:244::83]:8080~");
+	/* Single-stack IPv6 NodePort, unnamed port. */
+	assert_frontends(&f.d, "web/v6only:53/ipv6",
+			 "[fd00:96::9]:53/udp [*]:30053/udp[NE]");
+	assert_backends(&f.d, "web/v6only:53/ipv6", "[fd00:244::91]:5353");
+	assert_owner(&f.d, "[*]:30800/tcp", "web/dual:http/ipv6/local");
+	assert_owner(&f.d, "*:30800/tcp", "web/dual:http/local");
 	unload(&f);
 }
 
@@ -343,21 +507,21 @@ static void test_named_target_port(void **state)
 	struct fixture f;
 
 	(void)state;
-	load(&f, "targetport.json", "node-a", NULL);
-	assert_keys(&f.d, "10.96.3.3:80/tcp 10.96.3.3:9090/tcp");
+	load(&f, "targetport.json", "node-a");
+	assert_names(&f.d, "team/app:http team/app:metrics");
 	/* targetPort "web" resolves per slice through the port named like
 	 * the Service port: 8080 in two slices, 8081 in the third; the
 	 * endpoint in two slices is active in one of them: active wins.
 	 * Slices of other Services, namespaces, protocols or without the
 	 * service-name label are not used. */
-	assert_backends(&f.d, "10.96.3.3:80/tcp",
+	assert_frontends(&f.d, "team/app:http", "10.96.3.3:80/tcp");
+	assert_backends(&f.d, "team/app:http",
 			"10.244.5.1:8080 10.244.5.2:8080 10.244.5.3:8080 "
 			"10.244.6.1:8081");
-	assert_name(&f.d, "10.96.3.3:80/tcp", "team/app:http");
 	/* The numeric targetPort: the slice port "metrics". */
-	assert_backends(&f.d, "10.96.3.3:9090/tcp",
+	assert_frontends(&f.d, "team/app:metrics", "10.96.3.3:9090/tcp");
+	assert_backends(&f.d, "team/app:metrics",
 			"10.244.5.1:9100 10.244.5.2:9100 10.244.5.3:9100");
-	assert_name(&f.d, "10.96.3.3:9090/tcp", "team/app:metrics");
 	unload(&f);
 }
 
@@ -366,15 +530,15 @@ static void test_conditions(void **state)
 	struct fixture f;
 
 	(void)state;
-	load(&f, "conditions.json", "node-a", NULL);
-	assert_keys(&f.d, "10.96.4.4:80/tcp");
+	load(&f, "conditions.json", "node-a");
+	assert_names(&f.d, "default/rollout:80");
+	assert_frontends(&f.d, "default/rollout:80", "10.96.4.4:80/tcp");
 	/* ready: active; ready unknown: active; terminating and serving:
 	 * draining; not serving or not ready and not terminating: out; the
 	 * first address only; a wrong-family address or none: out. */
-	assert_backends(&f.d, "10.96.4.4:80/tcp",
+	assert_backends(&f.d, "default/rollout:80",
 			"10.244.7.1:8080 10.244.7.2:8080 10.244.7.3:8080~ "
 			"10.244.7.7:8080");
-	assert_name(&f.d, "10.96.4.4:80/tcp", "default/rollout:80");
 	unload(&f);
 }
 
@@ -383,14 +547,17 @@ static void test_affinity(void **state)
 	struct fixture f;
 
 	(void)state;
-	load(&f, "affinity.json", "node-a", NULL);
-	assert_keys(&f.d, "10.96.5.1:80/tcp 10.96.5.2:80/tcp 10.96.5.3:80/tcp");
-	assert_affinity(&f.d, "10.96.5.1:80/tcp", 300);
-	assert_affinity(&f.d, "10.96.5.2:80/tcp", K8S_AFFINITY_DEFAULT);
+	load(&f, "affinity.json", "node-a");
+	assert_names(&f.d, "default/sticky:http default/sticky-default:http "
+			   "default/loose:http");
+	assert_affinity(&f.d, "default/sticky:http", 300);
+	assert_affinity(&f.d, "default/sticky-default:http",
+			K8S_AFFINITY_DEFAULT);
 	assert_int_equal(K8S_AFFINITY_DEFAULT, 10800);
-	assert_affinity(&f.d, "10.96.5.3:80/tcp", 0);
+	assert_affinity(&f.d, "default/loose:http", 0);
 	/* No slices yet: the services exist without backends. */
-	assert_backends(&f.d, "10.96.5.1:80/tcp", "");
+	assert_frontends(&f.d, "default/sticky:http", "10.96.5.1:80/tcp");
+	assert_backends(&f.d, "default/sticky:http", "");
 	unload(&f);
 }
 
@@ -401,9 +568,10 @@ static void test_skipped(void **state)
 	(void)state;
 	/* Headless, ExternalName, no ports, SCTP only: nothing. An FQDN
 	 * slice gives no backends. */
-	load(&f, "skipped.json", "node-a", "192.168.1.10");
-	assert_keys(&f.d, "10.96.6.3:80/tcp");
-	assert_backends(&f.d, "10.96.6.3:80/tcp", "");
+	load(&f, "skipped.json", "node-a");
+	assert_names(&f.d, "default/fqdn:80");
+	assert_frontends(&f.d, "default/fqdn:80", "10.96.6.3:80/tcp");
+	assert_backends(&f.d, "default/fqdn:80", "");
 	unload(&f);
 }
 
@@ -414,50 +582,188 @@ static void test_conflict(void **state)
 	(void)state;
 	/* Two Services claim 198.51.100.9:80: the first by namespace/name
 	 * keeps it; one Service listing its cluster IP as external IP
-	 * gives one VIP; no IPv6 VIP for an IPv4-only Service. */
-	load(&f, "conflict.json", "node-a", NULL);
-	assert_keys(&f.d, "10.96.7.1:80/tcp 10.96.7.2:80/tcp "
-			  "198.51.100.9:80/tcp");
-	assert_name(&f.d, "198.51.100.9:80/tcp", "a/first:http");
-	assert_backends(&f.d, "198.51.100.9:80/tcp", "10.244.10.1:8080");
-	assert_backends(&f.d, "10.96.7.2:80/tcp", "10.244.10.2:8080");
+	 * gives one frontend (the cluster IP's, no flags); no IPv6
+	 * service for an IPv4-only Service. */
+	load(&f, "conflict.json", "node-a");
+	assert_names(&f.d, "a/first:http b/second:http");
+	assert_frontends(&f.d, "a/first:http",
+			 "10.96.7.1:80/tcp 198.51.100.9:80/tcp[E]");
+	assert_backends(&f.d, "a/first:http", "10.244.10.1:8080");
+	assert_frontends(&f.d, "b/second:http", "10.96.7.2:80/tcp");
+	assert_backends(&f.d, "b/second:http", "10.244.10.2:8080");
+	assert_owner(&f.d, "198.51.100.9:80/tcp", "a/first:http");
+	unload(&f);
+}
+
+#define SVC(ns, name, spec)                                                    \
+	"{\"kind\": \"Service\", \"metadata\": {\"namespace\": \"" ns          \
+	"\", \"name\": \"" name "\"}, \"spec\": " spec "}"
+#define SLICE(ns, svc, name, eps, ports)                                       \
+	"{\"kind\": \"EndpointSlice\", \"metadata\": {\"namespace\": \"" ns    \
+	"\", \"name\": \"" name "\", \"labels\": "                             \
+	"{\"kubernetes.io/service-name\": \"" svc "\"}}, "                     \
+	"\"addressType\": \"IPv4\", \"endpoints\": " eps ", \"ports\": " ports \
+	"}"
+#define EP(ip, node)                                                           \
+	"{\"addresses\": [\"" ip "\"], \"conditions\": {\"ready\": true}, "    \
+	"\"nodeName\": \"" node "\"}"
+
+/* Services that claim the same frontends, listed in an order that is
+ * not namespace/name order. */
+static const char *const conflicts[] = {
+	/* Loses both its cluster IP (an external IP of m/alpha) and
+	 * 192.0.2.1 (m/alpha's too): nothing left, no service. */
+	SVC("z", "hijack",
+	    "{\"clusterIP\": \"10.96.9.2\", \"externalIPs\": [\"192.0.2.1\"], "
+	    "\"ports\": [{\"name\": \"http\", \"port\": 80}]}"),
+	/* Local policy, every external frontend taken: 192.0.2.1 by
+	 * m/alpha, 192.0.2.5 by m/zeta (the namespace decides before the
+	 * name), 192.0.2.7 by n/beta (same namespace: the name decides).
+	 * Its local service is dropped, its cluster service stays. */
+	SVC("n", "gamma",
+	    "{\"type\": \"LoadBalancer\", \"clusterIP\": \"10.96.9.4\", "
+	    "\"externalTrafficPolicy\": \"Local\", \"externalIPs\": "
+	    "[\"192.0.2.1\", \"192.0.2.5\", \"192.0.2.7\"], \"ports\": "
+	    "[{\"name\": \"http\", \"port\": 80}]}"),
+	SVC("m", "zeta",
+	    "{\"clusterIP\": \"10.96.9.5\", \"externalIPs\": [\"192.0.2.5\"], "
+	    "\"ports\": [{\"name\": \"http\", \"port\": 80}]}"),
+	/* Local policy; its NodePort is claimed by m/alpha too (not
+	 * possible in one cluster, but the rule is the same): m/alpha
+	 * keeps it; the local service keeps the rest. */
+	SVC("n", "beta",
+	    "{\"type\": \"LoadBalancer\", \"clusterIP\": \"10.96.9.3\", "
+	    "\"externalTrafficPolicy\": \"Local\", \"externalIPs\": "
+	    "[\"192.0.2.7\"], \"ports\": [{\"name\": \"http\", \"port\": 80, "
+	    "\"nodePort\": 30080}]}, \"status\": {\"loadBalancer\": "
+	    "{\"ingress\": [{\"ip\": \"203.0.113.9\"}]}}"),
+	SVC("m", "alpha",
+	    "{\"type\": \"NodePort\", \"clusterIP\": \"10.96.9.1\", "
+	    "\"externalIPs\": [\"192.0.2.1\", \"10.96.9.2\"], \"ports\": "
+	    "[{\"name\": \"http\", \"port\": 80, \"nodePort\": 30080}]}"),
+	SLICE("z", "hijack", "hijack-1", "[" EP("10.244.9.2", "node-a") "]",
+	      "[{\"name\": \"http\", \"port\": 8080}]"),
+	SLICE("n", "gamma", "gamma-1",
+	      "[" EP("10.244.9.4", "node-a") ", " EP("10.244.9.5",
+						     "node-b") "]",
+	      "[{\"name\": \"http\", \"port\": 8080}]"),
+};
+
+/* The objects of conflicts[], translated for node-a. */
+static void load_conflicts(struct fixture *f)
+{
+	char text[8192] = "[";
+	size_t i;
+
+	for (i = 0; i < sizeof(conflicts) / sizeof(conflicts[0]); i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+			 "%s%s", i ? ", " : "", conflicts[i]);
+	assert_true(strlen(text) + 2 < sizeof(text));
+	strcat(text, "]");
+	load_text(f, text, "node-a");
+}
+
+/* A frontend claimed by two Services stays with the first by
+ * namespace/name; a service left without frontends is dropped. */
+static void test_conflict_rules(void **state)
+{
+	struct fixture f, g;
+	struct k8s_model_opts o = {.node_name = "node-a"};
+	struct shunt_desired one;
+	size_t i;
+
+	(void)state;
+	load_conflicts(&f);
+	assert_names(&f.d, "m/alpha:http m/zeta:http n/beta:http "
+			   "n/beta:http/local n/gamma:http");
+	assert_frontends(&f.d, "m/alpha:http",
+			 "10.96.9.1:80/tcp *:30080/tcp[NE] 192.0.2.1:80/tcp[E] "
+			 "10.96.9.2:80/tcp[E]");
+	assert_frontends(&f.d, "m/zeta:http",
+			 "10.96.9.5:80/tcp 192.0.2.5:80/tcp[E]");
+	assert_frontends(&f.d, "n/beta:http", "10.96.9.3:80/tcp");
+	assert_frontends(&f.d, "n/beta:http/local",
+			 "203.0.113.9:80/tcp[EL] 192.0.2.7:80/tcp[EL]");
+	assert_frontends(&f.d, "n/gamma:http", "10.96.9.4:80/tcp");
+	assert_backends(&f.d, "n/gamma:http",
+			"10.244.9.4:8080 10.244.9.5:8080");
+	assert_owner(&f.d, "*:30080/tcp", "m/alpha:http");
+	assert_owner(&f.d, "10.96.9.2:80/tcp", "m/alpha:http");
+
+	/* Alone, each Service translates to all its frontends. */
+	for (i = 0; i < f.n_svcs; i++) {
+		if (strcmp(f.svcs[i]->name, "hijack"))
+			continue;
+		shunt_desired_init(&one);
+		assert_int_equal(
+			k8s_translate_service(
+				f.svcs[i],
+				(const struct k8s_slice *const *)f.slices,
+				f.n_slices, &o, &one),
+			0);
+		assert_names(&one, "z/hijack:http");
+		assert_frontends(&one, "z/hijack:http",
+				 "10.96.9.2:80/tcp 192.0.2.1:80/tcp[E]");
+		assert_backends(&one, "z/hijack:http", "10.244.9.2:8080");
+		shunt_desired_free(&one);
+	}
+
+	/* The winner gone, its frontends go to the next by namespace/name:
+	 * the NodePort to n/beta's local service, 192.0.2.1 to n/gamma's
+	 * (before z/hijack), and z/hijack gets its cluster IP back. */
+	g = f;
+	memset(&g.d, 0, sizeof(g.d));
+	for (i = 0, g.n_svcs = 0; i < f.n_svcs; i++)
+		if (strcmp(f.svcs[i]->name, "alpha"))
+			g.svcs[g.n_svcs++] = f.svcs[i];
+	translate(&g, "node-a");
+	assert_names(&g.d, "m/zeta:http n/beta:http n/beta:http/local "
+			   "n/gamma:http n/gamma:http/local z/hijack:http");
+	assert_frontends(&g.d, "n/beta:http/local",
+			 "*:30080/tcp[NEL] 203.0.113.9:80/tcp[EL] "
+			 "192.0.2.7:80/tcp[EL]");
+	assert_frontends(&g.d, "n/gamma:http/local", "192.0.2.1:80/tcp[EL]");
+	assert_backends(&g.d, "n/gamma:http/local", "10.244.9.4:8080");
+	assert_frontends(&g.d, "z/hijack:http", "10.96.9.2:80/tcp");
+	shunt_desired_free(&g.d);
 	unload(&f);
 }
 
 /* The same objects in another order give the same desired state. */
 static void test_order(void **state)
 {
+	static const char *const names[] = {"targetport.json",
+					    "loadbalancer.json",
+					    "dualstack.json", "conflict.json"};
 	struct fixture f, g;
-	size_t i;
+	size_t i, n;
 
 	(void)state;
-	load(&f, "targetport.json", "node-a", NULL);
-	load(&g, "targetport.json", "node-a", NULL);
-	shunt_desired_free(&g.d);
-	for (i = 0; i < g.n_slices / 2; i++) {
-		struct k8s_slice *t = g.slices[i];
+	load_conflicts(&f);
+	load_conflicts(&g);
+	for (n = 0; n <= sizeof(names) / sizeof(names[0]); n++) {
+		if (n) {
+			load(&f, names[n - 1], "node-a");
+			load(&g, names[n - 1], "node-a");
+		}
+		shunt_desired_free(&g.d);
+		for (i = 0; i < g.n_slices / 2; i++) {
+			struct k8s_slice *t = g.slices[i];
 
-		g.slices[i] = g.slices[g.n_slices - 1 - i];
-		g.slices[g.n_slices - 1 - i] = t;
+			g.slices[i] = g.slices[g.n_slices - 1 - i];
+			g.slices[g.n_slices - 1 - i] = t;
+		}
+		for (i = 0; i < g.n_svcs / 2; i++) {
+			struct k8s_service *t = g.svcs[i];
+
+			g.svcs[i] = g.svcs[g.n_svcs - 1 - i];
+			g.svcs[g.n_svcs - 1 - i] = t;
+		}
+		translate(&g, "node-a");
+		assert_same_desired(&f.d, &g.d);
+		unload(&f);
+		unload(&g);
 	}
-	assert_int_equal(k8s_model_desired(
-				 (const struct k8s_service *const *)g.svcs,
-				 g.n_svcs,
-				 (const struct k8s_slice *const *)g.slices,
-				 g.n_slices, &(struct k8s_model_opts){0}, &g.d),
-			 0);
-	assert_int_equal(f.d.n, g.d.n);
-	for (i = 0; i < f.d.n; i++) {
-		assert_memory_equal(&f.d.svcs[i].key, &g.d.svcs[i].key,
-				    sizeof(f.d.svcs[i].key));
-		assert_int_equal(f.d.svcs[i].n_backends,
-				 g.d.svcs[i].n_backends);
-		assert_memory_equal(f.d.svcs[i].backends, g.d.svcs[i].backends,
-				    f.d.svcs[i].n_backends *
-					    sizeof(*f.d.svcs[i].backends));
-	}
-	unload(&f);
-	unload(&g);
 }
 
 static void test_empty(void **state)
@@ -546,14 +852,16 @@ int main(void)
 		cmocka_unit_test(test_clusterip),
 		cmocka_unit_test(test_nodeport),
 		cmocka_unit_test(test_loadbalancer),
+		cmocka_unit_test(test_dual_stack),
 		cmocka_unit_test(test_named_target_port),
 		cmocka_unit_test(test_conditions),
 		cmocka_unit_test(test_affinity),
 		cmocka_unit_test(test_skipped),
 		cmocka_unit_test(test_conflict),
+		cmocka_unit_test(test_conflict_rules),
 		cmocka_unit_test(test_order),
-		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_empty),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,7 +6,11 @@
  * rotated token file, client certificate, CA), and stopping while a
  * watch is blocked. Each test starts its own server and source; every
  * wait has a generous timeout and asserts on k8s_source_desired(),
- * k8s_source_stats() and the requests the server recorded.
+ * k8s_source_stats() and the requests the server recorded. Whenever the
+ * desired state is reached, k8s_source_changes() is applied to a copy
+ * the test keeps (as the agent does), which must then be the same state;
+ * what each of those calls gave (full, or which services it upserted
+ * and removed) is checked where it is known.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -49,6 +53,11 @@ struct env {
 	int efd;
 	struct k8s_source *src;
 	char rv[32]; /* the server's resourceVersion after the last op */
+	/* The desired state as the k8s_source_changes() calls made it,
+	 * and what the last of them gave. */
+	struct shunt_desired mirror;
+	bool last_full;
+	char last_upserts[1024], last_removes[1024];
 };
 
 static struct env E;
@@ -430,11 +439,8 @@ static void kubeconfig_http(const char *token)
 
 static int start_with(struct k8s_options *o)
 {
-	static const char *const node_ips[] = {"192.168.1.10"};
-
 	o->node_name = "node-a";
-	o->node_ips = node_ips;
-	o->n_node_ips = 1;
+	shunt_desired_free(&E.mirror);
 	return k8s_source_start(o, E.efd, &E.src);
 }
 
@@ -476,23 +482,42 @@ static void canon(char *s, char *out, size_t len)
 			 i ? " " : "", words[i]);
 }
 
-/* The desired state as "VIP:PORT/PROTO>BE,BE~,..." words ("~":
- * draining), sorted. */
-static void describe(char *out, size_t len)
+/*
+ * d as "NAME=FE+FE>BE,BE~,..." words, sorted: frontends as
+ * shunt_format_service() writes them, "[FLAGS]" added when they have
+ * flags (N NodePort, E external, L local); backends "~" when draining.
+ */
+static void describe_desired(const struct shunt_desired *d, char *out,
+			     size_t len)
 {
 	char raw[8192] = "", buf[SHUNT_ADDRSTRLEN];
-	struct shunt_desired d;
 	size_t i, j;
 
-	assert_int_equal(k8s_source_desired(E.src, &d), 0);
-	for (i = 0; i < d.n; i++) {
-		snprintf(
-			raw + strlen(raw), sizeof(raw) - strlen(raw), "%s%s>",
-			i ? " " : "",
-			shunt_format_service(&d.svcs[i].key, buf, sizeof(buf)));
-		for (j = 0; j < d.svcs[i].n_backends; j++) {
-			const struct shunt_backend_spec *b =
-				&d.svcs[i].backends[j];
+	for (i = 0; i < d->n; i++) {
+		const struct shunt_service_spec *s = &d->svcs[i];
+
+		snprintf(raw + strlen(raw), sizeof(raw) - strlen(raw),
+			 "%s%s=", i ? " " : "", s->name);
+		for (j = 0; j < s->n_frontends; j++) {
+			const struct shunt_frontend_spec *f = &s->frontends[j];
+
+			snprintf(raw + strlen(raw), sizeof(raw) - strlen(raw),
+				 "%s%s", j ? "+" : "",
+				 shunt_format_service(&f->key, buf,
+						      sizeof(buf)));
+			if (f->flags)
+				snprintf(raw + strlen(raw),
+					 sizeof(raw) - strlen(raw), "[%s%s%s]",
+					 f->flags & SHUNT_FE_F_NODEPORT ? "N"
+									: "",
+					 f->flags & SHUNT_FE_F_EXTERNAL ? "E"
+									: "",
+					 f->flags & SHUNT_FE_F_LOCAL ? "L"
+								     : "");
+		}
+		snprintf(raw + strlen(raw), sizeof(raw) - strlen(raw), ">");
+		for (j = 0; j < s->n_backends; j++) {
+			const struct shunt_backend_spec *b = &s->backends[j];
 
 			snprintf(raw + strlen(raw), sizeof(raw) - strlen(raw),
 				 "%s%s%s", j ? "," : "",
@@ -502,8 +527,85 @@ static void describe(char *out, size_t len)
 				 b->state == SHUNT_BE_DRAINING ? "~" : "");
 		}
 	}
-	shunt_desired_free(&d);
 	canon(raw, out, len);
+}
+
+/* The source's desired state (k8s_source_desired), described. */
+static void describe(char *out, size_t len)
+{
+	struct shunt_desired d;
+
+	assert_int_equal(k8s_source_desired(E.src, &d), 0);
+	describe_desired(&d, out, len);
+	shunt_desired_free(&d);
+}
+
+static int cmp_spec_name(const void *a, const void *b)
+{
+	return strcmp(((const struct shunt_service_spec *)a)->name,
+		      ((const struct shunt_service_spec *)b)->name);
+}
+
+/* Apply one k8s_source_changes() to E.mirror, remember what it gave. */
+static void sync_mirror(void)
+{
+	struct shunt_desired next;
+	struct k8s_changes c;
+	char names[1024] = "";
+	size_t i, j;
+	bool gone;
+
+	assert_int_equal(k8s_source_changes(E.src, &c), 0);
+	shunt_desired_init(&next);
+	for (i = 0; !c.full && i < E.mirror.n; i++) {
+		const struct shunt_service_spec *s = &E.mirror.svcs[i];
+
+		for (j = 0, gone = false; j < c.n_remove; j++)
+			gone |= !strcmp(c.remove[j], s->name);
+		if (!gone && !shunt_desired_find(&c.want, s->name))
+			assert_int_equal(shunt_desired_add(&next, s), 0);
+	}
+	for (i = 0; i < c.want.n; i++) {
+		assert_int_equal(shunt_desired_add(&next, &c.want.svcs[i]), 0);
+		snprintf(names + strlen(names), sizeof(names) - strlen(names),
+			 "%s%s", i ? " " : "", c.want.svcs[i].name);
+	}
+	if (c.n_remove)
+		qsort(c.remove, c.n_remove, sizeof(*c.remove), cmp_str);
+	E.last_full = c.full;
+	canon(names, E.last_upserts, sizeof(E.last_upserts));
+	E.last_removes[0] = '\0';
+	for (j = 0; j < c.n_remove; j++) {
+		if (c.full)
+			fail_msg("a full change with names to remove");
+		snprintf(E.last_removes + strlen(E.last_removes),
+			 sizeof(E.last_removes) - strlen(E.last_removes),
+			 "%s%s", j ? " " : "", c.remove[j]);
+	}
+	qsort(next.svcs, next.n, sizeof(*next.svcs), cmp_spec_name);
+	shunt_desired_free(&E.mirror);
+	E.mirror = next;
+	k8s_changes_free(&c);
+}
+
+/* What the last k8s_source_changes() gave: full or not, the names it
+ * upserted and removed (sorted words). */
+static void assert_changes(bool full, const char *upserts, const char *removes)
+{
+	char copy[1024], w[1024];
+
+	if (E.last_full != full)
+		fail_msg("changes: full %d, want %d", E.last_full, full);
+	snprintf(copy, sizeof(copy), "%s", upserts);
+	canon(copy, w, sizeof(w));
+	if (strcmp(E.last_upserts, w))
+		fail_msg("changes upserted:\n  got  '%s'\n  want '%s'",
+			 E.last_upserts, w);
+	snprintf(copy, sizeof(copy), "%s", removes);
+	canon(copy, w, sizeof(w));
+	if (strcmp(E.last_removes, w))
+		fail_msg("changes removed:\n  got  '%s'\n  want '%s'",
+			 E.last_removes, w);
 }
 
 /* Read the eventfd, waiting up to ms; true when it had been written. */
@@ -517,7 +619,10 @@ static bool notified(int ms)
 	return read(E.efd, &v, sizeof(v)) == sizeof(v) && v > 0;
 }
 
-/* Wait (on the eventfd) until the desired state is want. */
+/*
+ * Wait (on the eventfd) until the desired state is want; then the
+ * changes since the last wait, applied to E.mirror, must give the same.
+ */
 static void wait_desired(const char *want)
 {
 	char got[8192], w[8192], copy[8192];
@@ -528,12 +633,18 @@ static void wait_desired(const char *want)
 	for (;;) {
 		describe(got, sizeof(got));
 		if (!strcmp(got, w))
-			return;
+			break;
 		if (now_ms() > end)
 			fail_msg("desired state:\n  got  '%s'\n  want '%s'",
 				 got, w);
 		notified(200);
 	}
+	sync_mirror();
+	describe_desired(&E.mirror, got, sizeof(got));
+	if (strcmp(got, w))
+		fail_msg("state made of k8s_source_changes():\n  got  '%s'\n"
+			 "  want '%s'",
+			 got, w);
 }
 
 static struct k8s_stats stats(void)
@@ -613,6 +724,7 @@ static int teardown(void **state)
 	remove_files();
 	unsetenv("KUBERNETES_SERVICE_HOST");
 	unsetenv("KUBERNETES_SERVICE_PORT");
+	shunt_desired_free(&E.mirror);
 	alarm(0);
 	return 0;
 }
@@ -631,10 +743,15 @@ static void seed_objects(void)
 	    slice("db-1", "db", "pg", 5432, "10.244.2.1"));
 }
 
+/* The services of svc() Services: "NAME=FRONTEND>" (backends follow). */
+#define WEB   "default/web:http=10.96.0.10:80/tcp>"
+#define API   "default/api:https=10.96.0.11:443/tcp>"
+#define DB    "default/db:pg=10.96.0.12:5432/tcp>"
+#define CACHE "default/cache:redis=10.96.0.13:6379/tcp>"
 #define SEEDED                                                                 \
-	"10.96.0.10:80/tcp>10.244.0.1:8080,10.244.0.2:8080 "                   \
-	"10.96.0.11:443/tcp>10.244.1.1:8443 "                                  \
-	"10.96.0.12:5432/tcp>10.244.2.1:5432"
+	WEB "10.244.0.1:8080,10.244.0.2:8080 " API "10.244.1.1:8443 " DB       \
+	    "10.244.2.1:5432"
+#define SEEDED_NAMES "default/web:http default/api:https default/db:pg"
 
 /* A plain HTTP server with the seed objects and a source on it. */
 static void start_seeded(void)
@@ -672,6 +789,7 @@ static void test_list_pagination(void **state)
 	start_kubeconfig();
 	assert_true(notified(WAIT_MS));
 	wait_desired(SEEDED);
+	assert_changes(true, SEEDED_NAMES, "");
 	wait_watching();
 
 	st = stats();
@@ -713,7 +831,9 @@ static void test_events(void **state)
 	ctl("{\"op\": \"events\", \"resource\": \"endpointslices\", \"steps\": "
 	    "[{\"type\": \"ADDED\", \"object\": %s}]}",
 	    slice("cache-1", "cache", "redis", 6379, "10.244.3.1"));
-	wait_desired(SEEDED " 10.96.0.13:6379/tcp>10.244.3.1:6379");
+	wait_desired(SEEDED " " CACHE "10.244.3.1:6379");
+	/* Only what the events touched. */
+	assert_changes(false, "default/cache:redis", "");
 
 	/* A rollout: one endpoint terminating, a new one ready. */
 	ctl("{\"op\": \"events\", \"resource\": \"endpointslices\", \"steps\": "
@@ -724,10 +844,11 @@ static void test_events(void **state)
 	ctl("{\"op\": \"events\", \"resource\": \"services\", \"steps\": "
 	    "[{\"type\": \"MODIFIED\", \"object\": %s}]}",
 	    svc("api", "10.96.0.11", 8000, "https"));
-	wait_desired("10.96.0.10:80/tcp>10.244.0.1:8080~,10.244.0.2:8080,"
-		     "10.244.0.3:8080 10.96.0.11:8000/tcp>10.244.1.1:8443 "
-		     "10.96.0.12:5432/tcp>10.244.2.1:5432 "
-		     "10.96.0.13:6379/tcp>10.244.3.1:6379");
+	wait_desired(WEB
+		     "10.244.0.1:8080~,10.244.0.2:8080,10.244.0.3:8080 "
+		     "default/api:https=10.96.0.11:8000/tcp>10.244.1.1:8443 " DB
+		     "10.244.2.1:5432 " CACHE "10.244.3.1:6379");
+	assert_changes(false, "default/web:http default/api:https", "");
 
 	ctl("{\"op\": \"events\", \"resource\": \"endpointslices\", \"steps\": "
 	    "[{\"type\": \"DELETED\", \"object\": %s}]}",
@@ -735,12 +856,152 @@ static void test_events(void **state)
 	ctl("{\"op\": \"events\", \"resource\": \"services\", \"steps\": "
 	    "[{\"type\": \"DELETED\", \"object\": %s}]}",
 	    svc("cache", "10.96.0.13", 6379, "redis"));
-	wait_desired("10.96.0.10:80/tcp>10.244.0.1:8080~,10.244.0.2:8080,"
-		     "10.244.0.3:8080 10.96.0.11:8000/tcp>10.244.1.1:8443 "
-		     "10.96.0.12:5432/tcp>");
+	wait_desired(
+		WEB
+		"10.244.0.1:8080~,10.244.0.2:8080,10.244.0.3:8080 "
+		"default/api:https=10.96.0.11:8000/tcp>10.244.1.1:8443 " DB);
+	assert_changes(false, "default/db:pg", "default/cache:redis");
 	assert_int_equal(stats().events, 6);
+
+	/* A renamed port is another service: the old name is removed. */
+	ctl("{\"op\": \"events\", \"resource\": \"services\", \"steps\": "
+	    "[{\"type\": \"MODIFIED\", \"object\": %s}]}",
+	    svc("api", "10.96.0.11", 8000, "tls"));
+	wait_desired(WEB "10.244.0.1:8080~,10.244.0.2:8080,10.244.0.3:8080 "
+			 "default/api:tls=10.96.0.11:8000/tcp> " DB);
+	assert_changes(false, "default/api:tls", "default/api:https");
+	assert_int_equal(stats().events, 7);
 	assert_int_equal(stats().errors, 0);
 	assert_int_equal(stats().relists, 2);
+
+	/* After k8s_source_resync(), the next changes are full again. */
+	k8s_source_resync(E.src);
+	wait_desired(WEB "10.244.0.1:8080~,10.244.0.2:8080,10.244.0.3:8080 "
+			 "default/api:tls=10.96.0.11:8000/tcp> " DB);
+	assert_changes(true, "default/web:http default/api:tls default/db:pg",
+		       "");
+	assert_int_equal(stats().relists, 2);
+}
+
+/* A Service of namespace default with this spec (JSON). */
+static const char *svc_spec(const char *name, const char *spec)
+{
+	char *b = (char *)tmp();
+
+	snprintf(
+		b, 2048,
+		"{\"metadata\": {\"namespace\": \"default\", \"name\": \"%s\"},"
+		" \"spec\": %s}",
+		name, spec);
+	return b;
+}
+
+/* An IPv4 slice of Service service, port "http" 8080, with endpoints
+ * "IP@NODE ..." (ready). */
+static const char *slice_on(const char *name, const char *service,
+			    const char *eps)
+{
+	char *b = (char *)tmp(), list[1024] = "", copy[256], *ep, *at, *save;
+
+	snprintf(copy, sizeof(copy), "%s", eps);
+	for (ep = strtok_r(copy, " ", &save); ep;
+	     ep = strtok_r(NULL, " ", &save)) {
+		at = strchr(ep, '@');
+		assert_non_null(at);
+		*at = '\0';
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),
+			 "%s{\"addresses\": [\"%s\"], \"conditions\":"
+			 " {\"ready\": true}, \"nodeName\": \"%s\"}",
+			 list[0] ? ", " : "", ep, at + 1);
+	}
+	snprintf(b, 2048,
+		 "{\"metadata\": {\"namespace\": \"default\", \"name\": \"%s\","
+		 " \"labels\": {\"kubernetes.io/service-name\": \"%s\"}},"
+		 " \"addressType\": \"IPv4\", \"endpoints\": [%s],"
+		 " \"ports\": [{\"name\": \"http\", \"port\": 8080,"
+		 " \"protocol\": \"TCP\"}]}",
+		 name, service, list);
+	return b;
+}
+
+/*
+ * NodePort and LoadBalancer Services through the source: the NodePort
+ * wildcard; with externalTrafficPolicy Local, a "/local" service with
+ * only this node's (node-a's) endpoints. A frontend claimed by two
+ * Services goes to the first by namespace/name; when that one is
+ * deleted, the next changes give it to the other.
+ */
+static void test_node_port_local(void **state)
+{
+	(void)state;
+	start_seeded();
+	ctl("{\"op\": \"events\", \"resource\": \"services\", \"steps\": "
+	    "[{\"type\": \"ADDED\", \"object\": %s},"
+	    " {\"type\": \"ADDED\", \"object\": %s}]}",
+	    svc_spec("np", "{\"type\": \"NodePort\", \"clusterIP\": "
+			   "\"10.96.0.20\", \"ports\": [{\"name\": \"http\", "
+			   "\"port\": 80, \"nodePort\": 30080}]}"),
+	    svc_spec("lb", "{\"type\": \"LoadBalancer\", \"clusterIP\": "
+			   "\"10.96.0.21\", \"externalTrafficPolicy\": "
+			   "\"Local\", \"externalIPs\": [\"192.0.2.1\"], "
+			   "\"ports\": [{\"name\": \"http\", \"port\": 80, "
+			   "\"nodePort\": 30081}]}"));
+	ctl("{\"op\": \"events\", \"resource\": \"endpointslices\", \"steps\": "
+	    "[{\"type\": \"ADDED\", \"object\": %s},"
+	    " {\"type\": \"ADDED\", \"object\": %s}]}",
+	    slice_on("np-1", "np", "10.244.4.1@node-a 10.244.4.2@node-b"),
+	    slice_on("lb-1", "lb", "10.244.5.1@node-a 10.244.5.2@node-b"));
+	wait_desired(SEEDED
+		     " default/np:http=10.96.0.20:80/tcp+*:30080/tcp[NE]"
+		     ">10.244.4.1:8080,10.244.4.2:8080"
+		     " default/lb:http=10.96.0.21:80/tcp"
+		     ">10.244.5.1:8080,10.244.5.2:8080"
+		     " default/lb:http/local=*:30081/tcp[NEL]+192.0.2.1:80/"
+		     "tcp[EL]>10.244.5.1:8080");
+	assert_changes(false,
+		       "default/np:http default/lb:http "
+		       "default/lb:http/local",
+		       "");
+
+	/* default/api claims 192.0.2.1 too (its external IPs are at each
+	 * of its ports): default/api is first for 192.0.2.1:80. */
+	ctl("{\"op\": \"events\", \"resource\": \"services\", \"steps\": "
+	    "[{\"type\": \"MODIFIED\", \"object\": %s}]}",
+	    svc_spec("api",
+		     "{\"clusterIP\": \"10.96.0.11\", \"externalIPs\":"
+		     " [\"192.0.2.1\"], \"ports\": [{\"name\": "
+		     "\"https\", \"port\": 443, \"targetPort\": "
+		     "\"https\"}, {\"name\": \"http\", \"port\": 80}]}"));
+	wait_desired(WEB "10.244.0.1:8080,10.244.0.2:8080 " DB "10.244.2.1:5432"
+			 " default/api:https=10.96.0.11:443/tcp+192.0.2.1:443/"
+			 "tcp[E]>10.244.1.1:8443"
+			 " default/api:http=10.96.0.11:80/tcp+192.0.2.1:80/"
+			 "tcp[E]>"
+			 " default/np:http=10.96.0.20:80/tcp+*:30080/tcp[NE]"
+			 ">10.244.4.1:8080,10.244.4.2:8080"
+			 " default/lb:http=10.96.0.21:80/tcp"
+			 ">10.244.5.1:8080,10.244.5.2:8080"
+			 " default/lb:http/local=*:30081/tcp[NEL]"
+			 ">10.244.5.1:8080");
+	/* Every service of a Service that changed, default/lb's too. */
+	assert_changes(false,
+		       "default/api:https default/api:http default/lb:http "
+		       "default/lb:http/local",
+		       "");
+
+	/* default/api gone: default/lb gets 192.0.2.1:80 back. */
+	ctl("{\"op\": \"events\", \"resource\": \"services\", \"steps\": "
+	    "[{\"type\": \"DELETED\", \"object\": %s}]}",
+	    svc("api", "10.96.0.11", 443, "https"));
+	wait_desired(WEB "10.244.0.1:8080,10.244.0.2:8080 " DB "10.244.2.1:5432"
+			 " default/np:http=10.96.0.20:80/tcp+*:30080/tcp[NE]"
+			 ">10.244.4.1:8080,10.244.4.2:8080"
+			 " default/lb:http=10.96.0.21:80/tcp"
+			 ">10.244.5.1:8080,10.244.5.2:8080"
+			 " default/lb:http/local=*:30081/tcp[NEL]+192.0.2.1:80/"
+			 "tcp[EL]>10.244.5.1:8080");
+	assert_changes(false, "default/lb:http default/lb:http/local",
+		       "default/api:https default/api:http");
 }
 
 /* A BOOKMARK moves the resourceVersion the next watch starts from; a
@@ -757,13 +1018,15 @@ static void test_bookmark_and_drop(void **state)
 	wait_stat(errors, 1);
 	wait_desired(SEEDED);
 	assert_int_equal(stats().relists, 2); /* no relist for a drop */
+	assert_changes(false, "", "");
 
 	/* The new watch applies events; its RV follows the last event. */
 	ctl("{\"op\": \"events\", \"resource\": \"services\", \"steps\": "
 	    "[{\"type\": \"DELETED\", \"object\": %s}, {\"end\": true}]}",
 	    svc("db", "10.96.0.12", 5432, "pg"));
-	wait_desired("10.96.0.10:80/tcp>10.244.0.1:8080,10.244.0.2:8080 "
-		     "10.96.0.11:443/tcp>10.244.1.1:8443");
+	wait_desired(WEB "10.244.0.1:8080,10.244.0.2:8080 " API
+			 "10.244.1.1:8443");
+	assert_changes(false, "", "default/db:pg");
 	snprintf(rv, sizeof(rv), "%d", atoi(E.rv) + 1); /* the DELETED's */
 	wait_request(SVCS, true, "resourceVersion", rv);
 	assert_int_equal(stats().relists, 2);
@@ -785,8 +1048,13 @@ static void test_gone_relists(void **state)
 	    "\"code\": 410}");
 	ctl("{\"op\": \"events\", \"resource\": \"services\", \"steps\": "
 	    "[{\"close\": true}]}");
-	wait_desired("10.96.0.10:80/tcp>10.244.0.1:8080,10.244.0.2:8080 "
-		     "10.96.0.11:443/tcp>10.244.1.1:8443 10.96.0.13:6379/tcp>");
+	wait_desired(WEB "10.244.0.1:8080,10.244.0.2:8080 " API
+			 "10.244.1.1:8443 " CACHE);
+	/* After a relist, everything. */
+	assert_changes(true,
+		       "default/web:http default/api:https "
+		       "default/cache:redis",
+		       "");
 	assert_int_equal(stats().relists, 3);
 	assert_int_equal(requests(SVCS, false, "limit", "500", NULL), 2);
 
@@ -795,8 +1063,11 @@ static void test_gone_relists(void **state)
 	    "\"key\": \"default/web-1\"}");
 	ctl("{\"op\": \"events\", \"resource\": \"endpointslices\", "
 	    "\"steps\": [{\"error\": 410}]}");
-	wait_desired("10.96.0.10:80/tcp> 10.96.0.11:443/tcp>10.244.1.1:8443 "
-		     "10.96.0.13:6379/tcp>");
+	wait_desired(WEB " " API "10.244.1.1:8443 " CACHE);
+	assert_changes(true,
+		       "default/web:http default/api:https "
+		       "default/cache:redis",
+		       "");
 	assert_int_equal(stats().relists, 4);
 	assert_int_equal(requests(SLICES, false, "limit", "500", NULL), 2);
 	assert_int_equal(stats().bad_events, 0);
@@ -824,7 +1095,8 @@ static void test_malformed_events(void **state)
 	    "{}}\"},"
 	    "{\"type\": \"ADDED\", \"object\": %s}]}",
 	    svc("cache", "10.96.0.13", 6379, "redis"));
-	wait_desired(SEEDED " 10.96.0.13:6379/tcp>");
+	wait_desired(SEEDED " " CACHE);
+	assert_changes(false, "default/cache:redis", "");
 	assert_int_equal(stats().bad_events, 7);
 	assert_int_equal(stats().errors, 0);
 	assert_int_equal(stats().relists, 2);
@@ -908,8 +1180,8 @@ static void test_in_cluster(void **state)
 	ctl("{\"op\": \"events\", \"resource\": \"services\", \"steps\": "
 	    "[{\"type\": \"DELETED\", \"object\": %s}]}",
 	    svc("db", "10.96.0.12", 5432, "pg"));
-	wait_desired("10.96.0.10:80/tcp>10.244.0.1:8080,10.244.0.2:8080 "
-		     "10.96.0.11:443/tcp>10.244.1.1:8443");
+	wait_desired(WEB "10.244.0.1:8080,10.244.0.2:8080 " API
+			 "10.244.1.1:8443");
 	stop_source();
 
 	/* The server's certificate does not verify with another CA. */
@@ -1009,15 +1281,13 @@ static void test_bad_config(void **state)
 	assert_int_equal(start_with(&o), 0);
 	stop_source();
 
-	/* A node IP that is not an address. */
-	{
-		static const char *const bad[] = {"192.168.1.300"};
-
-		o.node_ips = bad;
-		o.n_node_ips = 1;
-		assert_int_equal(k8s_source_start(&o, E.efd, &E.src), -EINVAL);
-		assert_null(E.src);
-	}
+	/* No node name (NULL or ""): nothing is local, the source runs. */
+	o.node_name = NULL;
+	assert_int_equal(k8s_source_start(&o, E.efd, &E.src), 0);
+	stop_source();
+	o.node_name = "";
+	assert_int_equal(k8s_source_start(&o, E.efd, &E.src), 0);
+	stop_source();
 }
 
 int main(void)
@@ -1026,6 +1296,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_list_pagination, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_port_local, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_bookmark_and_drop, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_gone_relists, setup,

@@ -77,6 +77,8 @@ static void reject_v(const char *name, const char *text, int line, va_list ap)
 	err[0] = '\0';
 	rc = shunt_svcfile_parse(name, text, strlen(text), &out, err,
 				 sizeof(err));
+	if (!rc)
+		shunt_desired_free(&out); /* accepted: not leaked */
 	if (rc != -EINVAL)
 		fail_msg("rc %d, want -EINVAL (err '%s')\n--- file:\n%s", rc,
 			 err, text);
@@ -770,6 +772,34 @@ static void test_reject_vip(void **state)
 	       "  - port: 80\n"
 	       "    vip: \"::\"\n",
 	       3, "unspecified", NULL);
+}
+
+/*
+ * The NodePort wildcard is only written as node_port: "*" or "[*]" is no
+ * more a VIP or an external IP than 0.0.0.0 is (it would serve the port
+ * on every node address, without the NodePort flag).
+ */
+static void test_reject_wildcard_vip(void **state)
+{
+	(void)state;
+	reject("services:\n"
+	       "  - vip: \"*\"\n"
+	       "    port: 80\n",
+	       2, "*", NULL);
+	reject("services:\n"
+	       "  - vip: \"[*]\"\n"
+	       "    port: 80\n",
+	       2, "[*]", NULL);
+	reject("services:\n"
+	       "  - vip: 10.96.0.10\n"
+	       "    port: 80\n"
+	       "    external_ips: [\"*\"]\n",
+	       4, "*", NULL);
+	reject("services:\n"
+	       "  - vip: \"fd00::10\"\n"
+	       "    port: 80\n"
+	       "    external_ips: [\"[*]\"]\n",
+	       4, "[*]", NULL);
 }
 
 static void test_reject_port(void **state)
@@ -1571,6 +1601,7 @@ int main(void)
 		cmocka_unit_test(test_reject_top_level),
 		cmocka_unit_test(test_reject_service_shape),
 		cmocka_unit_test(test_reject_vip),
+		cmocka_unit_test(test_reject_wildcard_vip),
 		cmocka_unit_test(test_reject_port),
 		cmocka_unit_test(test_reject_protocol),
 		cmocka_unit_test(test_reject_table_size),

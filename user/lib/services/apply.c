@@ -179,8 +179,12 @@ static int plan_init(struct plan *p, const struct shunt_service_spec *spec)
 	p->bes = malloc((spec->n_backends + 1) * sizeof(*p->bes));
 	if (!p->fes || !p->bes)
 		return -ENOMEM;
-	memcpy(p->fes, spec->frontends, spec->n_frontends * sizeof(*p->fes));
-	memcpy(p->bes, spec->backends, spec->n_backends * sizeof(*p->bes));
+	if (spec->n_frontends)
+		memcpy(p->fes, spec->frontends,
+		       spec->n_frontends * sizeof(*p->fes));
+	if (spec->n_backends)
+		memcpy(p->bes, spec->backends,
+		       spec->n_backends * sizeof(*p->bes));
 	return 0;
 }
 

@@ -321,7 +321,8 @@ __u32 *model_svc_backends_sorted(const struct shunt_model *m,
 
 	if (!ids)
 		return NULL;
-	memcpy(ids, svc->bes, svc->n_bes * sizeof(*ids));
+	if (svc->n_bes)
+		memcpy(ids, svc->bes, svc->n_bes * sizeof(*ids));
 	qsort_r(ids, svc->n_bes, sizeof(*ids), cmp_backend_ids, m->backends);
 	return ids;
 }

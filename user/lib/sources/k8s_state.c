@@ -97,6 +97,21 @@ static int mark(struct k8s_state *st, struct entry *e)
 	return vec_push(&st->dirty, e);
 }
 
+/* "ns/name" keys in the order k8s_model_desired() takes Services:
+ * namespace first, then name ("team/web" before "team-b/web", although
+ * '-' sorts before '/'). */
+static int key_cmp(const char *a, const char *b)
+{
+	size_t na = strcspn(a, "/"), nb = strcspn(b, "/");
+	int c = strncmp(a, b, na < nb ? na : nb);
+
+	if (c)
+		return c;
+	if (na != nb)
+		return na < nb ? -1 : 1;
+	return strcmp(a + na, b + nb);
+}
+
 /* The claimant that keeps the frontend: the first by namespace/name. */
 static struct entry *winner(const struct claim *c)
 {
@@ -104,7 +119,7 @@ static struct entry *winner(const struct claim *c)
 	size_t i;
 
 	for (i = 0; i < c->by.n; i++)
-		if (!w || strcmp(c->by.v[i]->key, w->key) < 0)
+		if (!w || key_cmp(c->by.v[i]->key, w->key) < 0)
 			w = c->by.v[i];
 	return w;
 }
@@ -225,6 +240,21 @@ int k8s_state_set(struct k8s_state *st, const char *key,
 	return err ? err : mark(st, e);
 }
 
+/* Is key a frontend of out->svcs[first..n-2] (an earlier spec of the
+ * same Service)? The first keeps it, as in the full translation. */
+static bool emitted_before(const struct shunt_desired *out, size_t first,
+			   const struct shunt_frontend_key *key)
+{
+	size_t i, j;
+
+	for (i = first; i + 1 < out->n; i++)
+		for (j = 0; j < out->svcs[i].n_frontends; j++)
+			if (!memcmp(&out->svcs[i].frontends[j].key, key,
+				    sizeof(*key)))
+				return true;
+	return false;
+}
+
 /* e's specs as they are applied: frontends it does not win left out,
  * specs without frontends dropped. */
 static int output(struct k8s_state *st, struct entry *e,
@@ -242,7 +272,8 @@ static int output(struct k8s_state *st, struct entry *e,
 		sp = &out->svcs[out->n - 1];
 		for (j = 0, n = 0; j < sp->n_frontends; j++)
 			if (winner(claim_get(st, &sp->frontends[j].key,
-					     false)) == e)
+					     false)) == e &&
+			    !emitted_before(out, *first, &sp->frontends[j].key))
 				sp->frontends[n++] = sp->frontends[j];
 		sp->n_frontends = n;
 		if (!n) {
@@ -350,6 +381,7 @@ int k8s_state_full(struct k8s_state *st, struct shunt_desired *out)
 		shunt_desired_free(out);
 		return err;
 	}
-	qsort(out->svcs, out->n, sizeof(*out->svcs), cmp_spec_name);
+	if (out->n)
+		qsort(out->svcs, out->n, sizeof(*out->svcs), cmp_spec_name);
 	return 0;
 }

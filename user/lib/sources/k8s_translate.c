@@ -372,8 +372,10 @@ int k8s_model_desired(const struct k8s_service *const *svcs, size_t n_svcs,
 	if (!sv || !sl)
 		err = -ENOMEM;
 	if (!err) {
-		memcpy(sv, svcs, n_svcs * sizeof(*sv));
-		memcpy(sl, slices, n_slices * sizeof(*sl));
+		if (n_svcs)
+			memcpy(sv, svcs, n_svcs * sizeof(*sv));
+		if (n_slices)
+			memcpy(sl, slices, n_slices * sizeof(*sl));
 		qsort(sv, n_svcs, sizeof(*sv), cmp_svc);
 		qsort(sl, n_slices, sizeof(*sl), cmp_slice);
 	}
@@ -385,7 +387,7 @@ int k8s_model_desired(const struct k8s_service *const *svcs, size_t n_svcs,
 		if (!err)
 			err = claim(&claims, out, from);
 	}
-	if (!err)
+	if (!err && out->n)
 		qsort(out->svcs, out->n, sizeof(*out->svcs), cmp_spec_name);
 	else
 		shunt_desired_free(out);

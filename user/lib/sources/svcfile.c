@@ -150,6 +150,10 @@ static int add_frontend(struct ctx *c, yaml_node_t *at,
 			 port, proto);
 	f = &s->frontends[s->n_frontends];
 	memset(f, 0, sizeof(*f));
+	/* An address first (not "*", not IP:PORT): its error is the one. */
+	if (vip &&
+	    shunt_parse_ip(vip, &f->key.vip, &f->key.family, why, sizeof(why)))
+		return fail(c, at, "%s", why);
 	if (shunt_parse_service(text, &f->key, why, sizeof(why)))
 		return fail(c, at, "%s", why);
 	if (s->n_frontends && f->key.family != s->frontends[0].key.family)
