@@ -28,7 +28,7 @@
 #define SHUNT_MAX_FRONTENDS 65536
 #endif
 #ifndef SHUNT_MAX_BACKENDS
-#define SHUNT_MAX_BACKENDS 262144
+#define SHUNT_MAX_BACKENDS 131072
 #endif
 #define SHUNT_MAX_SVC_BACKENDS 4096 /* per service */
 #ifndef SHUNT_CT_MAX

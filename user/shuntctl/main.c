@@ -56,7 +56,7 @@ static void usage(FILE *f)
 	      "  -j, --json             JSON output for listings\n"
 	      "  -d, --debug            libbpf debug output (verifier log)\n"
 	      "      --max-services N   capacity when this command loads the datapath\n"
-	      "      --max-frontends N  (defaults 32768, 65536, 262144 and 524288;\n"
+	      "      --max-frontends N  (defaults 32768, 65536, 131072 and 524288;\n"
 	      "      --max-backends N   a loaded datapath keeps its sizes: see 'stats')\n"
 	      "      --ct-max N\n"
 	      "  -V, --version\n"
