@@ -360,6 +360,22 @@ static void batch_clear(struct apply_batch *b)
 	b->failed = 0;
 }
 
+/* Step 1: frontends that go away. One that changes hands in this batch
+ * (dropped from one service, taken by another) is not deleted: step 5
+ * overwrites it, so it serves its old service until then instead of
+ * nothing. */
+static int delete_frontends(struct shunt *s, struct apply_batch *b)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < b->fe_del.n; i++)
+		if (!model_fe_get(s->model, &b->fe_del.v[i]))
+			b->fe_del.v[n++] = b->fe_del.v[i];
+	b->fe_del.n = n;
+	return delete_many(s->frontend_map, b->fe_del.v,
+			   sizeof(*b->fe_del.v), b->fe_del.n);
+}
+
 int apply_flush(struct shunt *s, struct apply_batch *b)
 {
 	bool any = b->new_svcs.n || b->fe_del.n || b->be_write.n ||
@@ -375,8 +391,7 @@ int apply_flush(struct shunt *s, struct apply_batch *b)
 		err = reset_counters(s->backend_stats_map, b->new_bes.v,
 				     b->new_bes.n);
 	if (!err)
-		err = delete_many(s->frontend_map, b->fe_del.v,
-				  sizeof(*b->fe_del.v), b->fe_del.n);
+		err = delete_frontends(s, b);
 	if (!err)
 		err = write_backends(s, b->be_write.v, b->be_write.n, false);
 	if (!err)
