@@ -167,6 +167,17 @@ static __u32 mg_max_weight(const struct mg_entry *ents, size_t n)
 	return wmax;
 }
 
+static bool mg_equal_weights(const struct mg_entry *ents, size_t n,
+			     __u32 wmax)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (ents[i].weight != wmax)
+			return false;
+	return true;
+}
+
 static void mg_heap_init(struct mg_entry *ents, __u32 *heap, size_t n,
 			 __u32 wmax)
 {
@@ -198,6 +209,18 @@ static void mg_fill(struct mg_entry *ents, __u32 *heap, size_t n, __u32 m,
 	struct mg_entry *e;
 
 	wmax = mg_max_weight(ents, n);
+	if (mg_equal_weights(ents, n, wmax)) {
+		/* Every backend takes a turn every round, in canonical
+		 * order: what the heap below yields, without it. */
+		for (filled = 0; filled < m; filled++) {
+			e = &ents[filled % n];
+			while (table[e->pos] != SHUNT_BACKEND_NONE)
+				mg_advance(e, m);
+			table[e->pos] = e->id;
+			mg_advance(e, m);
+		}
+		return;
+	}
 	mg_heap_init(ents, heap, n, wmax);
 
 	for (filled = 0; filled < m; filled++) {
