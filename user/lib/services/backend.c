@@ -17,17 +17,13 @@ static int spec_get(struct shunt *s, const struct shunt_frontend_key *key,
 		    struct shunt_service_spec *spec, __u32 *owner)
 {
 	struct shunt_backend_spec *grown;
-	struct shunt_model *m;
-	struct model_fe *fe;
-	int err = model_get(s, &m);
+	struct model_svc *svc;
+	int err = model_find_frontend(s, key, &svc);
 
 	if (err)
 		return err;
-	fe = model_fe_get(m, key);
-	if (!fe)
-		return -ENOENT;
-	*owner = fe->svc->rec.flags & SHUNT_SVC_F_OWNERS;
-	err = shunt_service_spec_get(s, fe->svc->rec.name, spec);
+	*owner = svc->rec.flags & SHUNT_SVC_F_OWNERS;
+	err = shunt_service_spec_get(s, svc->rec.name, spec);
 	if (err)
 		return err;
 	grown = realloc(spec->backends,

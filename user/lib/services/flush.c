@@ -372,8 +372,8 @@ static int delete_frontends(struct shunt *s, struct apply_batch *b)
 		if (!model_fe_get(s->model, &b->fe_del.v[i]))
 			b->fe_del.v[n++] = b->fe_del.v[i];
 	b->fe_del.n = n;
-	return delete_many(s->frontend_map, b->fe_del.v,
-			   sizeof(*b->fe_del.v), b->fe_del.n);
+	return delete_many(s->frontend_map, b->fe_del.v, sizeof(*b->fe_del.v),
+			   b->fe_del.n);
 }
 
 int apply_flush(struct shunt *s, struct apply_batch *b)

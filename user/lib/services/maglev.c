@@ -167,8 +167,7 @@ static __u32 mg_max_weight(const struct mg_entry *ents, size_t n)
 	return wmax;
 }
 
-static bool mg_equal_weights(const struct mg_entry *ents, size_t n,
-			     __u32 wmax)
+static bool mg_equal_weights(const struct mg_entry *ents, size_t n, __u32 wmax)
 {
 	size_t i;
 

@@ -58,6 +58,31 @@ struct model_svc *model_svc_by_name(const struct shunt_model *m,
 	return hindex_get(&m->by_name, hindex_hash_str(name), name, name_eq);
 }
 
+int model_find_name(struct shunt *s, const char *name, struct model_svc **out)
+{
+	struct shunt_model *m;
+	int err = model_get(s, &m);
+
+	if (err)
+		return err;
+	*out = model_svc_by_name(m, name);
+	return *out ? 0 : -ENOENT;
+}
+
+int model_find_frontend(struct shunt *s, const struct shunt_frontend_key *key,
+			struct model_svc **out)
+{
+	struct shunt_model *m;
+	struct model_fe *fe;
+	int err = model_get(s, &m);
+
+	if (err)
+		return err;
+	fe = model_fe_get(m, key);
+	*out = fe ? fe->svc : NULL;
+	return fe ? 0 : -ENOENT;
+}
+
 struct model_fe *model_fe_get(const struct shunt_model *m,
 			      const struct shunt_frontend_key *key)
 {

@@ -79,6 +79,11 @@ void model_written(struct shunt *s);
 
 struct model_svc *model_svc_by_name(const struct shunt_model *m,
 				    const char *name);
+/* The same from a handle, its model built when needed: 0, -ENOENT when
+ * there is no such service, or -errno. */
+int model_find_name(struct shunt *s, const char *name, struct model_svc **out);
+int model_find_frontend(struct shunt *s, const struct shunt_frontend_key *key,
+			struct model_svc **out);
 struct model_fe *model_fe_get(const struct shunt_model *m,
 			      const struct shunt_frontend_key *key);
 /* The id of svc's backend at addr:port, or 0. */

@@ -75,14 +75,10 @@ static int spec_of(const struct shunt_model *m, const struct model_svc *svc,
 int shunt_service_spec_get(struct shunt *s, const char *name,
 			   struct shunt_service_spec *out)
 {
-	struct shunt_model *m;
 	struct model_svc *svc;
-	int err = model_get(s, &m);
+	int err = model_find_name(s, name, &svc);
 
-	if (err)
-		return err;
-	svc = model_svc_by_name(m, name);
-	return svc ? spec_of(m, svc, out) : -ENOENT;
+	return err ? err : spec_of(s->model, svc, out);
 }
 
 /* The service frontend key belongs to, and its spec. */
@@ -90,17 +86,13 @@ static int spec_by_frontend(struct shunt *s,
 			    const struct shunt_frontend_key *key,
 			    struct shunt_service_spec *out, __u32 *owner)
 {
-	struct shunt_model *m;
-	struct model_fe *fe;
-	int err = model_get(s, &m);
+	struct model_svc *svc;
+	int err = model_find_frontend(s, key, &svc);
 
 	if (err)
 		return err;
-	fe = model_fe_get(m, key);
-	if (!fe)
-		return -ENOENT;
-	*owner = fe->svc->rec.flags & SHUNT_SVC_F_OWNERS;
-	return spec_of(m, fe->svc, out);
+	*owner = svc->rec.flags & SHUNT_SVC_F_OWNERS;
+	return spec_of(s->model, svc, out);
 }
 
 int shunt_service_add(struct shunt *s, const struct shunt_frontend_key *key,
@@ -157,26 +149,18 @@ static int delete_svc(struct shunt *s, struct model_svc *svc)
 
 int shunt_service_del(struct shunt *s, const struct shunt_frontend_key *key)
 {
-	struct shunt_model *m;
-	struct model_fe *fe;
-	int err = model_get(s, &m);
+	struct model_svc *svc;
+	int err = model_find_frontend(s, key, &svc);
 
-	if (err)
-		return err;
-	fe = model_fe_get(m, key);
-	return fe ? delete_svc(s, fe->svc) : -ENOENT;
+	return err ? err : delete_svc(s, svc);
 }
 
 int shunt_service_del_by_name(struct shunt *s, const char *name)
 {
-	struct shunt_model *m;
 	struct model_svc *svc;
-	int err = model_get(s, &m);
+	int err = model_find_name(s, name, &svc);
 
-	if (err)
-		return err;
-	svc = model_svc_by_name(m, name);
-	return svc ? delete_svc(s, svc) : -ENOENT;
+	return err ? err : delete_svc(s, svc);
 }
 
 static void info_of(const struct model_svc *svc, struct shunt_service_info *out)
@@ -190,33 +174,23 @@ static void info_of(const struct model_svc *svc, struct shunt_service_info *out)
 int shunt_service_get(struct shunt *s, const struct shunt_frontend_key *key,
 		      struct shunt_service_info *out)
 {
-	struct shunt_model *m;
-	struct model_fe *fe;
-	int err = model_get(s, &m);
+	struct model_svc *svc;
+	int err = model_find_frontend(s, key, &svc);
 
-	if (err)
-		return err;
-	fe = model_fe_get(m, key);
-	if (!fe)
-		return -ENOENT;
-	info_of(fe->svc, out);
-	return 0;
+	if (!err)
+		info_of(svc, out);
+	return err;
 }
 
 int shunt_service_get_by_name(struct shunt *s, const char *name,
 			      struct shunt_service_info *out)
 {
-	struct shunt_model *m;
 	struct model_svc *svc;
-	int err = model_get(s, &m);
+	int err = model_find_name(s, name, &svc);
 
-	if (err)
-		return err;
-	svc = model_svc_by_name(m, name);
-	if (!svc)
-		return -ENOENT;
-	info_of(svc, out);
-	return 0;
+	if (!err)
+		info_of(svc, out);
+	return err;
 }
 
 int shunt_model_load(struct shunt *s)
