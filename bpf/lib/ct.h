@@ -52,7 +52,9 @@ SHUNT_INLINE __u32 ct_lifetime(__u8 state)
 
 SHUNT_INLINE bool ct_expired(const struct shunt_ct_entry *e, __u32 now)
 {
-	return now - e->last_seen > ct_lifetime(e->state);
+	/* Signed: another CPU may have stamped the entry a second after
+	 * this packet read the clock. */
+	return (__s32)(now - e->last_seen) > (__s32)ct_lifetime(e->state);
 }
 
 /* The packet's own tuple in direction dir. */

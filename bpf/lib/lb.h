@@ -96,7 +96,8 @@ SHUNT_INLINE __u32 lb_select(__u32 svc_id, const struct shunt_service *svc,
 	akey.svc_id = svc_id;
 	akey.family = client_family;
 	aff = bpf_map_lookup_elem(&affinity_map, &akey);
-	if (aff && now - aff->last_seen <= svc->affinity_timeout) {
+	if (aff &&
+	    (__s32)(now - aff->last_seen) <= (__s32)svc->affinity_timeout) {
 		be = lb_backend(aff->backend_id, svc_id);
 		if (be && be->state == SHUNT_BE_ACTIVE) {
 			aff->last_seen = now;

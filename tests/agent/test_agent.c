@@ -7,8 +7,8 @@
  * /readyz answer (and keep answering, and the file keeps being applied,
  * while /metrics is scraped in a tight loop), SIGTERM leaves the datapath
  * attached, a restart reuses it without touching a table, --once applies
- * the file and exits, --cleanup removes everything, bad settings are
- * refused by name.
+ * the file and exits, --max-* size the tables at first load, --cleanup
+ * removes everything, bad settings are refused by name.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,11 +28,13 @@
 #include <cmocka.h>
 
 #include "agentenv.h"
+#include "load.h"
 #include "netns.h"
 #include "parse.h"
 #include "service.h"
 
 static char dir[64], file[128], root[128], ctl[4200], out[1 << 16];
+static char big[1 << 20]; /* a whole /metrics with BULK services */
 static struct agent_proc agent;
 
 static const char *const base_yaml =
@@ -111,6 +113,17 @@ static size_t backends_of(const char *text)
 	free(b);
 	shunt_close(&s);
 	return n;
+}
+
+/* The same service, table and all (field by field: the struct has
+ * padding). */
+static void assert_same(const struct shunt_service_info *a,
+			const struct shunt_service_info *b)
+{
+	assert_int_equal(a->id, b->id);
+	assert_memory_equal(&a->svc, &b->svc, sizeof(a->svc));
+	assert_int_equal(a->n_frontends, b->n_frontends);
+	assert_int_equal(a->n_backends, b->n_backends);
 }
 
 /* Wait (up to ~3 s) until the agent logged needle. */
@@ -211,7 +224,8 @@ static void test_file_applied(void **state)
 	assert_int_equal(svc_get("[fd00::10]:53/udp", &info), 0);
 	assert_int_equal(info.id, named.id);
 	assert_true(agent_log_has(
-		&agent, "msg=synced source=file services=3 added=3 updated=0 removed=0 conflicts=0 seconds="));
+		&agent,
+		"msg=synced source=file services=3 added=3 updated=0 removed=0 conflicts=0 seconds="));
 	assert_false(agent_log_has(&agent, "first_error"));
 }
 
@@ -248,8 +262,8 @@ static void test_metrics(void **state)
 	assert_int_equal(status, 200);
 	/* A snapshot rendered after the sync: it may take a moment. */
 	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
-		assert_true(
-			agent_wait_metric(&agent, want[i], out, sizeof(out), 5000));
+		assert_true(agent_wait_metric(&agent, want[i], out, sizeof(out),
+					      5000));
 	assert_null(strstr(out, "name=\""));
 	assert_int_equal(agent_get(&agent, "/nope", &status, out, sizeof(out)),
 			 0);
@@ -275,7 +289,7 @@ static void test_diff_apply(void **state)
 		 base_yaml);
 	assert_true(apply(text, "services=3 added=1 updated=1 removed=1"));
 	assert_int_equal(svc_get("10.96.0.10:80/tcp", &web1), 0);
-	assert_memory_equal(&web0, &web1, sizeof(web0));
+	assert_same(&web0, &web1);
 	assert_int_equal(svc_get("[fd00::10]:53/udp", &dns1), 0);
 	assert_int_equal(dns1.id, dns0.id);
 	assert_int_equal(dns1.svc.table_gen, dns0.svc.table_gen + 1);
@@ -294,7 +308,8 @@ static void test_diff_apply(void **state)
 /* SIGHUP reads the file again (nothing changed: nothing written). */
 static void test_sighup(void **state)
 {
-	const char *line = "msg=synced source=file services=3 added=0 updated=0 removed=0";
+	const char *line =
+		"msg=synced source=file services=3 added=0 updated=0 removed=0";
 	int before = agent_log_count(&agent, line);
 	struct shunt_service_info web0, web1;
 
@@ -306,7 +321,7 @@ static void test_sighup(void **state)
 	usleep(200 * 1000);
 	assert_int_equal(agent_log_count(&agent, line), before + 1);
 	assert_int_equal(svc_get("10.96.0.10:80/tcp", &web1), 0);
-	assert_memory_equal(&web0, &web1, sizeof(web0));
+	assert_same(&web0, &web1);
 }
 
 /* An invalid file is reported with file and line; nothing changes. */
@@ -328,11 +343,11 @@ static void test_invalid_file(void **state)
 	snprintf(where, sizeof(where), "%s:5: port: 80800 out of range", file);
 	assert_true(wait_log(where));
 	assert_int_equal(svc_get("10.96.0.10:80/tcp", &after), 0);
-	assert_memory_equal(&before, &after, sizeof(before));
+	assert_same(&before, &after);
 	assert_int_equal(svc_get("10.96.0.12:80/tcp", &after), 0);
-	assert_true(agent_wait_metric(&agent,
-				      "shunt_sync_errors_total{source=\"file\"} 1\n",
-				      out, sizeof(out), 5000));
+	assert_true(agent_wait_metric(
+		&agent, "shunt_sync_errors_total{source=\"file\"} 1\n", out,
+		sizeof(out), 5000));
 	/* Still ready: the previous services stay in force. */
 	assert_int_equal(
 		agent_get(&agent, "/readyz", &status, out, sizeof(out)), 0);
@@ -348,8 +363,9 @@ static void test_restart(void **state)
 	int old_id, synced;
 
 	(void)state;
-	assert_true(apply(base_yaml,
-			  "services=3 added=1 updated=1 removed=1 conflicts=0"));
+	assert_true(
+		apply(base_yaml,
+		      "services=3 added=1 updated=1 removed=1 conflicts=0"));
 	assert_int_equal(svc_get("10.96.0.10:80/tcp", &before), 0);
 	assert_int_equal(agent_stop(&agent), 0);
 	assert_true(agent_log_has(&agent, "the datapath stays attached"));
@@ -377,7 +393,7 @@ static void test_restart(void **state)
 	assert_int_not_equal(atoi(strstr(out, " id ") + 4), old_id);
 	assert_true(wait_new_log(resync, synced));
 	assert_int_equal(svc_get("10.96.0.10:80/tcp", &after), 0);
-	assert_memory_equal(&before, &after, sizeof(before));
+	assert_same(&before, &after);
 }
 
 #define BULK	     400 /* services, for a /metrics body worth scraping */
@@ -433,13 +449,15 @@ static bool write_bulk(bool extra, const char *needle)
 	assert_non_null(text);
 	off = snprintf(text, cap, "%s", base_yaml);
 	for (i = 0; i < BULK; i++)
-		off += snprintf(text + off, cap - off,
-				"  - {name: bulk-%d, vip: 10.97.%d.%d, port: 80, backends: [{address: 10.1.%d.%d, port: 80}, {address: 10.2.%d.%d, port: 80}]}\n",
-				i, i / 250, i % 250 + 1, i / 250, i % 250 + 1,
-				i / 250, i % 250 + 1);
+		off += snprintf(
+			text + off, cap - off,
+			"  - {name: bulk-%d, vip: 10.97.%d.%d, port: 80, backends: [{address: 10.1.%d.%d, port: 80}, {address: 10.2.%d.%d, port: 80}]}\n",
+			i, i / 250, i % 250 + 1, i / 250, i % 250 + 1, i / 250,
+			i % 250 + 1);
 	if (extra)
-		off += snprintf(text + off, cap - off,
-				"  - {name: web2, vip: 10.96.0.20, port: 80, backends: [{address: 10.0.1.7, port: 8080}]}\n");
+		off += snprintf(
+			text + off, cap - off,
+			"  - {name: web2, vip: 10.96.0.20, port: 80, backends: [{address: 10.0.1.7, port: 8080}]}\n");
 	assert_true(off < cap);
 	ok = apply(text, needle);
 	free(text);
@@ -457,10 +475,12 @@ static void test_scrape_does_not_block(void **state)
 	unsigned long total = 0;
 
 	(void)state;
-	assert_true(write_bulk(false, "services=403 added=400 updated=0 removed=0"));
+	assert_true(write_bulk(false,
+			       "services=403 added=400 updated=0 removed=0"));
 	assert_true(agent_wait_metric(
-		&agent, "shunt_service_backends{service=\"bulk-399\",state=\"active\"} 2\n",
-		out, sizeof(out), 5000));
+		&agent,
+		"shunt_service_backends{service=\"bulk-399\",state=\"active\"} 2\n",
+		big, sizeof(big), 5000));
 	for (i = 0; i < SCRAPERS; i++) {
 		memset(&scrapers[i], 0, sizeof(scrapers[i]));
 		assert_int_equal(pthread_create(&scrapers[i].th, NULL, scrape,
@@ -470,7 +490,8 @@ static void test_scrape_does_not_block(void **state)
 	usleep(200 * 1000);
 	for (i = 0; i < HEALTH_TRIES; i++) {
 		t0 = now_ms();
-		assert_int_equal(agent_get(&agent, i % 2 ? "/readyz" : "/healthz",
+		assert_int_equal(agent_get(&agent,
+					   i % 2 ? "/readyz" : "/healthz",
 					   &status, out, sizeof(out)),
 				 0);
 		assert_int_equal(status, 200);
@@ -480,12 +501,14 @@ static void test_scrape_does_not_block(void **state)
 	}
 	/* A change while the scrapes go on. */
 	before = agent_log_count(&agent, synced);
-	assert_true(write_bulk(true, "services=404 added=1 updated=0 removed=0"));
+	assert_true(
+		write_bulk(true, "services=404 added=1 updated=0 removed=0"));
 	assert_int_equal(agent_log_count(&agent, synced), before + 1);
 	assert_int_equal(backends_of("10.96.0.20:80/tcp"), 1);
 	assert_true(agent_wait_metric(
-		&agent, "shunt_service_backends{service=\"web2\",state=\"active\"} 1\n",
-		out, sizeof(out), 5000));
+		&agent,
+		"shunt_service_backends{service=\"web2\",state=\"active\"} 1\n",
+		big, sizeof(big), 5000));
 	for (i = 0; i < SCRAPERS; i++) {
 		scrapers[i].stop = 1;
 		assert_int_equal(pthread_join(scrapers[i].th, NULL), 0);
@@ -497,7 +520,8 @@ static void test_scrape_does_not_block(void **state)
 		      total, worst);
 	assert_true(total > 50);
 	assert_true(worst < HEALTH_MS);
-	assert_true(apply(base_yaml, "services=3 added=0 updated=0 removed=401"));
+	assert_true(
+		apply(base_yaml, "services=3 added=0 updated=0 removed=401"));
 }
 
 /* --once applies the file and exits: 0 when it was applied, 1 when not. */
@@ -508,28 +532,79 @@ static void test_once(void **state)
 
 	(void)state;
 	agent_binary(bin, sizeof(bin), "shuntd");
-	snprintf(once_root, sizeof(once_root), "%s-once", root);
+	/* Named like the others, so that run-tests.sh's sweep finds it. */
+	snprintf(once_root, sizeof(once_root),
+		 "/sys/fs/bpf/shunt-test-agentonce%d", (int)getpid());
 	snprintf(bad, sizeof(bad), "%s/bad.yaml", dir);
-	assert_int_equal(run_capture(out, sizeof(out),
-				     "%s --once --pin-root %s --cgroup none --services-file %s 2>&1",
-				     bin, once_root, file),
-			 0);
-	assert_non_null(strstr(out, "msg=synced source=file services=3 added=3"));
+	assert_int_equal(
+		run_capture(
+			out, sizeof(out),
+			"%s --once --pin-root %s --cgroup none --services-file %s 2>&1",
+			bin, once_root, file),
+		0);
+	assert_non_null(
+		strstr(out, "msg=synced source=file services=3 added=3"));
 	/* No metrics server for a run that is over at once. */
 	assert_null(strstr(out, "serving /metrics"));
 	assert_int_equal(svc_get_root(once_root, "10.96.0.10:80/tcp", &info),
 			 0);
 	assert_string_equal(info.svc.name, "web");
-	assert_int_equal(run_capture(out, sizeof(out),
-				     "printf 'services: [{vip: 1.2.3.4}]\\n' > %s && %s --once --pin-root %s --cgroup none --services-file %s 2>&1",
-				     bad, bin, once_root, bad),
-			 1);
+	assert_int_equal(
+		run_capture(
+			out, sizeof(out),
+			"printf 'services: [{vip: 1.2.3.4}]\\n' > %s && %s --once --pin-root %s --cgroup none --services-file %s 2>&1",
+			bad, bin, once_root, bad),
+		1);
 	assert_non_null(strstr(out, "services file rejected"));
 	/* The services from before stay. */
 	assert_int_equal(svc_get_root(once_root, "10.96.0.10:80/tcp", &info),
 			 0);
 	run_cmdf("%s --pin-root %s unload", ctl, once_root);
 }
+
+/* --max-* and --ct-max size the tables at first load; a loaded datapath
+ * keeps its sizes (and says so). */
+static void test_capacity(void **state)
+{
+	struct shunt_capacity cap;
+	char bin[4200], cap_root[160];
+	struct shunt s;
+
+	(void)state;
+	agent_binary(bin, sizeof(bin), "shuntd");
+	snprintf(cap_root, sizeof(cap_root),
+		 "/sys/fs/bpf/shunt-test-agentcap%d", (int)getpid());
+	assert_int_equal(
+		run_capture(
+			out, sizeof(out),
+			"%s --once --pin-root %s --cgroup none --services-file %s --max-services 64 --max-frontends 128 --max-backends 256 --ct-max 8192 2>&1",
+			bin, cap_root, file),
+		0);
+	assert_int_equal(shunt_open(&s, cap_root, 0), 0);
+	assert_int_equal(shunt_capacity_read(&s, &cap), 0);
+	shunt_close(&s);
+	assert_int_equal(cap.services, 64);
+	assert_int_equal(cap.frontends, 128);
+	assert_int_equal(cap.backends, 256);
+	assert_int_equal(cap.ct, 8192);
+	assert_int_equal(
+		run_capture(
+			out, sizeof(out),
+			"%s --once --pin-root %s --cgroup none --services-file %s --max-services 128 2>&1",
+			bin, cap_root, file),
+		0);
+	assert_non_null(strstr(out, "apply at first load only"));
+	assert_int_equal(shunt_open(&s, cap_root, 0), 0);
+	assert_int_equal(shunt_capacity_read(&s, &cap), 0);
+	shunt_close(&s);
+	assert_int_equal(cap.services, 64);
+	assert_int_equal(
+		run_capture(out, sizeof(out), "%s --max-services 8 2>&1", bin),
+		2);
+	assert_non_null(strstr(out, "--max-services '8'"));
+	run_cmdf("%s --pin-root %s unload", ctl, cap_root);
+}
+
 /* Settings are checked whatever their source; errors name it. */
 static void test_bad_settings(void **state)
 {
@@ -580,6 +655,47 @@ static void test_cleanup(void **state)
 	assert_null(strstr(out, "shunt"));
 }
 
+/* /readyz says 503 until the file has been applied: never while it
+ * cannot be, however early it is asked. */
+static void test_ready_after_sync(void **state)
+{
+	const char *argv[] = {"--cgroup",	 "none", "--pin-root", root,
+			      "--services-file", file,	 NULL};
+	int status, i, answers = 0;
+
+	(void)state;
+	write_file("services: [{vip: 10.96.0.10}]\n"); /* no port */
+	agent.pid = fork();
+	assert_true(agent.pid >= 0);
+	if (agent.pid == 0)
+		agent_exec(&agent, argv);
+	for (i = 0; i < 300 && answers < 20; i++) {
+		if (agent_get(&agent, "/readyz", &status, out, sizeof(out)) ==
+		    0) {
+			assert_int_equal(status, 503);
+			answers++;
+		}
+		usleep(5 * 1000);
+	}
+	assert_int_equal(answers, 20);
+	assert_true(wait_log("services file rejected"));
+	assert_int_equal(
+		agent_get(&agent, "/readyz", &status, out, sizeof(out)), 0);
+	assert_int_equal(status, 503);
+	assert_non_null(strstr(out, "not ready"));
+	write_file(base_yaml);
+	for (i = 0; i < 60; i++) {
+		if (agent_get(&agent, "/readyz", &status, out, sizeof(out)) ==
+			    0 &&
+		    status == 200)
+			break;
+		usleep(50 * 1000);
+	}
+	assert_int_equal(status, 200);
+	assert_int_equal(backends_of("10.96.0.10:80/tcp"), 2);
+	assert_int_equal(agent_stop(&agent), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -591,8 +707,10 @@ int main(void)
 		cmocka_unit_test(test_restart),
 		cmocka_unit_test(test_scrape_does_not_block),
 		cmocka_unit_test(test_once),
+		cmocka_unit_test(test_capacity),
 		cmocka_unit_test(test_bad_settings),
 		cmocka_unit_test(test_cleanup),
+		cmocka_unit_test(test_ready_after_sync),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

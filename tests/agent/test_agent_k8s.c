@@ -1,11 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * shuntd with the Kubernetes source against the fake API server
- * (tests/k8s/fake-apiserver.py), end to end into the maps: a Service and
- * its EndpointSlice become a shunt service with its backends, owned by
- * the Kubernetes source; a terminating endpoint becomes a draining
- * backend; a deleted Service disappears; a service from the services
- * file lives alongside, untouched; /readyz waits for the first sync.
+ * (tests/k8s/fake-apiserver.py), end to end into the maps: a Service port
+ * and its EndpointSlice become a shunt service ("namespace/name:port")
+ * with its backends, owned by the Kubernetes source; a terminating
+ * endpoint becomes a draining backend; a NodePort Service is one service
+ * with the ClusterIP and the NodePort wildcard as frontends, answered on
+ * the node addresses shuntd keeps in node_addr_map; changes after the
+ * first list are applied as deltas; SIGHUP applies the whole state again
+ * (undoing a change made by hand); a frontend the services file holds is
+ * left alone (a conflict) until the file lets it go; a deleted Service
+ * disappears; a service from the services file lives alongside,
+ * untouched; /readyz waits for the first sync; --once applies the first
+ * list and exits.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,6 +33,7 @@
 
 #include "agentenv.h"
 #include "netns.h"
+#include "nodeaddr.h"
 #include "parse.h"
 #include "service.h"
 
@@ -41,6 +49,21 @@ static const char *const web_service =
 	"\"clusterIP\":\"10.96.0.50\",\"clusterIPs\":[\"10.96.0.50\"],"
 	"\"ports\":[{\"name\":\"http\",\"port\":80,\"protocol\":\"TCP\","
 	"\"targetPort\":\"web\"}]}}";
+
+/* A NodePort Service with an unnamed port, and its slice. */
+static const char *const np_service =
+	"{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":"
+	"\"np\",\"namespace\":\"default\"},\"spec\":{\"type\":\"NodePort\","
+	"\"clusterIP\":\"10.96.0.60\",\"clusterIPs\":[\"10.96.0.60\"],"
+	"\"ports\":[{\"port\":80,\"protocol\":\"TCP\",\"nodePort\":30080,"
+	"\"targetPort\":8080}]}}";
+static const char *const np_slice =
+	"{\"apiVersion\":\"discovery.k8s.io/v1\",\"kind\":\"EndpointSlice\","
+	"\"metadata\":{\"name\":\"np-1\",\"namespace\":\"default\","
+	"\"labels\":{\"kubernetes.io/service-name\":\"np\"}},"
+	"\"addressType\":\"IPv4\",\"endpoints\":[{\"addresses\":"
+	"[\"10.244.3.3\"],\"conditions\":{\"ready\":true}}],"
+	"\"ports\":[{\"port\":8080,\"protocol\":\"TCP\"}]}";
 
 /* The slice with both endpoints; terminating: the second one is. */
 static void web_slice(char *buf, size_t len, bool terminating)
@@ -64,6 +87,41 @@ static int control(const char *json)
 	return run_cmdf("curl -sf -o /dev/null -X POST -d '%s' "
 			"http://127.0.0.1:%d/_control",
 			json, port);
+}
+
+static const char *const file_svc =
+	"services:\n  - {vip: 10.96.0.99, port: 53, protocol: udp, "
+	"backends: [{address: 10.0.9.9, port: 53}]}\n";
+
+/* Replace the services file (renamed over, as a ConfigMap is). */
+static void write_svcfile(const char *extra)
+{
+	char tmp[160];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.new", svcfile);
+	f = fopen(tmp, "w");
+	assert_non_null(f);
+	fputs(file_svc, f);
+	fputs(extra, f);
+	fclose(f);
+	assert_int_equal(rename(tmp, svcfile), 0);
+}
+
+/* Poll (up to ~3 s) until the log has one more line with needle than
+ * the before it had. */
+static bool wait_new_log(const char *needle, int before)
+{
+	int i;
+
+	for (i = 0; i < 60; i++) {
+		if (agent_log_count(&agent, needle) > before)
+			return true;
+		usleep(50 * 1000);
+	}
+	fprintf(stderr, "not logged again: %s\n", needle);
+	agent_log_dump(&agent);
+	return false;
 }
 
 static int start_server(void)
@@ -104,7 +162,7 @@ static struct shunt_frontend_key key(const char *text)
 
 /* The backends of a service (sorted by address), or -ENOENT. */
 static int backends(const char *text, struct shunt_backend_info **b, size_t *n,
-		    struct shunt_svc *svc)
+		    struct shunt_service_info *info)
 {
 	struct shunt_frontend_key k = key(text);
 	struct shunt s;
@@ -112,9 +170,9 @@ static int backends(const char *text, struct shunt_backend_info **b, size_t *n,
 
 	if (shunt_open(&s, root, 0))
 		return -ENOENT;
-	err = shunt_service_get(&s, &k, svc);
+	err = shunt_service_get(&s, &k, info);
 	if (!err)
-		err = shunt_backend_list(&s, svc->id, b, n);
+		err = shunt_backend_list(&s, info->id, b, n);
 	shunt_close(&s);
 	return err;
 }
@@ -123,12 +181,12 @@ static int backends(const char *text, struct shunt_backend_info **b, size_t *n,
 static bool wait_backends(const char *text, int want, int draining)
 {
 	struct shunt_backend_info *b;
-	struct shunt_svc svc;
+	struct shunt_service_info info;
 	int i, j, d;
 	size_t n;
 
 	for (i = 0; i < 100; i++) {
-		if (backends(text, &b, &n, &svc) == 0) {
+		if (backends(text, &b, &n, &info) == 0) {
 			for (j = 0, d = 0; j < (int)n; j++)
 				d += b[j].be.state == SHUNT_BE_DRAINING;
 			free(b);
@@ -154,9 +212,11 @@ static int setup(void **state)
 	snprintf(kubeconfig, sizeof(kubeconfig), "%s/kubeconfig", dir);
 	snprintf(svcfile, sizeof(svcfile), "%s/services.yaml", dir);
 	snprintf(agent.log, sizeof(agent.log), "%s/shuntd.log", dir);
+	/* v0's address is this node's: NodePorts answer there. */
 	if (unshare(CLONE_NEWNET) || mkdir(dir, 0700) ||
 	    run_cmd("ip link set lo up && "
 		    "ip link add v0 type veth peer name v1 && "
+		    "ip addr add 192.168.77.1/24 dev v0 && "
 		    "ip link set v0 up && ip link set v1 up") ||
 	    start_server())
 		return -1;
@@ -177,9 +237,7 @@ static int setup(void **state)
 	f = fopen(svcfile, "w");
 	if (!f)
 		return -1;
-	fputs("services:\n  - {vip: 10.96.0.99, port: 53, protocol: udp, "
-	      "backends: [{address: 10.0.9.9, port: 53}]}\n",
-	      f);
+	fputs(file_svc, f);
 	fclose(f);
 	web_slice(slice, sizeof(slice), false);
 	snprintf(body, sizeof(body),
@@ -220,15 +278,17 @@ static void test_initial_sync(void **state)
 			      svcfile,	      "--node-name",
 			      "node-a",	      NULL};
 	struct shunt_backend_info *b;
-	struct shunt_svc svc;
+	struct shunt_service_info info;
 	char ip[64];
 	size_t n;
 
 	(void)state;
 	/* Ready means synced: the service is there once /readyz says so. */
 	assert_int_equal(agent_start(&agent, argv, 8000), 0);
-	assert_int_equal(backends("10.96.0.50:80/tcp", &b, &n, &svc), 0);
-	assert_int_equal(svc.flags & SHUNT_SVC_F_OWNERS, SHUNT_SVC_F_OWNER_K8S);
+	assert_int_equal(backends("10.96.0.50:80/tcp", &b, &n, &info), 0);
+	assert_int_equal(info.svc.flags & SHUNT_SVC_F_OWNERS,
+			 SHUNT_SVC_F_OWNER_K8S);
+	assert_string_equal(info.svc.name, "default/web:http");
 	assert_int_equal(n, 2);
 	assert_string_equal(
 		shunt_format_ip(&b[0].be.addr, SHUNT_V4, ip, sizeof(ip)),
@@ -236,11 +296,17 @@ static void test_initial_sync(void **state)
 	assert_int_equal(ntohs(b[0].be.port), 8080);
 	assert_int_equal(b[1].be.state, SHUNT_BE_ACTIVE);
 	free(b);
-	/* The file's service, alongside. */
-	assert_int_equal(backends("10.96.0.99:53/udp", &b, &n, &svc), 0);
-	assert_int_equal(svc.flags & SHUNT_SVC_F_OWNERS,
+	/* The file's service, alongside, named after its frontend. */
+	assert_int_equal(backends("10.96.0.99:53/udp", &b, &n, &info), 0);
+	assert_int_equal(info.svc.flags & SHUNT_SVC_F_OWNERS,
 			 SHUNT_SVC_F_OWNER_FILE);
+	assert_string_equal(info.svc.name, "10.96.0.99:53/udp");
 	free(b);
+	assert_true(agent_log_has(
+		&agent,
+		"msg=synced source=kubernetes services=1 added=1 updated=0 removed=0 conflicts=0"));
+	assert_true(agent_log_has(&agent,
+				  "msg=synced source=file services=1 added=1"));
 }
 
 static void test_terminating_drains(void **state)
@@ -259,18 +325,191 @@ static void test_terminating_drains(void **state)
 
 static void test_metrics(void **state)
 {
-	int status;
+	(void)state;
+	assert_true(agent_wait_metric(
+		&agent,
+		"shunt_service_backends{service=\"default/web:http\",state=\"draining\"} 1\n",
+		out, sizeof(out), 5000));
+	assert_non_null(strstr(
+		out,
+		"shunt_service_backends{service=\"default/web:http\",state=\"active\"} 1\n"));
+	assert_non_null(strstr(
+		out,
+		"shunt_service_backends{service=\"10.96.0.99:53/udp\",state=\"active\"} 1\n"));
+	assert_non_null(strstr(
+		out, "shunt_source_services{source=\"kubernetes\"} 1\n"));
+	assert_non_null(
+		strstr(out, "shunt_source_services{source=\"file\"} 1\n"));
+	assert_non_null(strstr(
+		out, "shunt_sync_errors_total{source=\"kubernetes\"} 0\n"));
+	assert_non_null(strstr(
+		out, "shunt_service_conflicts{source=\"kubernetes\"} 0\n"));
+	assert_non_null(
+		strstr(out, "shunt_syncs_total{source=\"kubernetes\"} "));
+	assert_non_null(strstr(out, "shunt_nodeport_addresses 1\n"));
+}
+
+/* A NodePort Service, added after the first list: one service with two
+ * frontends, the ClusterIP and the wildcard *:30080, which answers on
+ * the node's addresses (node_addr_map, kept by shuntd). */
+static void test_nodeport(void **state)
+{
+	struct shunt_frontend_info *fe;
+	struct shunt_service_info info;
+	struct shunt_node_addr *na;
+	struct shunt_backend_info *b;
+	char body[4096], ip[64];
+	size_t n, i, wild = 0;
+	struct shunt s;
+	int tries;
 
 	(void)state;
+	snprintf(body, sizeof(body),
+		 "{\"op\":\"events\",\"resource\":\"endpointslices\","
+		 "\"steps\":[{\"type\":\"ADDED\",\"object\":%s}]}",
+		 np_slice);
+	assert_int_equal(control(body), 0);
+	snprintf(body, sizeof(body),
+		 "{\"op\":\"events\",\"resource\":\"services\","
+		 "\"steps\":[{\"type\":\"ADDED\",\"object\":%s}]}",
+		 np_service);
+	assert_int_equal(control(body), 0);
+	assert_true(wait_backends("10.96.0.60:80/tcp", 1, 0));
+	/* Applied as a delta: only the new Service. */
+	assert_true(agent_wait_log(
+		&agent,
+		"msg=synced source=kubernetes services=2 added=1 updated=0 removed=0",
+		3000));
+
+	assert_int_equal(shunt_open(&s, root, 0), 0);
+	assert_int_equal(shunt_service_get_by_name(&s, "default/np:80", &info),
+			 0);
+	assert_int_equal(info.svc.flags & SHUNT_SVC_F_OWNERS,
+			 SHUNT_SVC_F_OWNER_K8S);
+	assert_int_equal(info.n_frontends, 2);
+	assert_int_equal(shunt_frontend_list(&s, info.id, &fe, &n), 0);
+	assert_int_equal(n, 2);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(fe[i].fe.svc_id, info.id);
+		assert_int_equal(fe[i].key.proto, IPPROTO_TCP);
+		shunt_format_ip(&fe[i].key.vip, SHUNT_V4, ip, sizeof(ip));
+		if (!strcmp(ip, "0.0.0.0")) {
+			wild++;
+			assert_int_equal(ntohs(fe[i].key.port), 30080);
+			assert_true(fe[i].fe.flags & SHUNT_FE_F_NODEPORT);
+			assert_true(fe[i].fe.flags & SHUNT_FE_F_EXTERNAL);
+		} else {
+			assert_string_equal(ip, "10.96.0.60");
+			assert_int_equal(ntohs(fe[i].key.port), 80);
+			assert_false(fe[i].fe.flags & SHUNT_FE_F_NODEPORT);
+		}
+	}
+	assert_int_equal(wild, 1);
+	free(fe);
+	assert_int_equal(shunt_backend_list(&s, info.id, &b, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(
+		shunt_format_ip(&b[0].be.addr, SHUNT_V4, ip, sizeof(ip)),
+		"10.244.3.3");
+	assert_int_equal(ntohs(b[0].be.port), 8080);
+	free(b);
+	/* The node's address (not loopback, not link-local). */
+	for (tries = 0; tries < 60; tries++) {
+		assert_int_equal(shunt_node_addr_list(&s, &na, &n), 0);
+		if (n == 1)
+			break;
+		free(na);
+		usleep(50 * 1000);
+	}
+	assert_int_equal(n, 1);
+	assert_string_equal(
+		shunt_format_ip(&na[0].addr, na[0].family, ip, sizeof(ip)),
+		"192.168.77.1");
+	free(na);
+	shunt_close(&s);
+	assert_true(agent_wait_metric(
+		&agent,
+		"shunt_service_backends{service=\"default/np:80\",state=\"active\"} 1\n",
+		out, sizeof(out), 5000));
+	assert_non_null(strstr(
+		out, "shunt_source_services{source=\"kubernetes\"} 2\n"));
+}
+
+/* SIGHUP applies the whole Kubernetes state: a service deleted by hand
+ * comes back. */
+static void test_sighup_resync(void **state)
+{
+	const char *line =
+		"msg=synced source=kubernetes services=2 added=1 updated=0 removed=0";
+	int before = agent_log_count(&agent, line);
+	char ctl[4200];
+
+	(void)state;
+	agent_binary(ctl, sizeof(ctl), "shuntctl");
 	assert_int_equal(
-		agent_get(&agent, "/metrics", &status, out, sizeof(out)), 0);
-	assert_non_null(strstr(out, "shunt_service_backends{service=\"10.96.0."
-				    "50:80/tcp\",name=\"default/web:http\","
-				    "state=\"draining\"} 1\n"));
-	assert_non_null(strstr(out, "shunt_source_services{source="
-				    "\"kubernetes\"} 1\n"));
-	assert_non_null(strstr(out, "shunt_sync_errors_total{source="
-				    "\"kubernetes\"} 0\n"));
+		run_cmdf("%s --pin-root %s service del 10.96.0.60:80/tcp", ctl,
+			 root),
+		0);
+	assert_true(wait_backends("10.96.0.60:80/tcp", -1, 0));
+	assert_int_equal(kill(agent.pid, SIGHUP), 0);
+	assert_true(wait_backends("10.96.0.60:80/tcp", 1, 0));
+	assert_true(wait_new_log(line, before));
+}
+
+/* The services file holds 10.96.0.70:80: a Service with that ClusterIP
+ * is left alone (counted as a conflict) until the file lets it go, and
+ * then goes in without another Kubernetes event. */
+static void test_conflict_handover(void **state)
+{
+	const char *const clash =
+		"{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":"
+		"{\"name\":\"clash\",\"namespace\":\"default\"},\"spec\":"
+		"{\"type\":\"ClusterIP\",\"clusterIP\":\"10.96.0.70\","
+		"\"clusterIPs\":[\"10.96.0.70\"],\"ports\":[{\"name\":"
+		"\"http\",\"port\":80,\"protocol\":\"TCP\"}]}}";
+	const char *mine = "  - {name: mine, vip: 10.96.0.70, port: 80, "
+			   "backends: [{address: 10.0.7.7, port: 80}]}\n";
+	const char *conflict =
+		"msg=synced source=kubernetes services=2 added=0 updated=0 removed=0 conflicts=1";
+	const char *handover =
+		"msg=synced source=kubernetes services=3 added=1 updated=0 removed=0 conflicts=0";
+	struct shunt_service_info info;
+	struct shunt_backend_info *b;
+	char body[2048];
+	int before;
+	size_t n;
+
+	(void)state;
+	write_svcfile(mine);
+	assert_true(wait_backends("10.96.0.70:80/tcp", 1, 0));
+	before = agent_log_count(&agent, conflict);
+	snprintf(body, sizeof(body),
+		 "{\"op\":\"events\",\"resource\":\"services\","
+		 "\"steps\":[{\"type\":\"ADDED\",\"object\":%s}]}",
+		 clash);
+	assert_int_equal(control(body), 0);
+	assert_true(wait_new_log(conflict, before));
+	assert_true(agent_log_has(
+		&agent, "first_error=\"service default/clash:http: "));
+	assert_int_equal(backends("10.96.0.70:80/tcp", &b, &n, &info), 0);
+	free(b);
+	assert_string_equal(info.svc.name, "mine");
+	assert_true(agent_wait_metric(
+		&agent, "shunt_service_conflicts{source=\"kubernetes\"} 1\n",
+		out, sizeof(out), 5000));
+
+	before = agent_log_count(&agent, handover);
+	write_svcfile("");
+	assert_true(wait_new_log(handover, before));
+	assert_true(wait_backends("10.96.0.70:80/tcp", 0, 0));
+	assert_int_equal(backends("10.96.0.70:80/tcp", &b, &n, &info), 0);
+	free(b);
+	assert_string_equal(info.svc.name, "default/clash:http");
+	assert_int_equal(info.svc.flags & SHUNT_SVC_F_OWNERS,
+			 SHUNT_SVC_F_OWNER_K8S);
+	assert_true(agent_wait_metric(
+		&agent, "shunt_service_conflicts{source=\"kubernetes\"} 0\n",
+		out, sizeof(out), 5000));
 }
 
 static void test_deleted_service(void **state)
@@ -284,8 +523,51 @@ static void test_deleted_service(void **state)
 		 web_service);
 	assert_int_equal(control(body), 0);
 	assert_true(wait_backends("10.96.0.50:80/tcp", -1, 0));
+	assert_true(agent_wait_log(
+		&agent,
+		"msg=synced source=kubernetes services=2 added=0 updated=0 removed=1",
+		3000));
 	/* The file's service is not the Kubernetes source's to delete. */
 	assert_true(wait_backends("10.96.0.99:53/udp", 1, 0));
+	assert_true(wait_backends("10.96.0.60:80/tcp", 1, 0));
+}
+
+/* SIGTERM stops the watches and the agent cleanly (exit 0: under ASan,
+ * nothing leaked either). */
+static void test_stop(void **state)
+{
+	(void)state;
+	assert_int_equal(agent_stop(&agent), 0);
+	assert_true(agent_log_has(&agent, "the datapath stays attached"));
+	assert_true(wait_backends("10.96.0.60:80/tcp", 1, 0));
+}
+
+/* --once --kubernetes waits for the first list, applies it and exits. */
+static void test_once(void **state)
+{
+	struct shunt_service_info info;
+	char bin[4200], once_root[160];
+	struct shunt s;
+
+	(void)state;
+	agent_binary(bin, sizeof(bin), "shuntd");
+	snprintf(once_root, sizeof(once_root),
+		 "/sys/fs/bpf/shunt-test-agentkonce%d", (int)getpid());
+	assert_int_equal(
+		run_capture(
+			out, sizeof(out),
+			"%s --once --kubernetes --kubeconfig %s --node-name node-a --pin-root %s --cgroup none 2>&1",
+			bin, kubeconfig, once_root),
+		0);
+	assert_non_null(
+		strstr(out, "msg=synced source=kubernetes services=2 added=2"));
+	assert_int_equal(shunt_open(&s, once_root, 0), 0);
+	assert_int_equal(shunt_service_get_by_name(&s, "default/np:80", &info),
+			 0);
+	assert_int_equal(info.n_frontends, 2);
+	shunt_close(&s);
+	agent_binary(bin, sizeof(bin), "shuntctl");
+	run_cmdf("%s --pin-root %s unload", bin, once_root);
 }
 
 int main(void)
@@ -294,7 +576,12 @@ int main(void)
 		cmocka_unit_test(test_initial_sync),
 		cmocka_unit_test(test_terminating_drains),
 		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_nodeport),
+		cmocka_unit_test(test_sighup_resync),
+		cmocka_unit_test(test_conflict_handover),
 		cmocka_unit_test(test_deleted_service),
+		cmocka_unit_test(test_stop),
+		cmocka_unit_test(test_once),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -17,6 +17,7 @@
 
 #include "agentenv.h"
 #include "httpc.h"
+#include "netns.h"
 
 void agent_binary(char *buf, size_t len, const char *name)
 {
@@ -48,7 +49,7 @@ int agent_free_port(void)
 	return port;
 }
 
-static void child(const struct agent_proc *a, const char *const *argv)
+void agent_exec(const struct agent_proc *a, const char *const *argv)
 {
 	const char *args[64];
 	char bin[4200];
@@ -102,10 +103,14 @@ int agent_start(struct agent_proc *a, const char *const *argv, int timeout_ms)
 	if (a->pid < 0)
 		return -1;
 	if (a->pid == 0)
-		child(a, argv);
+		agent_exec(a, argv);
 	for (i = 0; i * 50 < timeout_ms; i++) {
 		if (waitpid(a->pid, &waited, WNOHANG) == a->pid) {
 			a->pid = -1; /* exited early */
+			fprintf(stderr, "shuntd exited early: %s %d\n",
+				WIFEXITED(waited) ? "status" : "signal",
+				WIFEXITED(waited) ? WEXITSTATUS(waited)
+						  : WTERMSIG(waited));
 			agent_log_dump(a);
 			return -1;
 		}
@@ -122,18 +127,35 @@ int agent_start(struct agent_proc *a, const char *const *argv, int timeout_ms)
 int agent_stop(struct agent_proc *a)
 {
 	struct timespec d = {.tv_nsec = 20 * 1000 * 1000};
+	char cmd[128];
 	int st, i;
 
 	if (a->pid <= 0)
 		return -1;
 	kill(a->pid, SIGTERM);
-	for (i = 0; i < 250; i++) {
+	/* Up to Kubernetes' default grace period: on a busy machine the
+	 * kernel can take seconds to release an inotify fd (fsnotify waits
+	 * for an SRCU grace period), and shuntd's exit waits for that. */
+	for (i = 0; i * 20 < AGENT_STOP_MS; i++) {
 		if (waitpid(a->pid, &st, WNOHANG) == a->pid) {
 			a->pid = -1;
-			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+			if (WIFEXITED(st))
+				return WEXITSTATUS(st);
+			fprintf(stderr, "shuntd died of signal %d\n",
+				WTERMSIG(st));
+			agent_log_dump(a);
+			return -1;
 		}
 		nanosleep(&d, NULL);
 	}
+	fprintf(stderr, "shuntd still running %d ms after SIGTERM: killed\n",
+		AGENT_STOP_MS);
+	agent_log_dump(a);
+	snprintf(cmd, sizeof(cmd),
+		 "for t in /proc/%d/task/*; do echo $t; cat $t/stack; done >&2",
+		 (int)a->pid);
+	if (run_cmd(cmd))
+		fprintf(stderr, "(no kernel stacks)\n");
 	kill(a->pid, SIGKILL);
 	waitpid(a->pid, &st, 0);
 	a->pid = -1;
@@ -198,7 +220,7 @@ bool agent_wait_metric(const struct agent_proc *a, const char *needle,
 			return true;
 		nanosleep(&d, NULL);
 	}
-	fprintf(stderr, "not in /metrics: %s\n--- /metrics\n%s--- end\n",
+	fprintf(stderr, "not in /metrics: %s\n--- /metrics\n%.16384s--- end\n",
 		needle, body);
 	return false;
 }

@@ -27,7 +27,15 @@ int agent_free_port(void);
  * --metrics-addr a->metrics. 0, or -1 when it did not become ready
  * within timeout_ms (it is then stopped). */
 int agent_start(struct agent_proc *a, const char *const *argv, int timeout_ms);
-/* SIGTERM and wait; its exit status (-1 when it had to be killed). */
+/* In a forked child: what agent_start() runs there. Enter a->netns,
+ * send stderr to a->log and exec shuntd with argv plus --metrics-addr
+ * a->metrics; exits 127 when that fails. For a test that manages the
+ * process itself (kills it at a random moment, ...). */
+void agent_exec(const struct agent_proc *a, const char *const *argv)
+	__attribute__((noreturn));
+/* SIGTERM and wait (up to AGENT_STOP_MS); its exit status (-1 when it
+ * died of a signal or had to be killed: then its log goes to stderr). */
+#define AGENT_STOP_MS 30000
 int agent_stop(struct agent_proc *a);
 /* Does the log contain needle? */
 bool agent_log_has(const struct agent_proc *a, const char *needle);

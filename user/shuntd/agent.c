@@ -66,7 +66,14 @@ static void gc_run(struct loop *l)
 	char a[24], b[24], c[24], d[24];
 	int err, i;
 
-	err = shunt_ct_gc(&l->s, 0, &r);
+	/* Under the writer lock, as shuntctl's ct gc: a backend added by
+	 * another writer between GC's read of the backends and of conntrack
+	 * would make the new flows to it look dead. */
+	err = shunt_lock(&l->s);
+	if (!err) {
+		err = shunt_ct_gc(&l->s, 0, &r);
+		shunt_unlock(&l->s);
+	}
 	if (err) {
 		log_error("conntrack GC failed", "error", strerror(-err), NULL);
 		return;
@@ -196,9 +203,15 @@ static bool dispatch(struct loop *l, int fd)
 		if (read(fd, &si, sizeof(si)) != sizeof(si))
 			return true;
 		if (si.ssi_signo == SIGHUP) {
+			/* The file again, and the Kubernetes state whole: a
+			 * way to undo changes made by hand. */
 			log_info("SIGHUP: reloading", NULL);
 			if (l->opt->services_file[0])
 				sync_file(l);
+			if (l->k8s) {
+				k8s_source_resync(l->k8s);
+				sync_k8s(l);
+			}
 			return true;
 		}
 		log_info("stopping; the datapath stays attached", "signal",
@@ -242,16 +255,13 @@ static int start_sources(struct loop *l)
 	int err = 0;
 
 	if (l->opt->services_file[0]) {
-		l->st->src[SOURCE_FILE].enabled = true;
 		err = watch_file(l);
 		if (err)
 			return err;
 		sync_file(l);
 	}
-	if (l->opt->kubernetes) {
-		l->st->src[SOURCE_K8S].enabled = true;
+	if (l->opt->kubernetes)
 		err = start_k8s(l);
-	}
 	return err;
 }
 
@@ -373,6 +383,10 @@ int agent_run(struct shuntd_options *opt)
 	};
 	int err;
 
+	/* Set before /readyz can answer (and before any thread reads
+	 * them): not ready until every enabled source has synced. */
+	st.src[SOURCE_FILE].enabled = opt->services_file[0] != '\0';
+	st.src[SOURCE_K8S].enabled = opt->kubernetes;
 	err = datapath_setup(opt, l.pin_root);
 	if (err)
 		return 1;

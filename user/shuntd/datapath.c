@@ -110,8 +110,9 @@ int datapath_setup(struct shuntd_options *o, const char *pin_root)
 	}
 	if (!fresh && (o->cap.ct || o->cap.services || o->cap.frontends ||
 		       o->cap.backends))
-		log_warn("--ct-max and --max-* apply at first load only; the loaded tables keep their sizes",
-			 NULL);
+		log_warn(
+			"--ct-max and --max-* apply at first load only; the loaded tables keep their sizes",
+			NULL);
 	err = set_lifetimes(&s, &o->ct);
 	if (!err)
 		err = attach_ifaces(&s, o);

@@ -296,8 +296,7 @@ int k8s_source_start(const struct k8s_options *o, int notify_fd,
 	src->state = k8s_state_new();
 	if (o->node_name && *o->node_name)
 		src->node_name = strdup(o->node_name);
-	if (src->state &&
-	    (!o->node_name || !*o->node_name || src->node_name))
+	if (src->state && (!o->node_name || !*o->node_name || src->node_name))
 		rc = load_config(src, o);
 	if (!rc)
 		rc = start_watches(src, notify_fd);

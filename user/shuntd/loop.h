@@ -26,8 +26,8 @@ struct loop {
 /* sync.c: apply a source; false when it failed (logged, counted). */
 bool sync_file(struct loop *l);
 bool sync_k8s(struct loop *l);
-void sync_done(struct loop *l, enum agent_source src, bool ok,
-	       size_t services, size_t conflicts, double seconds);
+void sync_done(struct loop *l, enum agent_source src, bool ok, size_t services,
+	       size_t conflicts, double seconds);
 
 /* nodeports.c: follow this node's addresses into node_addr_map. */
 int nodeports_start(struct loop *l);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
@@ -23,6 +24,15 @@
 #include "service.h"
 #include "stats.h"
 
+/* A rendered /metrics body, shared by the scrapes sending it: a scrape
+ * takes a reference instead of a copy, so many scrapes of a large body
+ * cost no memory or time per scrape. */
+struct body {
+	atomic_uint refs;
+	size_t len;
+	char data[];
+};
+
 struct metrics_server {
 	struct MHD_Daemon *mhd;
 	struct shunt s; /* read-only: snapshots, /healthz */
@@ -32,8 +42,33 @@ struct metrics_server {
 	pthread_mutex_t lock; /* want, stop, body */
 	pthread_cond_t cond;
 	bool want, stop;
-	char *body; /* the last snapshot */
+	struct body *body; /* the last snapshot, NULL before the first */
 };
+
+static struct body *body_new(const char *text)
+{
+	size_t len = strlen(text);
+	struct body *b = malloc(sizeof(*b) + len + 1);
+
+	if (!b)
+		return NULL;
+	atomic_init(&b->refs, 1);
+	b->len = len;
+	memcpy(b->data, text, len + 1);
+	return b;
+}
+
+static void body_put(struct body *b)
+{
+	if (b && atomic_fetch_sub(&b->refs, 1) == 1)
+		free(b);
+}
+
+/* MHD's free callback: data is a body's data. */
+static void body_sent(void *data)
+{
+	body_put((struct body *)((char *)data - offsetof(struct body, data)));
+}
 
 /* Prometheus label value: \ " and newline escaped. */
 static void label(FILE *f, const char *v)
@@ -82,8 +117,8 @@ static int snap_services(struct shunt *s, struct snap *sn)
 	for (i = 0; sn->recs && i < d.n; i++) {
 		id = *(__u32 *)map_dump_key(&d, i);
 		if (id < sn->n_recs)
-			sn->recs[id] = *(struct shunt_service *)map_dump_val(&d,
-									     i);
+			sn->recs[id] =
+				*(struct shunt_service *)map_dump_val(&d, i);
 	}
 	map_dump_free(&d);
 	return sn->recs && sn->active && sn->draining ? 0 : -ENOMEM;
@@ -356,7 +391,8 @@ static void *refresher(void *arg)
 {
 	struct metrics_server *m = arg;
 	struct timespec next;
-	char *body;
+	struct body *b, *old;
+	char *text;
 
 	pthread_mutex_lock(&m->lock);
 	while (!m->stop) {
@@ -366,18 +402,20 @@ static void *refresher(void *arg)
 		}
 		m->want = false;
 		pthread_mutex_unlock(&m->lock);
-		body = render(m);
+		text = render(m);
+		b = text ? body_new(text) : NULL;
+		free(text);
 		clock_gettime(CLOCK_MONOTONIC, &next);
 		next.tv_sec += METRICS_MIN_INTERVAL_MS / 1000;
 		pthread_mutex_lock(&m->lock);
-		if (body) {
-			free(m->body);
-			m->body = body;
-		}
+		old = b ? m->body : NULL;
+		if (b)
+			m->body = b;
+		/* Scrapes still sending it keep their reference. */
+		body_put(old);
 		/* Coalesce: at most one snapshot per interval. */
-		while (!m->stop &&
-		       pthread_cond_timedwait(&m->cond, &m->lock, &next) !=
-			       ETIMEDOUT)
+		while (!m->stop && pthread_cond_timedwait(&m->cond, &m->lock,
+							  &next) != ETIMEDOUT)
 			;
 	}
 	pthread_mutex_unlock(&m->lock);
@@ -393,6 +431,8 @@ void metrics_refresh(struct metrics_server *m)
 	pthread_cond_signal(&m->cond);
 	pthread_mutex_unlock(&m->lock);
 }
+
+#define METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code,
 			     const char *type, char *body)
@@ -416,9 +456,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 			      size_t *upload_len, void **req)
 {
 	struct metrics_server *m = cls;
+	struct MHD_Response *r;
 	struct shunt_ctl ctl;
+	enum MHD_Result ret;
+	struct body *b;
 	__u32 key = 0;
-	char *body;
 
 	(void)version;
 	(void)upload;
@@ -429,10 +471,22 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 			     strdup("method not allowed\n"));
 	if (!strcmp(url, "/metrics")) {
 		pthread_mutex_lock(&m->lock);
-		body = strdup(m->body ? m->body : "");
+		b = m->body;
+		if (b)
+			atomic_fetch_add(&b->refs, 1);
 		pthread_mutex_unlock(&m->lock);
-		return reply(c, 200, "text/plain; version=0.0.4; charset=utf-8",
-			     body);
+		if (!b)
+			return reply(c, 200, METRICS_TYPE, strdup(""));
+		r = MHD_create_response_from_buffer_with_free_callback(
+			b->len, b->data, body_sent);
+		if (!r) {
+			body_put(b);
+			return MHD_NO;
+		}
+		MHD_add_response_header(r, "Content-Type", METRICS_TYPE);
+		ret = MHD_queue_response(c, 200, r);
+		MHD_destroy_response(r);
+		return ret;
 	}
 	if (!strcmp(url, "/healthz")) {
 		if (bpf_map_lookup_elem(m->s.ctl_map, &key, &ctl))
@@ -494,7 +548,9 @@ static void server_free(struct metrics_server *m)
 		pthread_join(m->thread, NULL);
 	}
 	shunt_close(&m->s);
-	free(m->body);
+	pthread_cond_destroy(&m->cond);
+	pthread_mutex_destroy(&m->lock);
+	body_put(m->body);
 	free(m);
 }
 

@@ -2,8 +2,9 @@
 /*
  * This node's NodePort addresses: node_addr_map follows the addresses of
  * the network namespace (kube-proxy's --nodeport-addresses selection) as
- * they come and go, from netlink address events, so an address added
- * after start serves NodePorts at once and a removed one stops.
+ * they come and go, from netlink address events (and route events when
+ * the primary addresses are the default routes' sources), so an address
+ * added after start serves NodePorts at once and a removed one stops.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -88,6 +89,11 @@ int nodeports_start(struct loop *l)
 	};
 	struct epoll_event ev = {.events = EPOLLIN};
 	int err;
+
+	/* 'primary' without --node-ip: the default routes' source
+	 * addresses, which route changes move. */
+	if (l->opt->nodeport.primary && !l->opt->n_node_ips)
+		sa.nl_groups |= RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE;
 
 	l->nlfd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
 			 NETLINK_ROUTE);

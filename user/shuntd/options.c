@@ -23,7 +23,8 @@ static void usage(FILE *f)
 	      "shunt's node agent: loads and attaches the datapath, keeps the services in step\n"
 	      "with a services file and/or the Kubernetes API, keeps this node's NodePort\n"
 	      "addresses current, collects expired conntrack entries, serves /metrics,\n"
-	      "/healthz and /readyz. Stops on SIGTERM without detaching anything.\n"
+	      "/healthz and /readyz. Stops on SIGTERM without detaching anything; SIGHUP\n"
+	      "reads the services file again and applies the Kubernetes state whole.\n"
 	      "\n"
 	      "  -c, --config FILE        YAML or JSON file with any of the keys below\n"
 	      "  -i, --interfaces LIST    interfaces to attach (comma-separated)\n"
@@ -33,7 +34,7 @@ static void usage(FILE *f)
 	      "      --conntrack NAME=SECONDS  lifetime (established, syn, fin-wait,\n"
 	      "                           close-wait, time-wait, close, udp); repeatable\n"
 	      "      --max-services N     table capacities at first load (defaults 32768,\n"
-	      "      --max-frontends N    65536, 262144 and 524288 conntrack entries); a\n"
+	      "      --max-frontends N    65536, 131072 and 524288 conntrack entries); a\n"
 	      "      --max-backends N     loaded datapath keeps its sizes until --cleanup\n"
 	      "      --ct-max ENTRIES\n"
 	      "      --gc-interval SECONDS    conntrack GC period (default 10)\n"
@@ -160,8 +161,7 @@ static int set_conntrack(struct shuntd_options *o, const char *where,
 	return 0;
 }
 
-static int set_capacity(const char *where, const char *v, __u32 max,
-			__u32 *out)
+static int set_capacity(const char *where, const char *v, __u32 max, __u32 *out)
 {
 	char why[128];
 

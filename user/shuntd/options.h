@@ -27,10 +27,10 @@ struct shuntd_options {
 	enum shunt_mode mode;
 	char cgroup[PATH_MAX]; /* "" = detected root, "none" = no cgroup */
 	char pin_root[PATH_MAX];
-	struct shunt_config ct; /* 0 fields: leave the current value */
+	struct shunt_config ct;	   /* 0 fields: leave the current value */
 	struct shunt_capacity cap; /* at first load (0 fields: defaults) */
-	unsigned int gc_interval; /* seconds */
-	char metrics_addr[128];	  /* "[ADDR]:PORT", "" = off */
+	unsigned int gc_interval;  /* seconds */
+	char metrics_addr[128];	   /* "[ADDR]:PORT", "" = off */
 	enum log_format log_format;
 	char services_file[PATH_MAX];
 	bool kubernetes;

@@ -30,8 +30,8 @@ static double unix_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-void sync_done(struct loop *l, enum agent_source src, bool ok,
-	       size_t services, size_t conflicts, double seconds)
+void sync_done(struct loop *l, enum agent_source src, bool ok, size_t services,
+	       size_t conflicts, double seconds)
 {
 	struct source_stats *s = &l->st->src[src];
 
@@ -89,7 +89,6 @@ static bool had_conflicts(struct loop *l, enum agent_source src)
 	return yes;
 }
 
-static bool file_sync(struct loop *l, bool cascade);
 static bool k8s_sync(struct loop *l, bool cascade);
 
 static bool file_sync(struct loop *l, bool cascade)
@@ -104,8 +103,9 @@ static bool file_sync(struct loop *l, bool cascade)
 	if (shunt_svcfile_load(l->opt->services_file, &want, err,
 			       sizeof(err))) {
 		/* The previous state stays in force. */
-		log_error("services file rejected, keeping the previous services",
-			  "error", err, NULL);
+		log_error(
+			"services file rejected, keeping the previous services",
+			"error", err, NULL);
 		sync_done(l, SOURCE_FILE, false, 0, 0, 0);
 		return false;
 	}

@@ -46,7 +46,9 @@ static __u32 lifetime(const struct shunt_config *c, __u8 state)
 static bool expired(const struct shunt_config *c,
 		    const struct shunt_ct_entry *e, __u32 now)
 {
-	return now - e->last_seen > lifetime(c, e->state);
+	/* Signed, as the datapath does: the FWD entry is read live, and a
+	 * packet may have stamped it after the pass read the clock. */
+	return (__s32)(now - e->last_seen) > (__s32)lifetime(c, e->state);
 }
 
 /* The FWD key of the flow a REV entry belongs to. */

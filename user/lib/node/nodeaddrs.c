@@ -199,7 +199,8 @@ int shunt_node_addrs_select(const struct shunt_nodeport_addrs *sel,
 		vec_free(&v);
 		return err;
 	}
-	qsort(v.v, v.n, sizeof(*v.v), addr_cmp);
+	if (v.n)
+		qsort(v.v, v.n, sizeof(*v.v), addr_cmp);
 	for (k = 0; k < v.n; k++)
 		if (!cnt || addr_cmp(&v.v[cnt - 1], &v.v[k]))
 			v.v[cnt++] = v.v[k];

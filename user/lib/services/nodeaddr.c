@@ -83,8 +83,7 @@ int shunt_node_addr_sync(struct shunt *s, const struct shunt_node_addr *want,
 	err = shunt_node_addr_list(s, &cur, &ncur);
 	if (err)
 		return err;
-	for (i = 0; !err && i < n; i++)
-		err = shunt_node_addr_add(s, &want[i].addr, want[i].family);
+	/* The ones that went first: a nearly full map takes the new. */
 	for (i = 0; !err && i < ncur; i++) {
 		size_t j;
 
@@ -94,6 +93,8 @@ int shunt_node_addr_sync(struct shunt *s, const struct shunt_node_addr *want,
 			err = shunt_node_addr_del(s, &cur[i].addr,
 						  cur[i].family);
 	}
+	for (i = 0; !err && i < n; i++)
+		err = shunt_node_addr_add(s, &want[i].addr, want[i].family);
 	free(cur);
 	return err;
 }
