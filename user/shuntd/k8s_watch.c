@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* List + watch of one Kubernetes resource into its cache. */
+/* Watch of one Kubernetes resource into its cache, after a list
+ * (k8s_list.c), in a thread of its own. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,18 +10,14 @@
 #include <unistd.h>
 
 #include "k8s_model.h"
-#include "k8s_watch.h"
+#include "k8s_watch_int.h"
 #include "log.h"
 
 #define JSON_DEPTH	 128
-#define LIST_TIMEOUT	 120	       /* seconds per page */
-#define LIST_PAGE_MAX	 (256UL << 20) /* bytes */
-#define LINE_MAX_BYTES	 (64UL << 20)  /* one watch event */
-#define WATCH_MIN	 300	       /* timeoutSeconds: 300..599 */
+#define LINE_MAX_BYTES	 (64UL << 20) /* one watch event */
+#define WATCH_MIN	 300	      /* timeoutSeconds: 300..599 */
 #define WATCH_SPREAD	 300
 #define WATCH_IDLE_SLACK 60 /* the server ends it by then */
-#define LIST_RESTARTS	 3  /* expired continue tokens in a row */
-#define ERRLEN		 512
 
 enum watch_end {
 	W_END,	   /* the server ended the watch */
@@ -82,7 +79,7 @@ void k8s_shared_stop(struct k8s_shared *sh)
 	pthread_mutex_unlock(&sh->stop_lock);
 }
 
-static bool stopping(const struct k8s_watch *w)
+bool k8s_watch_stopping(const struct k8s_watch *w)
 {
 	return atomic_load(&w->sh->stop);
 }
@@ -125,7 +122,7 @@ static bool back_off(struct k8s_watch *w)
 	return sleep_ms(w->sh, ms);
 }
 
-static void notify(struct k8s_shared *sh)
+void k8s_watch_notify(struct k8s_shared *sh)
 {
 	uint64_t one = 1;
 	ssize_t n;
@@ -136,23 +133,23 @@ static void notify(struct k8s_shared *sh)
 	(void)n; /* a full counter already means "changed" */
 }
 
-static void count(struct k8s_watch *w, uint64_t *field)
+void k8s_watch_count(struct k8s_watch *w, uint64_t *field)
 {
 	pthread_mutex_lock(&w->sh->lock);
 	(*field)++;
 	pthread_mutex_unlock(&w->sh->lock);
 }
 
-static void bad_event(struct k8s_watch *w, const char *what, const char *why)
+void k8s_watch_bad_event(struct k8s_watch *w, const char *what, const char *why)
 {
-	count(w, &w->sh->stats.bad_events);
+	k8s_watch_count(w, &w->sh->stats.bad_events);
 	log_warn("kubernetes event skipped", "resource", w->kind->name, "event",
 		 what, "reason", why, NULL);
 }
 
 /* --- JSON -------------------------------------------------------------- */
 
-static struct json_object *parse_json(const char *s, size_t len)
+struct json_object *k8s_json_parse(const char *s, size_t len)
 {
 	struct json_tokener *t = json_tokener_new_ex(JSON_DEPTH);
 	struct json_object *o;
@@ -176,8 +173,8 @@ static struct json_object *parse_json(const char *s, size_t len)
 	return o;
 }
 
-static struct json_object *member(struct json_object *o, const char *key,
-				  json_type type)
+struct json_object *k8s_json_member(struct json_object *o, const char *key,
+				    json_type type)
 {
 	struct json_object *v;
 
@@ -187,7 +184,7 @@ static struct json_object *member(struct json_object *o, const char *key,
 	return v;
 }
 
-static bool set_rv(struct k8s_watch *w, struct json_object *obj)
+bool k8s_watch_set_rv(struct k8s_watch *w, struct json_object *obj)
 {
 	const char *rv = k8s_object_rv(obj);
 
@@ -195,197 +192,6 @@ static bool set_rv(struct k8s_watch *w, struct json_object *obj)
 		return false;
 	strcpy(w->rv, rv);
 	return true;
-}
-
-/* --- list -------------------------------------------------------------- */
-
-struct buf {
-	char *data;
-	size_t len, cap;
-};
-
-static int buf_sink(const char *p, size_t len, void *arg)
-{
-	struct buf *b = arg;
-	size_t cap = b->cap ? b->cap : 64 * 1024;
-	char *grown;
-
-	if (b->len + len > LIST_PAGE_MAX)
-		return -E2BIG;
-	while (cap < b->len + len)
-		cap *= 2;
-	if (cap != b->cap) {
-		grown = realloc(b->data, cap);
-		if (!grown)
-			return -ENOMEM;
-		b->data = grown;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, p, len);
-	b->len += len;
-	return 0;
-}
-
-/* GET path as JSON: 0, the HTTP status when not 200, or -errno. */
-static int get_json(struct k8s_watch *w, const char *path,
-		    struct json_object **out, char *err, size_t errlen)
-{
-	struct k8s_req_opts o = {.timeout = LIST_TIMEOUT};
-	struct buf b = {0};
-	char msg[256];
-	int rc;
-
-	rc = k8s_client_get(&w->client, path, &o, buf_sink, &b, err, errlen);
-	if (rc == 200) {
-		*out = parse_json(b.data ? b.data : "", b.len);
-		rc = *out ? 0 : -EBADMSG;
-		if (rc)
-			snprintf(err, errlen, "list is not JSON");
-	} else if (rc > 0) {
-		k8s_status_message(w->client.errbody, msg, sizeof(msg));
-		snprintf(err, errlen, "HTTP %d: %s", rc, msg);
-	} else if (rc == -E2BIG) {
-		snprintf(err, errlen, "list page too large");
-	}
-	free(b.data);
-	return rc;
-}
-
-static void list_item(struct k8s_watch *w, struct k8s_cache *fresh,
-		      struct json_object *item)
-{
-	char key[2 * K8S_NAME_MAX], err[ERRLEN] = "";
-	void *obj;
-	int rc;
-
-	rc = k8s_object_key(item, key, sizeof(key), err, sizeof(err));
-	if (!rc)
-		rc = w->kind->parse(item, &obj, err, sizeof(err));
-	if (!rc)
-		rc = k8s_cache_put(fresh, key, obj);
-	if (rc == -ENOMEM)
-		snprintf(err, sizeof(err), "out of memory");
-	if (rc)
-		bad_event(w, "list item", err);
-}
-
-static char *page_path(struct k8s_watch *w, const char *cont)
-{
-	char *esc = cont ? curl_easy_escape(NULL, cont, 0) : NULL;
-	char *path;
-
-	if (cont && !esc)
-		return NULL;
-	if (asprintf(&path, "%s?limit=%d%s%s", w->kind->path, K8S_LIST_LIMIT,
-		     esc ? "&continue=" : "", esc ? esc : "") < 0)
-		path = NULL;
-	curl_free(esc);
-	return path;
-}
-
-/* One page into fresh; *cont becomes the next page's token or NULL. */
-static int list_page(struct k8s_watch *w, struct k8s_cache *fresh, char **cont,
-		     char *rv, char *err, size_t errlen)
-{
-	struct json_object *list = NULL, *items, *meta;
-	char *path = page_path(w, *cont);
-	const char *next, *v;
-	size_t i;
-	int rc;
-
-	if (!path)
-		return -ENOMEM;
-	rc = get_json(w, path, &list, err, errlen);
-	free(path);
-	if (rc)
-		return rc;
-	items = member(list, "items", json_type_array);
-	meta = member(list, "metadata", json_type_object);
-	v = meta ? json_object_get_string(
-			   member(meta, "resourceVersion", json_type_string))
-		 : NULL;
-	next = meta ? json_object_get_string(
-			      member(meta, "continue", json_type_string))
-		    : NULL;
-	if (!v || !*v || strlen(v) >= sizeof(w->rv)) {
-		snprintf(err, errlen, "list has no resourceVersion");
-		json_object_put(list);
-		return -EBADMSG;
-	}
-	strcpy(rv, v);
-	for (i = 0; items && i < json_object_array_length(items); i++)
-		list_item(w, fresh, json_object_array_get_idx(items, i));
-	free(*cont);
-	*cont = next && *next ? strdup(next) : NULL;
-	rc = next && *next && !*cont ? -ENOMEM : 0;
-	json_object_put(list);
-	return rc;
-}
-
-/* Every page into fresh; rv gets the list's resourceVersion. */
-static int list_pages(struct k8s_watch *w, struct k8s_cache *fresh, char *rv,
-		      char *err, size_t errlen)
-{
-	unsigned int restarts = 0;
-	char *cont = NULL;
-	int rc;
-
-	for (;;) {
-		rc = list_page(w, fresh, &cont, rv, err, errlen);
-		if (rc == 410 && cont && restarts++ < LIST_RESTARTS) {
-			/* The continue token expired: from the start. */
-			k8s_cache_clear(fresh);
-			free(cont);
-			cont = NULL;
-			continue;
-		}
-		if (rc || !cont)
-			break;
-		if (stopping(w)) {
-			rc = -ECANCELED;
-			break;
-		}
-	}
-	free(cont);
-	return rc;
-}
-
-/* A full list replaces the cache: objects deleted meanwhile go. */
-static int list_all(struct k8s_watch *w)
-{
-	char rv[sizeof(w->rv)] = "", err[ERRLEN] = "", n[32];
-	struct k8s_cache fresh;
-	size_t objects;
-	int rc;
-
-	k8s_cache_init(&fresh, w->kind->free);
-	rc = list_pages(w, &fresh, rv, err, sizeof(err));
-	if (rc) {
-		k8s_cache_clear(&fresh);
-		if (rc != -ECANCELED)
-			log_warn("kubernetes list failed", "resource",
-				 w->kind->name, "error",
-				 err[0] ? err : strerror(-rc), NULL);
-		return rc;
-	}
-	pthread_mutex_lock(&w->sh->lock);
-	k8s_cache_swap(&w->cache, &fresh);
-	if (w->kind->relisted)
-		w->kind->relisted(w->owner, &w->cache);
-	objects = w->cache.n;
-	if (!w->listed)
-		w->sh->n_listed++;
-	w->listed = true;
-	w->sh->stats.relists++;
-	w->sh->stats.synced = w->sh->n_listed == w->sh->n_kinds;
-	pthread_mutex_unlock(&w->sh->lock);
-	k8s_cache_clear(&fresh);
-	strcpy(w->rv, rv);
-	notify(w->sh);
-	snprintf(n, sizeof(n), "%zu", objects);
-	log_info("kubernetes list", "resource", w->kind->name, "objects", n,
-		 "resourceVersion", rv, NULL);
-	return 0;
 }
 
 /* --- watch events ------------------------------------------------------ */
@@ -401,7 +207,7 @@ static int apply_put(struct wctx *x, const char *type, struct json_object *obj)
 	if (!rc)
 		rc = w->kind->parse(obj, &o, err, sizeof(err));
 	if (rc == -EINVAL) {
-		bad_event(w, type, err);
+		k8s_watch_bad_event(w, type, err);
 		return 0;
 	}
 	pthread_mutex_lock(&w->sh->lock);
@@ -415,7 +221,7 @@ static int apply_put(struct wctx *x, const char *type, struct json_object *obj)
 	pthread_mutex_unlock(&w->sh->lock);
 	if (rc)
 		return -ESTALE; /* out of memory: the cache may be stale */
-	set_rv(w, obj);
+	k8s_watch_set_rv(w, obj);
 	x->changed = true;
 	return 0;
 }
@@ -426,7 +232,7 @@ static int apply_delete(struct wctx *x, struct json_object *obj)
 	char key[2 * K8S_NAME_MAX], err[ERRLEN] = "";
 
 	if (k8s_object_key(obj, key, sizeof(key), err, sizeof(err))) {
-		bad_event(w, "DELETED", err);
+		k8s_watch_bad_event(w, "DELETED", err);
 		return 0;
 	}
 	pthread_mutex_lock(&w->sh->lock);
@@ -437,15 +243,17 @@ static int apply_delete(struct wctx *x, struct json_object *obj)
 		x->changed = true;
 	w->sh->stats.events++;
 	pthread_mutex_unlock(&w->sh->lock);
-	set_rv(w, obj);
+	k8s_watch_set_rv(w, obj);
 	return 0;
 }
 
 /* An ERROR event ends the watch: 410 relists, the rest retries. */
 static int apply_error(struct wctx *x, struct json_object *status)
 {
-	struct json_object *code = member(status, "code", json_type_int);
-	struct json_object *msg = member(status, "message", json_type_string);
+	struct json_object *code =
+		k8s_json_member(status, "code", json_type_int);
+	struct json_object *msg =
+		k8s_json_member(status, "message", json_type_string);
 	char c[16];
 
 	if (code && json_object_get_int(code) == 410)
@@ -466,11 +274,11 @@ static int apply_event(struct wctx *x, const char *type,
 	if (!strcmp(type, "ERROR"))
 		return apply_error(x, obj);
 	if (!strcmp(type, "BOOKMARK")) {
-		if (!set_rv(x->w, obj))
-			bad_event(x->w, type, "no resourceVersion");
+		if (!k8s_watch_set_rv(x->w, obj))
+			k8s_watch_bad_event(x->w, type, "no resourceVersion");
 		return 0;
 	}
-	bad_event(x->w, type, "unknown event type");
+	k8s_watch_bad_event(x->w, type, "unknown event type");
 	return 0;
 }
 
@@ -486,12 +294,13 @@ static int on_line(struct wctx *x, const char *s, size_t len)
 		;
 	if (i == len)
 		return 0;
-	ev = parse_json(s, len);
-	type = json_object_get_string(member(ev, "type", json_type_string));
-	obj = member(ev, "object", json_type_object);
+	ev = k8s_json_parse(s, len);
+	type = json_object_get_string(
+		k8s_json_member(ev, "type", json_type_string));
+	obj = k8s_json_member(ev, "object", json_type_object);
 	if (!ev || !type || !obj) {
-		bad_event(x->w, type ? type : "?",
-			  ev ? "no type or object" : "not JSON");
+		k8s_watch_bad_event(x->w, type ? type : "?",
+				    ev ? "no type or object" : "not JSON");
 		json_object_put(ev);
 		return 0;
 	}
@@ -511,7 +320,7 @@ static int line_append(struct wctx *x, const char *p, size_t n)
 	if (x->len + n > LINE_MAX_BYTES) {
 		x->skipping = true;
 		x->len = 0;
-		bad_event(x->w, "?", "event too large");
+		k8s_watch_bad_event(x->w, "?", "event too large");
 		return 0;
 	}
 	while (cap < x->len + n)
@@ -550,7 +359,7 @@ static int watch_sink(const char *p, size_t len, void *arg)
 		len -= n;
 	}
 	if (x->changed)
-		notify(x->w->sh);
+		k8s_watch_notify(x->w->sh);
 	x->changed = false;
 	return rc;
 }
@@ -614,7 +423,7 @@ static enum watch_end watch_once(struct k8s_watch *w, bool *productive)
 	if (rc == 200 && x.len && !x.skipping) /* unterminated last line */
 		rc = on_line(&x, x.line, x.len) ?: 200;
 	if (x.changed)
-		notify(w->sh);
+		k8s_watch_notify(w->sh);
 	free(x.line);
 	*productive = x.got > 0;
 	return watch_result(w, rc, err);
@@ -627,11 +436,11 @@ static bool step(struct k8s_watch *w)
 	int rc;
 
 	if (!w->rv[0]) {
-		rc = list_all(w);
+		rc = k8s_list_all(w);
 		if (rc == -ECANCELED)
 			return false;
 		if (rc) {
-			count(w, &w->sh->stats.errors);
+			k8s_watch_count(w, &w->sh->stats.errors);
 			w->fails++;
 			return back_off(w);
 		}
@@ -647,7 +456,7 @@ static bool step(struct k8s_watch *w)
 		return !w->fails || back_off(w);
 	case W_FAILED:
 	default:
-		count(w, &w->sh->stats.errors);
+		k8s_watch_count(w, &w->sh->stats.errors);
 		w->fails = productive ? 1 : w->fails + 1;
 		return back_off(w);
 	}
@@ -657,7 +466,7 @@ static void *run(void *arg)
 {
 	struct k8s_watch *w = arg;
 
-	while (!stopping(w) && step(w))
+	while (!k8s_watch_stopping(w) && step(w))
 		;
 	return NULL;
 }

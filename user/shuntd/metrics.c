@@ -10,6 +10,9 @@
 #include <string.h>
 
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -394,6 +397,10 @@ static void *refresher(void *arg)
 	struct body *b, *old;
 	char *text;
 
+	/* Snapshots yield the CPU to the event loop (a thread's own nice
+	 * value on Linux): a scrape may be a second old, a change must not
+	 * wait for one. */
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), METRICS_NICE);
 	pthread_mutex_lock(&m->lock);
 	while (!m->stop) {
 		if (!m->want) {

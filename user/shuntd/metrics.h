@@ -19,6 +19,7 @@
 
 #define METRICS_MIN_INTERVAL_MS 1000
 #define METRICS_MAX_CONNECTIONS 64
+#define METRICS_NICE		10 /* the refresher thread's */
 
 struct metrics_server;
 
