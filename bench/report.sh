@@ -292,5 +292,35 @@ $(cat "$OUT/sock.md")
 
 EOF
 	fi
+	if [[ -r $OUT/cp.md ]]; then
+		cat <<EOF
+### Control plane
+
+\`bench/cp-bench.sh\` (alone: \`BENCHES=cp bench/run-bench.sh\`): \`shuntd
+--kubernetes\` in a throwaway node namespace (a veth end with two
+addresses, which shuntd keeps in \`node_addr_map\` for the NodePorts),
+against the fake API server of the tests (\`bench/cp-apiserver.py\`)
+holding NodePort Services of one TCP port, each with an EndpointSlice
+(\`bench/cp-objects.py\`): one shunt service per Service with its
+ClusterIP and \`*:nodePort\` frontends. An endpoint change is one
+EndpointSlice MODIFIED event (an endpoint added, then removed again, on
+services spread over the set), timed from the POST to the fake server
+until \`maglev_map\` points to the service's new table
+(\`bench/cp-latency\`); the fake server's own POST-to-watch-event time,
+measured without shuntd, and shuntd's own apply time (the \`seconds=\` of
+its \`synced\` log lines) are shown to split it. Removal: DELETED events
+for the slices and then the Services, until no frontend and no service
+id of theirs is left. Kernel memory: \`bytes_memlock\` of every map of the
+datapath (pinned maps, the programs' maps and each Maglev table) as
+\`bpftool -j map show\` reports it (\`cp-maps.csv\`: by map). kube-proxy:
+the same services as its iptables-mode rules (\`iptables-restore\`,
+nf_tables backend) and its nftables-mode table (\`nft -f\`), loaded whole
+into an empty namespace, then the partial sync it writes for one endpoint
+added and removed (\`bench/gen-rules.sh\`). $(sed -n 's/^date: /Measured /p' "$OUT/cp-machine.txt" 2>/dev/null)$(sed -n 's/^loadavg at start: \([^;]*\);.*/ (load average \1 at the start)/p' "$OUT/cp-machine.txt" 2>/dev/null).
+
+$(cat "$OUT/cp.md")
+
+EOF
+	fi
 } >"$OUT/README-bench.md"
 echo "report: $OUT/README-bench.md and $(ls "$OUT"/*.png 2>/dev/null | wc -l) plots"

@@ -3,8 +3,8 @@
 #
 # make bench: every benchmark in one run, results under bench/results/
 # (CSV and a Markdown table each, PNG plots, README-bench.md for the
-# README). Not part of make test. Needs root; takes about 25 minutes
-# (QUICK=1: about 5, for a smoke run whose figures mean little).
+# README). Not part of make test. Needs root; takes about 35 minutes
+# (QUICK=1: about 8, for a smoke run whose figures mean little).
 #
 #   build/bench/prog-bench   ns/packet of shunt_xdp and shunt_tc
 #                            (BPF_PROG_TEST_RUN)
@@ -18,13 +18,19 @@
 #                            iptables-restore, nft -f, shuntctl apply
 #   bench/sock-bench.sh      the socket path on one host: connections/s,
 #                            sockmap round trips, local nginx proxy
+#   bench/cp-bench.sh        the control plane: shuntd against a fake
+#                            Kubernetes API server with 10,000 NodePort
+#                            services x 10 endpoints (initial sync, one
+#                            endpoint change, shuntctl, removals, memory)
+#                            next to kube-proxy's iptables-restore / nft -f
 #   bench/report.sh          plots and README-bench.md
 #
 # Knobs (environment): QUICK=1; ROUNDS (3); HTTP_DURATION (8 s);
 # SCALE_DURATION (6 s); SOCK_DURATION (6 s); SCALE_N ("1 1000 10000");
 # SYNC_N ("100 1000 10000"); SYNC_M ("1 10"); SYNC_CAP (60 s);
-# BENCHES ("prog http scale sync sock": a subset reruns only those, the
-# report then uses the CSVs already in OUT for the others); OUT, BUILD.
+# CP_N (10000), CP_M (10) and the other CP_* of bench/cp-bench.sh;
+# BENCHES ("prog http scale sync sock cp": a subset reruns only those,
+# the report then uses the CSVs already in OUT for the others); OUT, BUILD.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -33,6 +39,7 @@ OUT=${OUT:-bench/results}
 if [[ ${QUICK:-0} == 1 ]]; then
 	: "${ROUNDS:=1}" "${HTTP_DURATION:=2}" "${SCALE_DURATION:=2}" "${SOCK_DURATION:=2}"
 	: "${SCALE_N:=1 1000}" "${SYNC_N:=100 1000}" "${SYNC_CAP:=20}"
+	: "${CP_N:=1000}" "${CP_SAMPLES:=40}" "${CP_REMOVE:=100}" "${CP_CAP:=60}"
 fi
 ROUNDS=${ROUNDS:-3}
 HTTP_DURATION=${HTTP_DURATION:-8}
@@ -44,8 +51,9 @@ SYNC_M=${SYNC_M:-1 10}
 SYNC_CAP=${SYNC_CAP:-60}
 WRK_CONNECTIONS=${WRK_CONNECTIONS:-32}
 WRK_THREADS=${WRK_THREADS:-1}
-BENCHES=${BENCHES:-prog http scale sync sock}
+BENCHES=${BENCHES:-prog http scale sync sock cp}
 export BUILD OUT ROUNDS SCALE_N SYNC_N SYNC_M SYNC_CAP WRK_CONNECTIONS WRK_THREADS
+export CP_N CP_M CP_SAMPLES CP_REMOVE CP_REPEAT CP_CAP CP_KUBE_PROXY
 [[ $(id -u) -eq 0 ]] || { echo "bench: run as root" >&2; exit 1; }
 mkdir -p "$OUT"
 . bench/lib.sh
@@ -73,6 +81,10 @@ fi
 if has sock; then
 	echo "== The socket-level path (bench/sock-bench.sh)"
 	DURATION=$SOCK_DURATION bench/sock-bench.sh
+fi
+if has cp; then
+	echo "== The control plane: shuntd against a fake API server (bench/cp-bench.sh)"
+	bench/cp-bench.sh
 fi
 ELAPSED_MIN=$(((EPOCHSECONDS - START + 30) / 60))
 {

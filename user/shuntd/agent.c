@@ -260,8 +260,6 @@ static int start_sources(struct loop *l)
 			return err;
 		sync_file(l);
 	}
-	if (l->opt->kubernetes)
-		err = start_k8s(l);
 	return err;
 }
 
@@ -375,6 +373,7 @@ int agent_run(struct shuntd_options *opt)
 		.opt = opt,
 		.st = &st,
 		.pin_root = shunt_pin_root(opt->pin_root),
+		.epfd = -1,
 		.sigfd = -1,
 		.gcfd = -1,
 		.inofd = -1,
@@ -387,10 +386,6 @@ int agent_run(struct shuntd_options *opt)
 	 * them): not ready until every enabled source has synced. */
 	st.src[SOURCE_FILE].enabled = opt->services_file[0] != '\0';
 	st.src[SOURCE_K8S].enabled = opt->kubernetes;
-	err = datapath_setup(opt, l.pin_root);
-	if (err)
-		return 1;
-	st.datapath_ready = true;
 	l.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (l.epfd < 0 || start_timers(&l)) {
 		log_error("cannot set up the event loop", "error",
@@ -398,6 +393,19 @@ int agent_run(struct shuntd_options *opt)
 		loop_close(&l);
 		return 1;
 	}
+	/* The Kubernetes lists come in while the datapath loads; they are
+	 * applied once it is up. */
+	err = opt->kubernetes ? start_k8s(&l) : 0;
+	if (err)
+		log_error("cannot start the kubernetes source", "error",
+			  strerror(-err), NULL);
+	if (!err)
+		err = datapath_setup(opt, l.pin_root);
+	if (err) {
+		loop_close(&l);
+		return 1;
+	}
+	st.datapath_ready = true;
 	err = open_maps(&l);
 	if (!err)
 		err = start_metrics(&l);

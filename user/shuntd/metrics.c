@@ -76,6 +76,10 @@ static void body_sent(void *data)
 /* Prometheus label value: \ " and newline escaped. */
 static void label(FILE *f, const char *v)
 {
+	if (!strpbrk(v, "\\\"\n")) { /* the common case, in one write */
+		fputs(v, f);
+		return;
+	}
 	for (; *v; v++) {
 		if (*v == '\\' || *v == '"')
 			fputc('\\', f);

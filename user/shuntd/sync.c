@@ -154,6 +154,11 @@ static bool k8s_sync(struct loop *l, bool cascade)
 		sync_done(l, SOURCE_K8S, false, 0, 0, 0);
 		return false;
 	}
+	if (!c.full && !c.want.n && !c.n_remove) {
+		/* A wake-up for events an earlier sync already took. */
+		k8s_changes_free(&c);
+		return true;
+	}
 	rc = shunt_lock(&l->s);
 	if (!rc && c.full)
 		rc = shunt_reconcile(&l->s, SHUNT_OWNER_K8S, &c.want, &r);
