@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * shuntd's event loop: one epoll set with a signalfd (stop, reload), a
- * timerfd (conntrack GC), an inotify fd (the services file) and an
- * eventfd (the Kubernetes source's "something changed").
+ * shuntd's event loop: one epoll set with a signalfd (stop, reload), an
+ * inotify fd (the services file), an eventfd (the Kubernetes source's
+ * "something changed") and a netlink socket (this node's addresses).
+ * Conntrack GC and metrics snapshots run in threads of their own.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,7 +19,6 @@
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
-#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -52,49 +52,6 @@ bool agent_ready(struct agent_stats *st)
 			ready = false;
 	pthread_mutex_unlock(&st->lock);
 	return ready;
-}
-
-static const char *num(char *buf, size_t len, unsigned long long v)
-{
-	snprintf(buf, len, "%llu", v);
-	return buf;
-}
-
-static void gc_run(struct loop *l)
-{
-	struct shunt_gc_result r;
-	char a[24], b[24], c[24], d[24];
-	int err, i;
-
-	/* Under the writer lock, as shuntctl's ct gc: a backend added by
-	 * another writer between GC's read of the backends and of conntrack
-	 * would make the new flows to it look dead. */
-	err = shunt_lock(&l->s);
-	if (!err) {
-		err = shunt_ct_gc(&l->s, 0, &r);
-		shunt_unlock(&l->s);
-	}
-	if (err) {
-		log_error("conntrack GC failed", "error", strerror(-err), NULL);
-		return;
-	}
-	pthread_mutex_lock(&l->st->lock);
-	l->st->gc_runs++;
-	l->st->gc_scanned += r.scanned;
-	l->st->gc_removed += r.removed;
-	for (i = 0; i < SHUNT_CT_STATE_MAX; i++)
-		l->st->ct_entries[i] = r.by_state[i];
-	l->st->ct_total = r.flows;
-	l->st->ct_capacity = r.capacity;
-	pthread_mutex_unlock(&l->st->lock);
-	metrics_refresh(l->metrics);
-	if (r.removed)
-		log_debug("conntrack GC", "scanned", num(a, 24, r.scanned),
-			  "removed", num(b, 24, r.removed), NULL);
-	if (r.near_full)
-		log_warn("conntrack table nearly full", "entries",
-			 num(c, 24, r.scanned - r.removed), "capacity",
-			 num(d, 24, r.capacity), NULL);
 }
 
 static int add_fd(struct loop *l, int fd)
@@ -144,12 +101,10 @@ static bool file_changed(struct loop *l)
 	return hit;
 }
 
-static int start_timers(struct loop *l)
+/* Signals through a signalfd (blocked before any thread starts, so
+ * every thread inherits the mask). */
+static int start_signals(struct loop *l)
 {
-	struct itimerspec its = {
-		.it_interval.tv_sec = l->opt->gc_interval,
-		.it_value.tv_sec = l->opt->gc_interval,
-	};
 	sigset_t mask;
 
 	sigemptyset(&mask);
@@ -158,13 +113,9 @@ static int start_timers(struct loop *l)
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	l->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	l->gcfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (l->sigfd < 0 || l->gcfd < 0 ||
-	    timerfd_settime(l->gcfd, 0, &its, NULL))
+	if (l->sigfd < 0)
 		return -errno;
-	if (add_fd(l, l->sigfd) || add_fd(l, l->gcfd))
-		return -errno;
-	return 0;
+	return add_fd(l, l->sigfd);
 }
 
 static int start_k8s(struct loop *l)
@@ -218,10 +169,7 @@ static bool dispatch(struct loop *l, int fd)
 			 strsignal(si.ssi_signo), NULL);
 		return false;
 	}
-	if (fd == l->gcfd) {
-		drain_fd(fd);
-		gc_run(l);
-	} else if (fd == l->inofd) {
+	if (fd == l->inofd) {
 		if (file_changed(l))
 			sync_file(l);
 	} else if (fd == l->k8sfd) {
@@ -265,6 +213,7 @@ static int start_sources(struct loop *l)
 
 static void loop_close(struct loop *l)
 {
+	gc_stop(l);
 	if (l->k8s)
 		k8s_source_stop(l->k8s);
 	metrics_stop(l->metrics);
@@ -275,8 +224,6 @@ static void loop_close(struct loop *l)
 		shunt_close(&l->s);
 	if (l->sigfd >= 0)
 		close(l->sigfd);
-	if (l->gcfd >= 0)
-		close(l->gcfd);
 	if (l->inofd >= 0)
 		close(l->inofd);
 	if (l->k8sfd >= 0)
@@ -375,7 +322,6 @@ int agent_run(struct shuntd_options *opt)
 		.pin_root = shunt_pin_root(opt->pin_root),
 		.epfd = -1,
 		.sigfd = -1,
-		.gcfd = -1,
 		.inofd = -1,
 		.k8sfd = -1,
 		.nlfd = -1,
@@ -387,7 +333,7 @@ int agent_run(struct shuntd_options *opt)
 	st.src[SOURCE_FILE].enabled = opt->services_file[0] != '\0';
 	st.src[SOURCE_K8S].enabled = opt->kubernetes;
 	l.epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (l.epfd < 0 || start_timers(&l)) {
+	if (l.epfd < 0 || start_signals(&l)) {
 		log_error("cannot set up the event loop", "error",
 			  strerror(errno), NULL);
 		loop_close(&l);
@@ -422,11 +368,15 @@ int agent_run(struct shuntd_options *opt)
 	} else if (opt->once) {
 		if (l.k8s)
 			once_k8s(&l);
-		gc_run(&l);
+		gc_pass(&l, &l.s);
 		err = agent_ready(&st) ? 0 : -EIO;
 	} else {
-		gc_run(&l);
-		err = run_loop(&l);
+		err = gc_start(&l);
+		if (err)
+			log_error("cannot start conntrack GC", "error",
+				  strerror(-err), NULL);
+		else
+			err = run_loop(&l);
 	}
 	loop_close(&l);
 	return err ? 1 : 0;

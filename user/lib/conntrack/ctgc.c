@@ -128,14 +128,17 @@ int shunt_ct_gc(struct shunt *s, size_t batch, struct shunt_gc_result *r)
 	err = shunt_config_get(s, &c);
 	if (!err && bpf_obj_get_info_by_fd(s->ct_map, &info, &len))
 		err = -errno;
+	/* Conntrack first, then the backends: a flow in the listing was
+	 * created after its backend, so no flow looks dead because its
+	 * backend came after GC read them (no writer lock needed). */
 	if (!err)
-		err = map_dump(s->backend_map, sizeof(__u32),
-			       sizeof(struct shunt_backend), &bes);
+		err = shunt_ct_list(s, &v, &n);
 	if (err)
 		return err;
-	err = shunt_ct_list(s, &v, &n);
+	err = map_dump(s->backend_map, sizeof(__u32),
+		       sizeof(struct shunt_backend), &bes);
 	if (err) {
-		map_dump_free(&bes);
+		free(v);
 		return err;
 	}
 	dead = calloc(batch, sizeof(*dead));
