@@ -177,7 +177,7 @@ val() { awk -F, -v k="$1" '$1 == k {print $2; exit}' "$RESULTS"; }
 # --- the node ---------------------------------------------------------
 say "objects: $CP_N NodePort Services x $CP_M endpoints, $CP_SAMPLES changes, $CP_REMOVE removed"
 # Two changes more than the samples: one after the shuntctl writes.
-python3 bench/cp-objects.py "$TMP" "$CP_N" "$CP_M" $((CP_SAMPLES + 2)) "$CP_REMOVE"
+python3 bench/cp-objects.py "$TMP" "$CP_N" "$CP_M" $((2 * CP_SAMPLES + 2)) "$CP_REMOVE"
 ip netns add "$NS"
 in_ns ip link set lo up
 in_ns ip link add node0 type veth peer name node1
@@ -340,6 +340,26 @@ say "change p50 $p50 ms p99 $p99 ms max $max ms; fake server alone p50 $a50 ms p
 	sed 's/^/shuntd-apply,/' "$TMP/apply.csv"
 } >"$OUT/cp-raw.csv"
 
+# --- the same while /metrics is scraped 10 times a second -------------
+say "endpoint changes while /metrics is scraped 10 times a second: $CP_SAMPLES samples"
+in_ns sh -c 'while :; do curl -s -o /dev/null http://127.0.0.1:9470/metrics; sleep 0.1; done' &
+SCRAPER=$!
+sleep 1
+in_ns curl -s -o "$TMP/metrics.txt" -w '%{time_total}\n' http://127.0.0.1:9470/metrics >"$TMP/scrape-time" ||
+	fail "cannot scrape /metrics"
+in_ns "$LAT" changes "$PIN" "$PORT" "$TMP/changes.tsv" $((CP_SAMPLES + 3)) "$CP_SAMPLES" >"$TMP/scraped.csv" ||
+	fail "cp-latency changes (scraped) failed"
+kill "$SCRAPER" 2>/dev/null
+wait "$SCRAPER" 2>/dev/null || true
+read -r q50 q99 qmax _ < <(percentiles "$TMP/scraped.csv")
+put scraped_p50 "$q50" ms
+put scraped_p99 "$q99" ms
+put scraped_max "$qmax" ms
+put metrics_bytes "$(stat -c %s "$TMP/metrics.txt")" bytes
+put metrics_scrape "$(cat "$TMP/scrape-time")" s
+sed 's/^/change-scraped,/' "$TMP/scraped.csv" >>"$OUT/cp-raw.csv"
+say "while scraped: change p50 $q50 ms p99 $q99 ms; /metrics $(stat -c %s "$TMP/metrics.txt") bytes"
+
 # --- memory (all CP_N services) ---------------------------------------
 "$LAT" map-ids "$PIN" | sort -un >"$TMP/ids"
 bpftool -j map show | jq -r '.[] | "\(.id) \(.bytes_memlock // 0) \(.name // "-")"' >"$TMP/maps"
@@ -394,10 +414,11 @@ say "shuntctl backend set $BSET s, service list $LIST s ($listed services)"
 # (Its pair, the endpoint removed again, restores the slice.)
 in_ns "$LAT" changes "$PIN" "$PORT" "$TMP/changes.tsv" $((CP_SAMPLES + 1)) 2 >"$TMP/after.csv" ||
 	fail "cp-latency changes (after shuntctl) failed"
+# The first sync, both change series (one sync each), this pair.
 nsyncs=$(grep -c 'msg=synced source=kubernetes' "$TMP/shuntd.log")
-((nsyncs == CP_SAMPLES + 3)) || fail "$nsyncs sync lines, $((CP_SAMPLES + 3)) expected"
+((nsyncs == 2 * CP_SAMPLES + 3)) || fail "$nsyncs sync lines, $((2 * CP_SAMPLES + 3)) expected"
 put after_ctl_change "$(head -1 "$TMP/after.csv" | cut -d, -f4)" ms
-put after_ctl_apply "$(grep 'msg=synced source=kubernetes' "$TMP/shuntd.log" | sed -n "$((CP_SAMPLES + 2))p" |
+put after_ctl_apply "$(grep 'msg=synced source=kubernetes' "$TMP/shuntd.log" | sed -n "$((2 * CP_SAMPLES + 2))p" |
 	sed -n 's/.* seconds=\([0-9.]*\).*/\1/p' | awk '{printf "%.3f", $1 * 1000}')" ms
 say "first change after shuntctl: $(val after_ctl_change) ms, shuntd's apply $(val after_ctl_apply) ms"
 
@@ -528,6 +549,10 @@ row() { # LABEL KEY UNIT
 	row "… shuntd's apply (\`seconds=\` of its \`synced\` lines), p50" apply_p50 ms
 	row "… shuntd's apply (\`seconds=\` of its \`synced\` lines), p99" apply_p99 ms
 	row "… shuntd's apply (\`seconds=\` of its \`synced\` lines), max" apply_max ms
+	row "endpoint change while /metrics is scraped 10/s, p50" scraped_p50 ms
+	row "endpoint change while /metrics is scraped 10/s, p99" scraped_p99 ms
+	row "… one scrape of /metrics: its size" metrics_bytes bytes
+	row "… one scrape of /metrics: its time" metrics_scrape s
 	row "\`shuntctl backend set\` (median of $CP_REPEAT)" backend_set s
 	row "\`shuntctl service list\` (median of $CP_REPEAT)" service_list s
 	row "the next endpoint change, API event → new table" after_ctl_change ms
