@@ -79,6 +79,7 @@ CTL=("$BUILD/shuntctl" --pin-root "$PIN")
 LAT=$BUILD/bench/cp-latency
 SHUNTD_PID=
 API_PID=
+SCRAPER=
 
 [[ $(id -u) -eq 0 ]] || { echo "cp-bench: run as root" >&2; exit 1; }
 for f in "$BUILD/shuntd" "$BUILD/shuntctl" "$LAT"; do
@@ -108,6 +109,7 @@ del_ns() { # NAME: empty its netfilter tables first (no background free)
 }
 
 cleanup() {
+	[[ -n $SCRAPER ]] && stop_pid "$SCRAPER"
 	[[ -n $SHUNTD_PID ]] && stop_pid "$SHUNTD_PID"
 	[[ -n $API_PID ]] && stop_pid "$API_PID"
 	"${CTL[@]}" unload >/dev/null 2>&1 || true
@@ -342,15 +344,16 @@ say "change p50 $p50 ms p99 $p99 ms max $max ms; fake server alone p50 $a50 ms p
 
 # --- the same while /metrics is scraped 10 times a second -------------
 say "endpoint changes while /metrics is scraped 10 times a second: $CP_SAMPLES samples"
-in_ns sh -c 'while :; do curl -s -o /dev/null http://127.0.0.1:9470/metrics; sleep 0.1; done' &
+# nsenter execs sh: $! is the loop itself.
+nsenter --net="/run/netns/$NS" sh -c 'while :; do curl -s -o /dev/null http://127.0.0.1:9470/metrics; sleep 0.1; done' &
 SCRAPER=$!
 sleep 1
 in_ns curl -s -o "$TMP/metrics.txt" -w '%{time_total}\n' http://127.0.0.1:9470/metrics >"$TMP/scrape-time" ||
 	fail "cannot scrape /metrics"
 in_ns "$LAT" changes "$PIN" "$PORT" "$TMP/changes.tsv" $((CP_SAMPLES + 3)) "$CP_SAMPLES" >"$TMP/scraped.csv" ||
 	fail "cp-latency changes (scraped) failed"
-kill "$SCRAPER" 2>/dev/null
-wait "$SCRAPER" 2>/dev/null || true
+stop_pid "$SCRAPER"
+SCRAPER=
 read -r q50 q99 qmax _ < <(percentiles "$TMP/scraped.csv")
 put scraped_p50 "$q50" ms
 put scraped_p99 "$q99" ms
@@ -443,6 +446,7 @@ stop_pid "$SHUNTD_PID"
 SHUNTD_PID=
 stop_pid "$API_PID"
 API_PID=
+SCRAPER=
 "${CTL[@]}" unload >/dev/null 2>&1 || true
 del_ns "$NS"
 
