@@ -17,9 +17,11 @@
 #                    the counts in the maps are checked
 #   endpoint change  CP_SAMPLES EndpointSlice MODIFIED events (one
 #                    endpoint added, then removed again, on services
-#                    spread over the set), each timed from the POST to the
-#                    fake server until maglev_map points to the service's
-#                    new table (bench/cp-latency changes); p50/p99/max
+#                    spread over the set), each timed from the event
+#                    written to shuntd's watch (the fake server's
+#                    --event-log) until maglev_map points to the service's
+#                    new table (bench/cp-latency changes); p50/p99/max;
+#                    also from the POST to the fake server
 #   fake server      the same events with no shuntd, timed from the POST
 #                    until the event arrives on a watch (cp-latency
 #                    calibrate): the fake server's own share of the above
@@ -150,10 +152,10 @@ timed() {
 	fi
 }
 
-# p50/p99/max (nearest rank) of the milliseconds in column 4 of a
-# cp-latency CSV: "P50 P99 MAX COUNT".
-percentiles() {
-	cut -d, -f4 "$1" | sort -g | awk '
+# p50/p99/max (nearest rank) of the milliseconds in column 4 (or COLUMN)
+# of a cp-latency CSV: "P50 P99 MAX COUNT".
+percentiles() { # CSV [COLUMN]
+	cut -d, -f"${2:-4}" "$1" | sort -g | awk '
 	{v[NR] = $1}
 	function rank(p,   r) { r = int(p * NR); if (r < p * NR) r++; return v[r < 1 ? 1 : r] }
 	END {printf "%.3f %.3f %.3f %d\n", rank(0.50), rank(0.99), v[NR], NR}'
@@ -190,7 +192,7 @@ in_ns ip link set node1 up
 
 # The fake API server; its parent (this shell: nsenter execs, and no
 # function or subshell between) going takes it along.
-nsenter --net="/run/netns/$NS" python3 bench/cp-apiserver.py --token "$TOKEN" >"$TMP/api.port" 2>"$TMP/api.log" &
+nsenter --net="/run/netns/$NS" python3 bench/cp-apiserver.py --token "$TOKEN" --event-log "$TMP/events.log" >"$TMP/api.port" 2>"$TMP/api.log" &
 API_PID=$!
 for ((i = 0; i < 100; i++)); do
 	[[ -s $TMP/api.port ]] && break
@@ -310,13 +312,17 @@ put node_addresses "$nodeaddrs" count
 
 # --- one endpoint change ----------------------------------------------
 say "endpoint changes: $CP_SAMPLES samples"
-in_ns "$LAT" changes "$PIN" "$PORT" "$TMP/changes.tsv" 1 "$CP_SAMPLES" >"$TMP/changes.csv" ||
+in_ns "$LAT" changes "$PIN" "$PORT" "$TMP/events.log" "$TMP/changes.tsv" 1 "$CP_SAMPLES" >"$TMP/changes.csv" ||
 	fail "cp-latency changes failed"
 read -r p50 p99 max n < <(percentiles "$TMP/changes.csv")
 put change_p50 "$p50" ms
 put change_p99 "$p99" ms
 put change_max "$max" ms
 put change_samples "$n" count
+read -r p50 p99 max _ < <(percentiles "$TMP/changes.csv" 5)
+put post_p50 "$p50" ms
+put post_p99 "$p99" ms
+put post_max "$max" ms
 # shuntd's own time for each change: seconds= of its sync lines after
 # the first (one sync per event), as a cp-latency CSV.
 # One sync per event (cp-latency waits for each); more lines would mean
@@ -337,7 +343,8 @@ put apiserver_max "$amax" ms
 say "change p50 $p50 ms p99 $p99 ms max $max ms; fake server alone p50 $a50 ms p99 $a99 ms"
 {
 	echo "measurement,sample,service,endpoints,ms"
-	sed 's/^/change,/' "$TMP/changes.csv"
+	cut -d, -f1-4 "$TMP/changes.csv" | sed 's/^/change,/'
+	cut -d, -f1-3,5 "$TMP/changes.csv" | sed 's/^/change-from-post,/'
 	sed 's/^/apiserver,/' "$TMP/calibrate.csv"
 	sed 's/^/shuntd-apply,/' "$TMP/apply.csv"
 } >"$OUT/cp-raw.csv"
@@ -350,7 +357,7 @@ SCRAPER=$!
 sleep 1
 in_ns curl -s -o "$TMP/metrics.txt" -w '%{time_total}\n' http://127.0.0.1:9470/metrics >"$TMP/scrape-time" ||
 	fail "cannot scrape /metrics"
-in_ns "$LAT" changes "$PIN" "$PORT" "$TMP/changes.tsv" $((CP_SAMPLES + 3)) "$CP_SAMPLES" >"$TMP/scraped.csv" ||
+in_ns "$LAT" changes "$PIN" "$PORT" "$TMP/events.log" "$TMP/changes.tsv" $((CP_SAMPLES + 3)) "$CP_SAMPLES" >"$TMP/scraped.csv" ||
 	fail "cp-latency changes (scraped) failed"
 stop_pid "$SCRAPER"
 SCRAPER=
@@ -360,7 +367,7 @@ put scraped_p99 "$q99" ms
 put scraped_max "$qmax" ms
 put metrics_bytes "$(stat -c %s "$TMP/metrics.txt")" bytes
 put metrics_scrape "$(cat "$TMP/scrape-time")" s
-sed 's/^/change-scraped,/' "$TMP/scraped.csv" >>"$OUT/cp-raw.csv"
+cut -d, -f1-4 "$TMP/scraped.csv" | sed 's/^/change-scraped,/' >>"$OUT/cp-raw.csv"
 say "while scraped: change p50 $q50 ms p99 $q99 ms; /metrics $(stat -c %s "$TMP/metrics.txt") bytes"
 
 # --- memory (all CP_N services) ---------------------------------------
@@ -415,7 +422,7 @@ say "shuntctl backend set $BSET s, service list $LIST s ($listed services)"
 # model from the maps on its next change. That change, timed alone, also
 # keeps this cost out of the removal below.
 # (Its pair, the endpoint removed again, restores the slice.)
-in_ns "$LAT" changes "$PIN" "$PORT" "$TMP/changes.tsv" $((CP_SAMPLES + 1)) 2 >"$TMP/after.csv" ||
+in_ns "$LAT" changes "$PIN" "$PORT" "$TMP/events.log" "$TMP/changes.tsv" $((CP_SAMPLES + 1)) 2 >"$TMP/after.csv" ||
 	fail "cp-latency changes (after shuntctl) failed"
 # The first sync, both change series (one sync each), this pair.
 nsyncs=$(grep -c 'msg=synced source=kubernetes' "$TMP/shuntd.log")
@@ -548,6 +555,8 @@ row() { # LABEL KEY UNIT
 	row "endpoint change, API event → new table, p50" change_p50 ms
 	row "endpoint change, API event → new table, p99" change_p99 ms
 	row "endpoint change, API event → new table, max" change_max ms
+	row "… from the POST to the fake API server, p50" post_p50 ms
+	row "… from the POST to the fake API server, p99" post_p99 ms
 	row "… fake API server alone (POST → watch event), p50" apiserver_p50 ms
 	row "… fake API server alone (POST → watch event), p99" apiserver_p99 ms
 	row "… shuntd's apply (\`seconds=\` of its \`synced\` lines), p50" apply_p50 ms

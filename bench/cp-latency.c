@@ -5,20 +5,23 @@
  * times how long the pinned maps take to show them. Run inside the node's
  * network namespace (the fake API server listens on its 127.0.0.1).
  *
- *   cp-latency changes PIN_ROOT PORT FILE FIRST COUNT
+ *   cp-latency changes PIN_ROOT PORT EVENT_LOG FILE FIRST COUNT
  *       Lines FIRST..FIRST+COUNT-1 (1-based) of FILE, one sample each:
  *       "SERVICE<TAB>ENDPOINTS<TAB>/_control op" (bench/cp-objects.py).
  *       The service's current Maglev table (the inner map id in
  *       maglev_map at its id) is read, the op is posted, and maglev_map
- *       is polled (every ~20 us) until it points to another table: the
- *       time from just before the connection to the API server to then.
- *       The service's record must then show ENDPOINTS backends. One line
- *       per sample on stdout: "N,SERVICE,ENDPOINTS,MS".
+ *       is polled (every ~20 us) until it points to another table. Two
+ *       times end there: from the watch event, the time the fake server
+ *       logged in EVENT_LOG (its --event-log) just before writing the
+ *       event to shuntd's watch, and from the POST, just before the
+ *       connection to the fake server. The service's record must then
+ *       show ENDPOINTS backends. One line per sample on stdout:
+ *       "N,SERVICE,ENDPOINTS,MS_FROM_EVENT,MS_FROM_POST".
  *   cp-latency calibrate PORT TOKEN FILE COUNT
  *       The fake API server alone, with no shuntd: a watch of
  *       EndpointSlices is opened, then the first COUNT lines of FILE are
  *       posted one by one, each timed from just before the connection to
- *       the event line arriving on the watch. Same output as changes.
+ *       the event line arriving on the watch: "N,SERVICE,ENDPOINTS,MS".
  *   cp-latency remove PIN_ROOT PORT REMOVED_TSV OP_FILE...
  *       REMOVED_TSV: "SERVICE<TAB>CLUSTER_IP<TAB>NODE_PORT" lines. Posts
  *       each OP_FILE (the DELETED events) and polls until none of the
@@ -45,6 +48,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -224,12 +228,50 @@ static int record_of(const struct shunt *s, __u32 id, struct shunt_service *r)
 
 /* --- changes ------------------------------------------------------- */
 
-static int one_change(struct shunt *s, int port, int n, char *line)
+static long file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? -1 : st.st_size;
+}
+
+/*
+ * The time of the first event line the fake server logged at or after
+ * byte off of its event log, waiting for it until deadline; < 0 when
+ * none came. The server logs just after writing the event, so the line
+ * may lag the table swap it caused by a little.
+ */
+static double event_time(const char *log, long off, double deadline)
+{
+	char buf[256];
+	double t = -1;
+	ssize_t r;
+	int fd;
+
+	do {
+		fd = open(log, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			r = pread(fd, buf, sizeof(buf) - 1, off);
+			close(fd);
+			if (r > 0) {
+				buf[r] = '\0';
+				if (strchr(buf, '\n'))
+					return strtod(buf, NULL);
+			}
+		}
+		pause_ns(POLL_NS);
+	} while (now() < deadline);
+	return t;
+}
+
+static int one_change(struct shunt *s, int port, const char *log, int n,
+		      char *line)
 {
 	char *name = line, *eps_s, *op, *tab;
 	struct shunt_service rec;
 	__u32 id, before, eps;
-	double t0, t1, deadline;
+	double t0, t1, tev, deadline;
+	long off;
 	int fd, err;
 
 	eps_s = strchr(name, '\t');
@@ -247,6 +289,11 @@ static int one_change(struct shunt *s, int port, int n, char *line)
 	if (svc_id(s, name, &id))
 		return -1;
 	before = table_of(s, id);
+	off = file_size(log);
+	if (off < 0) {
+		fprintf(stderr, "cp-latency: %s: %s\n", log, strerror(errno));
+		return -1;
+	}
 	t0 = now();
 	fd = api_connect(port);
 	if (fd < 0 || api_send(fd, op, strlen(op))) {
@@ -265,6 +312,12 @@ static int one_change(struct shunt *s, int port, int n, char *line)
 			name, SAMPLE_TIMEOUT_S);
 		return -1;
 	}
+	tev = event_time(log, off, now() + SAMPLE_TIMEOUT_S);
+	if (tev < 0 || tev < t0 || tev > t1) {
+		fprintf(stderr, "cp-latency: %s: no event logged in %s\n",
+			name, log);
+		return -1;
+	}
 	/* The record follows the table swap (apply.h, steps 3 and 4). */
 	deadline = now() + SAMPLE_TIMEOUT_S;
 	while (!(err = record_of(s, id, &rec)) && rec.backend_count != eps &&
@@ -276,13 +329,14 @@ static int one_change(struct shunt *s, int port, int n, char *line)
 			name, rec.backend_count, eps);
 		return -1;
 	}
-	printf("%d,%s,%u,%.3f\n", n, name, eps, (t1 - t0) * 1e3);
+	printf("%d,%s,%u,%.3f,%.3f\n", n, name, eps, (t1 - tev) * 1e3,
+	       (t1 - t0) * 1e3);
 	fflush(stdout);
 	return 0;
 }
 
-static int cmd_changes(const char *root, int port, const char *file, int first,
-		       int count)
+static int cmd_changes(const char *root, int port, const char *log,
+		       const char *file, int first, int count)
 {
 	char *line = NULL;
 	size_t cap = 0;
@@ -301,7 +355,7 @@ static int cmd_changes(const char *root, int port, const char *file, int first,
 	while (done < count && getline(&line, &cap, f) > 0) {
 		if (++n < first)
 			continue;
-		if (one_change(&s, port, n, line)) {
+		if (one_change(&s, port, log, n, line)) {
 			rc = 1;
 			break;
 		}
@@ -665,7 +719,8 @@ static int cmd_map_ids(const char *root)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: cp-latency changes PIN_ROOT PORT FILE FIRST COUNT\n"
+		"usage: cp-latency changes PIN_ROOT PORT EVENT_LOG FILE FIRST "
+		"COUNT\n"
 		"       cp-latency calibrate PORT TOKEN FILE COUNT\n"
 		"       cp-latency remove PIN_ROOT PORT REMOVED_TSV OP_FILE...\n"
 		"       cp-latency counts PIN_ROOT\n"
@@ -677,9 +732,9 @@ int main(int argc, char **argv)
 {
 	/* Short polling sleeps really short. */
 	prctl(PR_SET_TIMERSLACK, 1UL);
-	if (argc == 7 && !strcmp(argv[1], "changes"))
-		return cmd_changes(argv[2], atoi(argv[3]), argv[4],
-				   atoi(argv[5]), atoi(argv[6]));
+	if (argc == 8 && !strcmp(argv[1], "changes"))
+		return cmd_changes(argv[2], atoi(argv[3]), argv[4], argv[5],
+				   atoi(argv[6]), atoi(argv[7]));
 	if (argc == 6 && !strcmp(argv[1], "calibrate"))
 		return cmd_calibrate(atoi(argv[2]), argv[3], argv[4],
 				     atoi(argv[5]));

@@ -12,9 +12,14 @@ Listens on 127.0.0.1 at an ephemeral port and prints the port on stdout.
 Exits when its parent dies. Python 3 standard library only.
 
   fake-apiserver.py [--token T] [--tls-cert F --tls-key F [--client-ca F]]
+                    [--event-log F]
 
 --token: requests without "Authorization: Bearer T" get 401.
 --client-ca: TLS clients must present a certificate signed by it.
+--event-log: a line per ADDED/MODIFIED/DELETED event sent on a watch,
+    "MONOTONIC_SECONDS RESOURCE TYPE NAMESPACE/NAME", the time taken just
+    before the event is written to the watch connection (CLOCK_MONOTONIC,
+    comparable with other processes' clock_gettime), flushed at once.
 
 The test drives it with JSON POSTs to /_control (no auth), one op each:
   {"op": "set", "resource": R, "objects": [...]}   replace the store
@@ -319,7 +324,11 @@ class Handler(BaseHTTPRequestHandler):
             if "raw" in step:
                 self.chunk(step["raw"].encode() + b"\n")
                 continue
-            self.chunk(self.event_line(name, step))
+            line = self.event_line(name, step)
+            sent = time.monotonic()
+            self.chunk(line)
+            if "type" in step:
+                log_event(sent, name, step)
             if "error" in step:
                 self.chunk(b"")
                 return
@@ -395,6 +404,20 @@ class Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
+EVENT_LOG = None
+
+
+def log_event(sent, name, step):
+    """One line of --event-log for an event just sent on a watch."""
+    if EVENT_LOG is None:
+        return
+    meta = step["object"].get("metadata", {})
+    key = "%s/%s" % (meta.get("namespace", ""), meta.get("name", ""))
+    with STATE.cond:
+        EVENT_LOG.write("%.6f %s %s %s\n" % (sent, name, step["type"], key))
+        EVENT_LOG.flush()
+
+
 def die_with_parent():
     """SIGTERM when the parent exits, and a watchdog for the race."""
     parent = os.getppid()
@@ -421,7 +444,12 @@ def main():
     ap.add_argument("--tls-key")
     ap.add_argument("--client-ca")
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--event-log")
     args = ap.parse_args()
+
+    global EVENT_LOG
+    if args.event_log:
+        EVENT_LOG = open(args.event_log, "a", encoding="ascii")
 
     die_with_parent()
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))

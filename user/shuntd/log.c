@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <json-c/json.h>
@@ -66,18 +67,13 @@ static void kv_value(FILE *f, const char *v)
 	fputc('"', f);
 }
 
-void log_msg(enum log_level level, const char *msg, ...)
+/* The line into f: logfmt or one JSON object, no newline. */
+static void format_line(FILE *f, enum log_level level, const char *ts,
+			const char *msg, va_list ap)
 {
-	const char *k, *v;
 	struct json_object *o;
-	char ts[40];
-	va_list ap;
+	const char *k, *v;
 
-	if (level < min_level)
-		return;
-	timestamp(ts, sizeof(ts));
-	pthread_mutex_lock(&lock);
-	va_start(ap, msg);
 	if (fmt == LOG_JSON) {
 		o = json_object_new_object();
 		json_object_object_add(o, "time", json_object_new_string(ts));
@@ -89,22 +85,47 @@ void log_msg(enum log_level level, const char *msg, ...)
 			json_object_object_add(
 				o, k, json_object_new_string(v ? v : ""));
 		}
-		fprintf(stderr, "%s\n",
-			json_object_to_json_string_ext(o,
-						       JSON_C_TO_STRING_PLAIN));
+		fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+		      f);
 		json_object_put(o);
-	} else {
-		fprintf(stderr, "time=%s level=%s msg=", ts,
-			level_names[level]);
-		kv_value(stderr, msg);
-		while ((k = va_arg(ap, const char *))) {
-			v = va_arg(ap, const char *);
-			fprintf(stderr, " %s=", k);
-			kv_value(stderr, v ? v : "");
-		}
-		fputc('\n', stderr);
+		return;
 	}
+	fprintf(f, "time=%s level=%s msg=", ts, level_names[level]);
+	kv_value(f, msg);
+	while ((k = va_arg(ap, const char *))) {
+		v = va_arg(ap, const char *);
+		fprintf(f, " %s=", k);
+		kv_value(f, v ? v : "");
+	}
+}
+
+/*
+ * A line is built in memory and written with one write(2): lines of
+ * several threads never interleave, and the event loop pays one system
+ * call per line, not one per field.
+ */
+void log_msg(enum log_level level, const char *msg, ...)
+{
+	char ts[40], *line = NULL;
+	size_t len = 0;
+	va_list ap;
+	FILE *f;
+
+	if (level < min_level)
+		return;
+	timestamp(ts, sizeof(ts));
+	f = open_memstream(&line, &len);
+	if (!f)
+		return;
+	va_start(ap, msg);
+	format_line(f, level, ts, msg, ap);
 	va_end(ap);
-	fflush(stderr);
-	pthread_mutex_unlock(&lock);
+	fputc('\n', f);
+	if (!fclose(f)) {
+		pthread_mutex_lock(&lock);
+		fwrite(line, 1, len, stderr);
+		fflush(stderr);
+		pthread_mutex_unlock(&lock);
+	}
+	free(line);
 }

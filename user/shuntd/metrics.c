@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -394,6 +395,35 @@ static char *render(struct metrics_server *m)
 	return buf;
 }
 
+/*
+ * Snapshots and the HTTP server's thread yield the CPU to the event loop
+ * (a thread's own nice value on Linux): a scrape may be a second old and
+ * take a little longer, a change must not wait for one.
+ */
+static void nice_this_thread(void)
+{
+	static __thread bool niced;
+
+	if (!niced)
+		setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
+			    METRICS_NICE);
+	niced = true;
+}
+
+/*
+ * Snapshots run only when no other thread of the machine wants the CPU
+ * (SCHED_IDLE: any wake-up of a normal thread preempts them at once):
+ * under load they come late, never the event loop. Falls back to the
+ * nice value where the policy is refused.
+ */
+static void idle_this_thread(void)
+{
+	struct sched_param p = {.sched_priority = 0};
+
+	if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &p))
+		nice_this_thread();
+}
+
 static void *refresher(void *arg)
 {
 	struct metrics_server *m = arg;
@@ -401,10 +431,7 @@ static void *refresher(void *arg)
 	struct body *b, *old;
 	char *text;
 
-	/* Snapshots yield the CPU to the event loop (a thread's own nice
-	 * value on Linux): a scrape may be a second old, a change must not
-	 * wait for one. */
-	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), METRICS_NICE);
+	idle_this_thread();
 	pthread_mutex_lock(&m->lock);
 	while (!m->stop) {
 		if (!m->want) {
@@ -477,6 +504,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 	(void)upload;
 	(void)upload_len;
 	(void)req;
+	nice_this_thread();
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 		return reply(c, 405, "text/plain",
 			     strdup("method not allowed\n"));
