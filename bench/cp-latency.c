@@ -314,8 +314,8 @@ static int one_change(struct shunt *s, int port, const char *log, int n,
 	}
 	tev = event_time(log, off, now() + SAMPLE_TIMEOUT_S);
 	if (tev < 0 || tev < t0 || tev > t1) {
-		fprintf(stderr, "cp-latency: %s: no event logged in %s\n",
-			name, log);
+		fprintf(stderr, "cp-latency: %s: no event logged in %s\n", name,
+			log);
 		return -1;
 	}
 	/* The record follows the table swap (apply.h, steps 3 and 4). */

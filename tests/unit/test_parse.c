@@ -247,7 +247,7 @@ static void test_endpoint_reject_v6(void **state)
 /* --- shunt_parse_service ---------------------------------------------- */
 
 static struct shunt_frontend_key svc_key(int af, const char *vip, __u16 port,
-				    __u8 proto)
+					 __u8 proto)
 {
 	struct shunt_frontend_key k;
 

@@ -81,8 +81,8 @@ static void test_address_added_later(void **state)
 	(void)state;
 	/* Not a node address yet: nobody answers there. */
 	assert_true(answer(EXTRA_IP4, NODEPORT, 300) < 0);
-	assert_int_equal(run_cmdf("ip -n %s addr add %s/24 dev c0",
-				  env.node_ns, EXTRA_IP4),
+	assert_int_equal(run_cmdf("ip -n %s addr add %s/24 dev c0", env.node_ns,
+				  EXTRA_IP4),
 			 0);
 	assert_int_equal(run_cmdf("ip -n %s addr add %s/64 dev c0 nodad",
 				  env.node_ns, EXTRA_IP6),
@@ -94,11 +94,11 @@ static void test_address_added_later(void **state)
 			 0);
 	assert_non_null(strstr(out, EXTRA_IP4));
 
-	assert_int_equal(run_cmdf("ip -n %s addr del %s/24 dev c0",
-				  env.node_ns, EXTRA_IP4),
+	assert_int_equal(run_cmdf("ip -n %s addr del %s/24 dev c0", env.node_ns,
+				  EXTRA_IP4),
 			 0);
-	assert_int_equal(run_cmdf("ip -n %s addr del %s/64 dev c0",
-				  env.node_ns, EXTRA_IP6),
+	assert_int_equal(run_cmdf("ip -n %s addr del %s/64 dev c0", env.node_ns,
+				  EXTRA_IP6),
 			 0);
 	assert_true(wait_answer(EXTRA_IP4, false));
 	assert_true(wait_answer(EXTRA_IP6, false));
@@ -120,8 +120,9 @@ static int write_services(const char *path)
 		return -1;
 	fputs("services:\n", f);
 	for (fam = 4; fam <= 6; fam += 2) {
-		fprintf(f, "  - name: web%d\n    vip: %s\n    port: 80\n"
-			   "    node_port: %d\n    backends:\n",
+		fprintf(f,
+			"  - name: web%d\n    vip: %s\n    port: 80\n"
+			"    node_port: %d\n    backends:\n",
 			fam, fam == 4 ? VETH_VIP4 : VETH_VIP6, NODEPORT);
 		for (i = 1; i <= env.nbackends; i++) {
 			vethenv_backend_ip4(b4, sizeof(b4), i);
@@ -136,9 +137,10 @@ static int write_services(const char *path)
 static int setup(void **state)
 {
 	char file[192];
-	const char *argv[] = {"--pin-root",	 env.pin_root, "--services-file",
-			      file,		 "--cgroup",   "none",
-			      "--gc-interval", "3600",	      NULL};
+	const char *argv[] = {
+		"--pin-root", env.pin_root, "--services-file", file,
+		"--cgroup",   "none",	    "--gc-interval",   "3600",
+		NULL};
 
 	(void)state;
 	if (vethenv_up(&env, "np", 2))

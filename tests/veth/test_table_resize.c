@@ -52,8 +52,8 @@ static void *loop(void *arg)
 
 static int resize(int i)
 {
-	static const char *const sizes[] = {"7", "auto", "509", "13", "auto",
-					    "65521"};
+	static const char *const sizes[] = {"7",  "auto", "509",
+					    "13", "auto", "65521"};
 	const char *m = sizes[i % 6];
 
 	return vethenv_ctl(&env, "service set %s:80/tcp --table-size %s",
@@ -98,8 +98,9 @@ static void test_resize_under_traffic(void **state)
 	atomic_store(&c6.stop, true);
 	pthread_join(c4.thread, NULL);
 	pthread_join(c6.thread, NULL);
-	print_message("%d size changes: IPv4 %d ok %d failed, IPv6 %d ok %d failed\n",
-		      i, c4.ok, c4.failed, c6.ok, c6.failed);
+	print_message(
+		"%d size changes: IPv4 %d ok %d failed, IPv6 %d ok %d failed\n",
+		i, c4.ok, c4.failed, c6.ok, c6.failed);
 	drops = vethenv_counter(&env, "drop_no_backend") - drops;
 	print_message("packets dropped for want of a backend: %lld\n", drops);
 	assert_int_equal(err, 0);

@@ -23,7 +23,8 @@ static inline bool shunt_target_is_port(const struct shunt_frontend_key *t)
 int shunt_sockmap_enable(struct shunt *s, const struct shunt_frontend_key *t);
 /* -ENOENT: not enabled. */
 int shunt_sockmap_disable(struct shunt *s, const struct shunt_frontend_key *t);
-int shunt_sockmap_list(struct shunt *s, struct shunt_frontend_key **out, size_t *n);
+int shunt_sockmap_list(struct shunt *s, struct shunt_frontend_key **out,
+		       size_t *n);
 
 struct shunt_tune_info {
 	struct shunt_frontend_key target;
