@@ -2,7 +2,8 @@
 /*
  * The packet-processing core, compiled for XDP and for tc:
  *   parse -> (later fragment: ports from frag_map)
- *         -> frontend?  forward: conntrack, Maglev, DNAT, forward
+ *         -> frontend?  forward: conntrack, Maglev, DNAT (and SNAT
+ *                       where the reply would not come back), forward
  *         -> else reply of a tracked flow?  reverse NAT, forward
  *         -> else pass to the stack untouched.
  */
@@ -16,6 +17,7 @@
 #include "maps.h"
 #include "nat.h"
 #include "parse.h"
+#include "snat.h"
 #include "stats.h"
 
 SHUNT_INLINE void frag_key(struct shunt_frag_key *k, const struct pkt *p)
@@ -74,15 +76,50 @@ SHUNT_INLINE __u32 lb_new_flow_backend(__u32 svc_id, const struct pkt *p,
 		now);
 }
 
-/* Conntrack for a packet to a service: the backend id its flow uses,
- * creating the flow when there is none. 0 when no backend is left. */
-SHUNT_INLINE __u32 lb_flow_backend(__u32 svc_id, const struct pkt *p,
-				   struct shunt_backend **bep, bool *new_flow)
+/* A new flow to be: masqueraded or not (snat.h), then its entries. 0,
+ * or -1 when it must be dropped (counted). */
+SHUNT_INLINE int lb_flow_create(ctx_t *ctx, const struct pkt *p,
+				const struct shunt_frontend *fe,
+				const struct shunt_ct_key *key, __u32 id,
+				const struct shunt_backend *be, __u32 now,
+				struct ct_snat *sn)
 {
+	switch (snat_decide(ctx, p, fe, be, sn)) {
+	case SNAT_DROP:
+		return -1;
+	case SNAT_DO:
+		if (snat_alloc(p, be, fe->svc_id, id, now, sn))
+			return -1;
+		break;
+	default:
+		break;
+	}
+	if (ct_create(p, key, fe->svc_id, id, be, sn, now))
+		count(SHUNT_C_CT_CREATE_FAIL);
+	return 0;
+}
+
+/* What a packet to a service gets from conntrack. */
+struct lb_flow {
+	struct shunt_backend *be; /* NULL: drop (counted when dropped) */
+	__u32 id;		  /* be's id */
+	bool new_flow;
+	bool refused; /* a new flow that could not be made (SNAT) */
+	struct ct_snat sn;
+};
+
+/* Conntrack for a packet to a service: the backend its flow uses,
+ * creating the flow when there is none, and how its source is rewritten.
+ * f->be NULL when no backend is left or the flow cannot be made. */
+SHUNT_INLINE void lb_flow_backend(ctx_t *ctx, const struct pkt *p,
+				  const struct shunt_frontend *fe,
+				  struct lb_flow *f)
+{
+	__u32 svc_id = fe->svc_id, now = now_sec(), id;
+	struct ct_snat *sn = &f->sn;
+	struct shunt_ct_entry *e, *rev;
 	struct shunt_ct_key key;
-	struct shunt_ct_entry *e;
 	struct shunt_backend *be;
-	__u32 now = now_sec(), id;
 
 	ct_key_from_pkt(&key, p, SHUNT_CT_FWD);
 	e = bpf_map_lookup_elem(&ct_map, &key);
@@ -91,17 +128,27 @@ SHUNT_INLINE __u32 lb_flow_backend(__u32 svc_id, const struct pkt *p,
 		if (be && be->port == e->nat_port &&
 		    ip_equal(&be->addr, &e->nat_addr)) {
 			count(SHUNT_C_CT_HIT);
+			ct_snat_of(e, sn);
+			f->be = be;
+			f->id = e->backend_id;
 			/* State changes and, once a second, a check that the
 			 * reply entry is still there (the LRU may have taken
 			 * it alone when the table was full). */
-			if (ct_needs_update(e, p, SHUNT_CT_FWD) ||
-			    e->last_seen != now)
-				ct_update_pair(e, ct_rev_ensure(p, e, be), p,
-					       SHUNT_CT_FWD, now);
-			*bep = be;
-			return e->backend_id;
+			if (!ct_needs_update(e, p, SHUNT_CT_FWD) &&
+			    e->last_seen == now)
+				return;
+			rev = ct_rev_ensure(p, e, be);
+			if (rev || !sn->on) {
+				ct_update_pair(e, rev, p, SHUNT_CT_FWD, now);
+				return;
+			}
+			f->be = NULL;
+			/* Its masqueraded tuple went to a newer flow: this
+			 * one starts again under another. */
+			count(SHUNT_C_SNAT_REV_LOST);
+		} else {
+			count(SHUNT_C_CT_BACKEND_GONE);
 		}
-		count(SHUNT_C_CT_BACKEND_GONE);
 	} else if (e) {
 		count(ct_is_reopen(e, p) ? SHUNT_C_CT_REOPEN
 					 : SHUNT_C_CT_EXPIRED);
@@ -117,42 +164,45 @@ SHUNT_INLINE __u32 lb_flow_backend(__u32 svc_id, const struct pkt *p,
 	id = lb_new_flow_backend(svc_id, p, now);
 	be = lb_backend(id, svc_id);
 	if (!be)
-		return SHUNT_BACKEND_NONE;
-	if (ct_create(p, &key, svc_id, id, be, now))
-		count(SHUNT_C_CT_CREATE_FAIL);
-	*new_flow = true;
-	*bep = be;
-	return id;
+		return;
+	if (lb_flow_create(ctx, p, fe, &key, id, be, now, sn)) {
+		f->refused = true;
+		return;
+	}
+	f->new_flow = true;
+	f->be = be;
+	f->id = id;
 }
 
 SHUNT_INLINE int lb_forward(ctx_t *ctx, struct pkt *p,
 			    const struct shunt_frontend *fe)
 {
 	__u32 svc_id = fe->svc_id;
-	struct shunt_backend *be = NULL;
-	bool new_flow = false;
 	__u64 len = ctx_wire_len(ctx);
-	__u32 id;
+	struct lb_flow f = {};
 
 	/* Let the stack send Time Exceeded for the untranslated packet. */
 	if (p->ttl <= 1) {
 		count(SHUNT_C_PASS_TTL);
 		return CTX_PASS;
 	}
-	id = lb_flow_backend(svc_id, p, &be, &new_flow);
-	if (!be) {
-		stats_no_backend(svc_id);
-		count(SHUNT_C_DROP_NO_BACKEND);
+	lb_flow_backend(ctx, p, fe, &f);
+	if (!f.be) {
+		if (!f.refused) {
+			stats_no_backend(svc_id);
+			count(SHUNT_C_DROP_NO_BACKEND);
+		}
 		return CTX_DROP;
 	}
 	frag_learn(p);
-	if (nat_rewrite(ctx, p, NAT_DST, &be->addr, be->port)) {
+	if (nat_rewrite(ctx, p, NAT_DST, &f.be->addr, f.be->port) ||
+	    (f.sn.on && nat_rewrite(ctx, p, NAT_SRC, &f.sn.addr, f.sn.port))) {
 		count(SHUNT_C_DROP_NAT_FAIL);
 		return CTX_DROP;
 	}
 	count(SHUNT_C_NAT_FWD);
-	stats_add(&svc_stats_map, svc_id, len, true, new_flow);
-	stats_add(&backend_stats_map, id, len, true, new_flow);
+	stats_add(&svc_stats_map, svc_id, len, true, f.new_flow);
+	stats_add(&backend_stats_map, f.id, len, true, f.new_flow);
 	return fwd_packet(ctx, p);
 }
 
@@ -188,7 +238,10 @@ SHUNT_INLINE int lb_reverse(ctx_t *ctx, struct pkt *p)
 	svc_id = e->svc_id;
 	backend_id = e->backend_id;
 	frag_learn(p);
-	if (nat_rewrite(ctx, p, NAT_SRC, &e->nat_addr, e->nat_port)) {
+	/* A masqueraded flow's reply goes back to the client too. */
+	if (nat_rewrite(ctx, p, NAT_SRC, &e->nat_addr, e->nat_port) ||
+	    ((e->flags & SHUNT_CT_F_SNAT) &&
+	     nat_rewrite(ctx, p, NAT_DST, &e->snat_addr, e->snat_port))) {
 		count(SHUNT_C_DROP_NAT_FAIL);
 		return CTX_DROP;
 	}

@@ -14,6 +14,7 @@
 #include "maps.h"
 #include "stats.h"
 #include "parse.h"
+#include "common.h"
 
 SHUNT_INLINE __u32 cfg_or(__u32 v, __u32 dflt)
 {
@@ -127,79 +128,146 @@ SHUNT_INLINE bool ct_is_reopen(const struct shunt_ct_entry *e,
 	       e->state >= SHUNT_CT_FIN_WAIT && e->state <= SHUNT_CT_CLOSE;
 }
 
+/* What a new flow's source becomes: on = false leaves it alone. */
+struct ct_snat {
+	union shunt_ip addr;
+	__be16 port;
+	bool on;
+};
+
 /* The REV key of a flow whose FWD packet (pre-NAT) is p, sent to the
- * backend at addr:port. */
+ * backend at addr:port from the client, or from sn's tuple when the
+ * flow is masqueraded. */
 SHUNT_INLINE void ct_rev_key(struct shunt_ct_key *k, const struct pkt *p,
-			     const union shunt_ip *addr, __be16 port)
+			     const union shunt_ip *addr, __be16 port,
+			     const struct ct_snat *sn)
 {
 	__builtin_memset(k, 0, sizeof(*k));
 	k->src = *addr;
-	k->dst = p->src;
+	k->dst = sn->on ? sn->addr : p->src;
 	k->sport = port;
-	k->dport = p->sport;
+	k->dport = sn->on ? sn->port : p->sport;
 	k->proto = p->proto;
 	k->family = p->family;
 	k->dir = SHUNT_CT_REV;
 }
 
-/* The FWD key of a flow from its REV entry and a reply packet p. */
+/* The SNAT choice recorded in a FWD entry. */
+SHUNT_INLINE void ct_snat_of(const struct shunt_ct_entry *fwd,
+			     struct ct_snat *sn)
+{
+	sn->on = fwd->flags & SHUNT_CT_F_SNAT;
+	sn->addr = fwd->snat_addr;
+	sn->port = fwd->snat_port;
+}
+
+/* The FWD key of a flow from its REV entry and a reply packet p. A
+ * masqueraded reply is addressed to the SNAT tuple: the client is in
+ * the entry. */
 SHUNT_INLINE void ct_fwd_key_of_reply(struct shunt_ct_key *k,
 				      const struct pkt *p,
 				      const struct shunt_ct_entry *rev)
 {
+	bool snat = rev->flags & SHUNT_CT_F_SNAT;
+
 	__builtin_memset(k, 0, sizeof(*k));
-	k->src = p->dst;
+	k->src = snat ? rev->snat_addr : p->dst;
 	k->dst = rev->nat_addr;
-	k->sport = p->dport;
+	k->sport = snat ? rev->snat_port : p->dport;
 	k->dport = rev->nat_port;
 	k->proto = p->proto;
 	k->family = p->family;
 	k->dir = SHUNT_CT_FWD;
 }
 
-/* Create both entries of a new flow. */
+/* A new flow's entry, before its direction's NAT fields. */
+SHUNT_INLINE void ct_entry_init(struct shunt_ct_entry *e, const struct pkt *p,
+				__u32 svc_id, __u32 backend_id, __u32 now)
+{
+	__builtin_memset(e, 0, sizeof(*e));
+	e->state = ct_initial_state(p);
+	ct_next_state(&e->state, &e->flags, p, SHUNT_CT_FWD);
+	e->backend_id = backend_id;
+	e->svc_id = svc_id;
+	e->created = now;
+	e->last_seen = now;
+}
+
+/* The REV entry of a flow whose FWD packet (pre-NAT) is p: back to the
+ * frontend p was sent to and, masqueraded, to the client. */
+SHUNT_INLINE void ct_rev_entry(struct shunt_ct_entry *e, const struct pkt *p,
+			       bool snat)
+{
+	e->nat_addr = p->dst;
+	e->nat_port = p->dport;
+	if (snat) {
+		e->flags |= SHUNT_CT_F_SNAT;
+		e->snat_addr = p->src;
+		e->snat_port = p->sport;
+	}
+}
+
+/* Does a REV entry translate the replies of the flow p belongs to? A
+ * masqueraded flow's REV key may have been taken over by a newer flow
+ * once the LRU dropped it. */
+SHUNT_INLINE bool ct_rev_is_ours(const struct shunt_ct_entry *rev,
+				 const struct pkt *p)
+{
+	if (!(rev->flags & SHUNT_CT_F_SNAT))
+		return true;
+	return ip_equal(&rev->snat_addr, &p->src) &&
+	       rev->snat_port == p->sport && ip_equal(&rev->nat_addr, &p->dst) &&
+	       rev->nat_port == p->dport;
+}
+
+/* Create both entries of a new flow. A masqueraded flow's REV entry was
+ * written when its port was taken (snat.h): only FWD is left. */
 SHUNT_INLINE int ct_create(const struct pkt *p, const struct shunt_ct_key *fwd,
 			   __u32 svc_id, __u32 backend_id,
-			   const struct shunt_backend *be, __u32 now)
+			   const struct shunt_backend *be,
+			   const struct ct_snat *sn, __u32 now)
 {
-	struct shunt_ct_entry e = {};
+	struct shunt_ct_entry e;
 	struct shunt_ct_key rev;
 
-	e.state = ct_initial_state(p);
-	ct_next_state(&e.state, &e.flags, p, SHUNT_CT_FWD);
-	e.backend_id = backend_id;
-	e.svc_id = svc_id;
-	e.created = now;
-	e.last_seen = now;
-
-	/* REV first: a reply can only follow once FWD exists. */
-	ct_rev_key(&rev, p, &be->addr, be->port);
-	e.nat_addr = p->dst;
-	e.nat_port = p->dport;
-	if (bpf_map_update_elem(&ct_map, &rev, &e, BPF_ANY))
-		return -1;
+	ct_entry_init(&e, p, svc_id, backend_id, now);
+	if (!sn->on) {
+		/* REV first: a reply can only follow once FWD exists. */
+		ct_rev_key(&rev, p, &be->addr, be->port, sn);
+		ct_rev_entry(&e, p, false);
+		if (bpf_map_update_elem(&ct_map, &rev, &e, BPF_ANY))
+			return -1;
+	} else {
+		e.flags |= SHUNT_CT_F_SNAT;
+		e.snat_addr = sn->addr;
+		e.snat_port = sn->port;
+	}
 	e.nat_addr = be->addr;
 	e.nat_port = be->port;
 	return bpf_map_update_elem(&ct_map, fwd, &e, BPF_ANY);
 }
 
 /* The REV entry of the flow whose FWD entry is fwd, recreated from fwd
- * when it is gone. NULL only when it cannot be written. */
+ * when it is gone. NULL when it cannot be written or, for a masqueraded
+ * flow, when its tuple now belongs to another flow. */
 SHUNT_INLINE struct shunt_ct_entry *
 ct_rev_ensure(const struct pkt *p, const struct shunt_ct_entry *fwd,
 	      const struct shunt_backend *be)
 {
 	struct shunt_ct_entry *rev, e;
 	struct shunt_ct_key rk;
+	struct ct_snat sn;
 
-	ct_rev_key(&rk, p, &be->addr, be->port);
+	ct_snat_of(fwd, &sn);
+	ct_rev_key(&rk, p, &be->addr, be->port, &sn);
 	rev = bpf_map_lookup_elem(&ct_map, &rk);
 	if (rev)
-		return rev;
+		return ct_rev_is_ours(rev, p) ? rev : NULL;
 	e = *fwd;
-	e.nat_addr = p->dst;
-	e.nat_port = p->dport;
-	if (bpf_map_update_elem(&ct_map, &rk, &e, BPF_ANY))
+	e.flags &= ~SHUNT_CT_F_SNAT;
+	ct_rev_entry(&e, p, sn.on);
+	/* NOEXIST: never take a tuple over from a flow that got it. */
+	if (bpf_map_update_elem(&ct_map, &rk, &e, BPF_NOEXIST))
 		return NULL;
 	count(SHUNT_C_CT_REV_RESTORED);
 	return bpf_map_lookup_elem(&ct_map, &rk);

@@ -125,8 +125,13 @@ enum shunt_backend_state {
 	SHUNT_BE_REMOVING = 3, /* out of the table, deleted once it is live */
 };
 
+/* shunt_backend.flags */
+#define SHUNT_BE_F_REMOTE (1U << 0) /* on another node (nodeName) */
+
 /* backend_map value, indexed by backend id (family 0: a free id). One id
- * per service and backend address, so state and weight are per service. */
+ * per service and backend address, so state and weight are per service.
+ * External traffic (NodePort, LoadBalancer, externalIP, traffic policy
+ * Cluster) to a REMOTE backend is masqueraded (bpf/lib/snat.h). */
 struct shunt_backend {
 	union shunt_ip addr;
 	__be16 port;
@@ -134,6 +139,7 @@ struct shunt_backend {
 	__u8 state;  /* enum shunt_backend_state */
 	__u32 svc_id;
 	__u32 weight;
+	__u32 flags; /* SHUNT_BE_F_* */
 };
 
 /*
@@ -205,9 +211,16 @@ enum shunt_ct_state {
 #define SHUNT_CT_F_FIN_FWD (1U << 0) /* FIN seen from the client */
 #define SHUNT_CT_F_FIN_REV (1U << 1) /* FIN seen from the backend */
 #define SHUNT_CT_F_RST	   (1U << 2)
+#define SHUNT_CT_F_SNAT	   (1U << 3) /* the source is masqueraded too */
 
-/* ct_map value. FWD entries translate to the backend, REV entries back
- * to the VIP; both carry the flow's state. */
+/*
+ * ct_map value. FWD entries translate to the backend, REV entries back
+ * to the VIP; both carry the flow's state. A masqueraded flow (SNAT: the
+ * backend's reply would not come back through this node, or hairpin)
+ * also has its source rewritten to snat_addr:snat_port, an address of
+ * the egress interface and a port of config_map's SNAT range; its REV
+ * entry is keyed by that tuple and gives the client back as destination.
+ */
 struct shunt_ct_entry {
 	union shunt_ip nat_addr; /* FWD: backend address; REV: VIP */
 	__be16 nat_port;	 /* FWD: backend port; REV: service port */
@@ -217,6 +230,11 @@ struct shunt_ct_entry {
 	__u32 svc_id;
 	__u32 created;	 /* CLOCK_MONOTONIC seconds */
 	__u32 last_seen; /* CLOCK_MONOTONIC seconds */
+	/* SHUNT_CT_F_SNAT only. FWD: the source written (node address and
+	 * SNAT port); REV: the client's address and port. */
+	union shunt_ip snat_addr;
+	__be16 snat_port;
+	__u8 pad[2];
 };
 
 /* affinity_map: ClientIP session affinity. */
@@ -257,6 +275,11 @@ struct shunt_config {
 	__u32 ct_close_timeout;
 	__u32 ct_udp_timeout;
 	__u32 flags;
+	/* Source ports of masqueraded flows, host order, inclusive: kept
+	 * apart from the NodePort range and the node's ip_local_port_range
+	 * (shuntd checks both). */
+	__u32 snat_port_min;
+	__u32 snat_port_max;
 };
 
 /* shunt_config.flags, kept by userspace. */
@@ -270,6 +293,8 @@ struct shunt_config {
 #define SHUNT_DEFAULT_CT_TIME_WAIT   30
 #define SHUNT_DEFAULT_CT_CLOSE	     10
 #define SHUNT_DEFAULT_CT_UDP	     30
+#define SHUNT_DEFAULT_SNAT_PORT_MIN  61000 /* above Linux's default */
+#define SHUNT_DEFAULT_SNAT_PORT_MAX  65535 /* ip_local_port_range */
 
 /* iface_map: key is an ifindex of an interface shunt is attached to. */
 #define SHUNT_IFACE_F_XDP (1U << 0) /* attached with native XDP */
@@ -281,6 +306,10 @@ struct shunt_iface {
 	__u32 flags;
 	__u32 netns_ino; /* inode of the network namespace it lives in */
 	char name[16];
+	/* Its first global address of each family (zero: none), the
+	 * source of flows masqueraded out of it; kept current by shuntd. */
+	union shunt_ip addr4;
+	union shunt_ip addr6;
 };
 
 /* --- Socket-level path (cgroup sock_addr, sockops, sk_msg) ---------- */
@@ -406,6 +435,12 @@ struct shunt_traffic_stats {
 	X(PASS_MALFORMED_L4, "pass_malformed_l4")                              \
 	X(DROP_NO_BACKEND, "drop_no_backend")                                  \
 	X(DROP_NAT_FAIL, "drop_nat_fail")                                      \
+	X(SNAT_NEW, "snat_new")                                                \
+	X(SNAT_HAIRPIN, "snat_hairpin")                                        \
+	X(SNAT_RETRY, "snat_port_retry")                                       \
+	X(DROP_SNAT_EXHAUSTED, "drop_snat_exhausted")                          \
+	X(DROP_SNAT_NO_ADDR, "drop_snat_no_addr")                              \
+	X(SNAT_REV_LOST, "snat_rev_lost")                                      \
 	X(SOCK_CONNECT, "sock_connect")                                        \
 	X(SOCK_SENDMSG, "sock_sendmsg")                                        \
 	X(SOCK_RECVMSG_REV, "sock_recvmsg_rev")                                \

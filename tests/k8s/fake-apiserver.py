@@ -8,11 +8,13 @@ API's shapes: paginated List objects (metadata.resourceVersion,
 metadata.continue) and chunked watch streams of newline-delimited
 {"type": ..., "object": ...} events.
 
-Listens on 127.0.0.1 at an ephemeral port and prints the port on stdout.
-Exits when its parent dies. Python 3 standard library only.
+Listens on 127.0.0.1 (or --bind ADDR) at an ephemeral port (or --port)
+and prints the port on stdout.
+Exits when its parent dies (unless --detach: then on SIGTERM only).
+Python 3 standard library only.
 
   fake-apiserver.py [--token T] [--tls-cert F --tls-key F [--client-ca F]]
-                    [--event-log F]
+                    [--event-log F] [--bind ADDR] [--port N] [--detach]
 
 --token: requests without "Authorization: Bearer T" get 401.
 --client-ca: TLS clients must present a certificate signed by it.
@@ -445,15 +447,19 @@ def main():
     ap.add_argument("--client-ca")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--event-log")
+    ap.add_argument("--bind", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--detach", action="store_true")
     args = ap.parse_args()
 
     global EVENT_LOG
     if args.event_log:
         EVENT_LOG = open(args.event_log, "a", encoding="ascii")
 
-    die_with_parent()
+    if not args.detach:
+        die_with_parent()
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-    srv = Server(("127.0.0.1", 0), Handler)
+    srv = Server((args.bind, args.port), Handler)
     srv.token = args.token
     srv.verbose = args.verbose
     if args.tls_cert:

@@ -43,6 +43,14 @@ static struct json_object *ct_json(const struct shunt_ct_info *c, __u32 now)
 	json_object_object_add(o, "destination", json_object_new_string(dst));
 	json_object_object_add(o, k->dir == SHUNT_CT_FWD ? "backend" : "vip",
 			       json_object_new_string(nat));
+	if (c->e.flags & SHUNT_CT_F_SNAT) {
+		shunt_format_endpoint(&c->e.snat_addr, c->e.snat_port,
+				      k->family, nat, sizeof(nat));
+		json_object_object_add(o,
+				       k->dir == SHUNT_CT_FWD ? "snat_source"
+							      : "client",
+				       json_object_new_string(nat));
+	}
 	json_object_object_add(
 		o, "state",
 		json_object_new_string(shunt_ct_state_name(c->e.state)));
@@ -67,11 +75,18 @@ static void ct_text(const struct shunt_ct_info *c, __u32 now)
 	shunt_format_endpoint(&k->dst, k->dport, k->family, dst, sizeof(dst));
 	shunt_format_endpoint(&c->e.nat_addr, c->e.nat_port, k->family, nat,
 			      sizeof(nat));
-	printf("%-5s %-3s %-11s %-30s %-30s %-30s %6us %5us\n",
+	printf("%-5s %-3s %-11s %-30s %-30s %-30s %6us %5us",
 	       shunt_proto_name(k->proto),
 	       k->dir == SHUNT_CT_FWD ? "fwd" : "rev",
 	       shunt_ct_state_name(c->e.state), src, dst, nat,
 	       now - c->e.created, now - c->e.last_seen);
+	if (c->e.flags & SHUNT_CT_F_SNAT) {
+		shunt_format_endpoint(&c->e.snat_addr, c->e.snat_port,
+				      k->family, nat, sizeof(nat));
+		printf(" %s %s", k->dir == SHUNT_CT_FWD ? "snat" : "client",
+		       nat);
+	}
+	putchar('\n');
 }
 
 static int ct_list(struct cli *cli, int argc, char **argv)

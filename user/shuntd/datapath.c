@@ -17,24 +17,70 @@
 #include "log.h"
 #include "upgrade.h"
 
-static int set_lifetimes(struct shunt *s, const struct shunt_config *want)
+static int set_config(struct shunt *s, const struct shunt_config *want)
 {
-	const struct shunt_knob *k;
-	__u32 v;
-	int err;
+	int err = shunt_config_update(s, want);
 
-	for (k = shunt_knobs(); k->name; k++) {
-		v = *(const __u32 *)((const char *)want + k->off);
-		if (!v)
-			continue;
-		err = shunt_config_set(s, k, v);
-		if (err) {
-			log_error("cannot set conntrack lifetime", "knob",
-				  k->name, "error", strerror(-err), NULL);
-			return err;
-		}
+	if (err)
+		log_error("cannot set the datapath's knobs (conntrack "
+			  "lifetimes, SNAT ports)",
+			  "error",
+			  err == -ERANGE ? "SNAT port range ends before it starts"
+					 : strerror(-err),
+			  NULL);
+	return err;
+}
+
+#define NODEPORT_MIN 30000 /* Kubernetes' default service-node-port-range */
+#define NODEPORT_MAX 32767
+
+static bool overlaps(__u32 a_min, __u32 a_max, __u32 b_min, __u32 b_max)
+{
+	return a_min <= b_max && b_min <= a_max;
+}
+
+/*
+ * Masqueraded flows must never take a tuple the node's own connections
+ * (ip_local_port_range, in this network namespace) or a NodePort could
+ * use: refuse to start with a SNAT range that overlaps either. want's
+ * range, else the loaded one.
+ */
+static int check_snat_ports(struct shunt *s, const struct shunt_config *want)
+{
+	unsigned int lo = 0, hi = 0;
+	struct shunt_config cfg;
+	char range[32], local[32];
+	FILE *f;
+	int err = shunt_config_get(s, &cfg);
+
+	if (err)
+		return err;
+	if (want->snat_port_min)
+		cfg.snat_port_min = want->snat_port_min;
+	if (want->snat_port_max)
+		cfg.snat_port_max = want->snat_port_max;
+	snprintf(range, sizeof(range), "%u-%u", cfg.snat_port_min,
+		 cfg.snat_port_max);
+	f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	if (f && fscanf(f, "%u %u", &lo, &hi) == 2 &&
+	    overlaps(cfg.snat_port_min, cfg.snat_port_max, lo, hi)) {
+		snprintf(local, sizeof(local), "%u-%u", lo, hi);
+		log_error("the SNAT port range overlaps the node's "
+			  "ip_local_port_range (--snat-ports)",
+			  "snat_ports", range, "ip_local_port_range", local,
+			  NULL);
+		err = -EINVAL;
 	}
-	return 0;
+	if (f)
+		fclose(f);
+	if (overlaps(cfg.snat_port_min, cfg.snat_port_max, NODEPORT_MIN,
+		     NODEPORT_MAX)) {
+		log_error("the SNAT port range overlaps the NodePort range "
+			  "30000-32767 (--snat-ports)",
+			  "snat_ports", range, NULL);
+		err = -EINVAL;
+	}
+	return err;
 }
 
 static int attach_ifaces(struct shunt *s, const struct shuntd_options *o)
@@ -113,7 +159,10 @@ int datapath_setup(struct shuntd_options *o, const char *pin_root)
 		log_warn(
 			"--ct-max and --max-* apply at first load only; the loaded tables keep their sizes",
 			NULL);
-	err = set_lifetimes(&s, &o->ct);
+	/* Checked before anything is written. */
+	err = check_snat_ports(&s, &o->ct);
+	if (!err)
+		err = set_config(&s, &o->ct);
 	if (!err)
 		err = attach_ifaces(&s, o);
 	if (!err)

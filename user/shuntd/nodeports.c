@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "loop.h"
+#include "ifaddr.h"
 #include "nodeaddr.h"
 #include "nodeaddrs.h"
 #include "parse.h"
@@ -43,6 +44,7 @@ void nodeports_sync(struct loop *l)
 	struct shunt_node_addr prim[SHUNTD_MAX_NODE_IPS], *v = NULL;
 	char buf[8192], cnt[24];
 	size_t n = 0, np, before;
+	bool ifaces_changed = false;
 	ssize_t got;
 	int err;
 
@@ -62,11 +64,15 @@ void nodeports_sync(struct loop *l)
 		err = shunt_lock(&l->s);
 	if (!err) {
 		err = shunt_node_addr_sync(&l->s, v, n);
+		/* The attached interfaces' addresses, SNAT's sources. */
+		if (!err)
+			err = shunt_iface_addrs_sync(&l->s, &ifaces_changed);
 		shunt_unlock(&l->s);
 	}
 	free(v);
 	if (err) {
-		log_error("cannot update the NodePort addresses", "error",
+		log_error("cannot update the node's addresses (NodePorts, SNAT)",
+			  "error",
 			  strerror(-err), NULL);
 		return;
 	}
@@ -78,6 +84,8 @@ void nodeports_sync(struct loop *l)
 		snprintf(cnt, sizeof(cnt), "%zu", n);
 		log_info("NodePort addresses", "count", cnt, NULL);
 	}
+	if (ifaces_changed)
+		log_info("interface addresses for SNAT updated", NULL);
 	metrics_refresh(l->metrics);
 }
 

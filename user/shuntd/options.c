@@ -37,6 +37,9 @@ static void usage(FILE *f)
 	      "      --max-frontends N    65536, 131072 and 524288 conntrack entries); a\n"
 	      "      --max-backends N     loaded datapath keeps its sizes until --cleanup\n"
 	      "      --ct-max ENTRIES\n"
+	      "      --snat-ports MIN-MAX source ports of masqueraded flows (default\n"
+	      "                           61000-65535): apart from ip_local_port_range and\n"
+	      "                           the NodePort range 30000-32767\n"
 	      "      --gc-interval SECONDS    conntrack GC period (default 10)\n"
 	      "      --metrics-addr [ADDR]:PORT|none  (default :9470)\n"
 	      "      --log-format kv|json\n"
@@ -56,10 +59,11 @@ static void usage(FILE *f)
 	      "  -h, --help\n"
 	      "Environment: SHUNTD_CONFIG, SHUNTD_INTERFACES, SHUNTD_MODE, SHUNTD_CGROUP,\n"
 	      "SHUNT_PIN_ROOT, SHUNTD_CONNTRACK (NAME=S,...), SHUNTD_MAX_SERVICES,\n"
-	      "SHUNTD_MAX_FRONTENDS, SHUNTD_MAX_BACKENDS, SHUNTD_CT_MAX, SHUNTD_GC_INTERVAL,\n"
-	      "SHUNTD_METRICS_ADDR, SHUNTD_LOG_FORMAT, SHUNTD_SERVICES_FILE,\n"
-	      "SHUNTD_KUBERNETES (1/0), KUBECONFIG, NODE_NAME, SHUNTD_NODE_IPS\n"
-	      "(comma-separated), SHUNTD_NODEPORT_ADDRESSES.\n",
+	      "SHUNTD_MAX_FRONTENDS, SHUNTD_MAX_BACKENDS, SHUNTD_CT_MAX, SHUNTD_SNAT_PORTS,\n"
+	      "SHUNTD_GC_INTERVAL, SHUNTD_METRICS_ADDR, SHUNTD_LOG_FORMAT,\n"
+	      "SHUNTD_SERVICES_FILE, "
+	      "SHUNTD_KUBERNETES (1/0), KUBECONFIG, NODE_NAME,\n"
+	      "SHUNTD_NODE_IPS (comma-separated), SHUNTD_NODEPORT_ADDRESSES.\n",
 	      f);
 }
 
@@ -161,6 +165,27 @@ static int set_conntrack(struct shuntd_options *o, const char *where,
 	return 0;
 }
 
+/* MIN-MAX, ports of the SNAT range. */
+static int set_snat_ports(struct shuntd_options *o, const char *where,
+			  const char *v)
+{
+	char why[128], lo[16];
+	const char *dash = strchr(v, '-');
+	__u32 min, max;
+
+	if (!dash || dash == v || (size_t)(dash - v) >= sizeof(lo))
+		return bad(where, v, "expected MIN-MAX");
+	snprintf(lo, sizeof(lo), "%.*s", (int)(dash - v), v);
+	if (shunt_parse_u32(lo, 1024, 65535, &min, why, sizeof(why)) ||
+	    shunt_parse_u32(dash + 1, 1024, 65535, &max, why, sizeof(why)))
+		return bad(where, v, why);
+	if (min > max)
+		return bad(where, v, "the range ends before it starts");
+	o->ct.snat_port_min = min;
+	o->ct.snat_port_max = max;
+	return 0;
+}
+
 static int set_capacity(const char *where, const char *v, __u32 max, __u32 *out)
 {
 	char why[128];
@@ -199,6 +224,8 @@ static int set_option(struct shuntd_options *o, const char *name, const char *v,
 		o->cap.ct = n;
 		return 0;
 	}
+	if (!strcmp(name, "snat-ports"))
+		return set_snat_ports(o, where, v);
 	if (!strcmp(name, "max-services"))
 		return set_capacity(where, v, 1U << 20, &o->cap.services);
 	if (!strcmp(name, "max-frontends"))
@@ -331,6 +358,7 @@ static const struct {
 	{"SHUNTD_MAX_FRONTENDS", "max-frontends"},
 	{"SHUNTD_MAX_BACKENDS", "max-backends"},
 	{"SHUNTD_NODEPORT_ADDRESSES", "nodeport-addresses"},
+	{"SHUNTD_SNAT_PORTS", "snat-ports"},
 	{"SHUNTD_GC_INTERVAL", "gc-interval"},
 	{"SHUNTD_METRICS_ADDR", "metrics-addr"},
 	{"SHUNTD_LOG_FORMAT", "log-format"},
@@ -371,6 +399,7 @@ static const struct option long_opts[] = {
 	{"max-frontends", required_argument, NULL, 1},
 	{"max-backends", required_argument, NULL, 1},
 	{"nodeport-addresses", required_argument, NULL, 1},
+	{"snat-ports", required_argument, NULL, 1},
 	{"gc-interval", required_argument, NULL, 1},
 	{"metrics-addr", required_argument, NULL, 1},
 	{"log-format", required_argument, NULL, 1},

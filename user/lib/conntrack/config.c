@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Datapath knobs: conntrack lifetimes per state. */
+/* Datapath knobs: conntrack lifetimes per state, the SNAT port range. */
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
@@ -14,6 +14,13 @@
 		.name = n, .help = h,                                          \
 		.off = offsetof(struct shunt_config, field), .min = 1,         \
 		.max = 7 * DAY, .dflt = d                                      \
+	}
+
+#define PORT_KNOB(n, field, h, d)                                              \
+	{                                                                      \
+		.name = n, .help = h,                                          \
+		.off = offsetof(struct shunt_config, field), .min = 1024,      \
+		.max = 65535, .dflt = d                                        \
 	}
 
 static const struct shunt_knob knobs[] = {
@@ -31,6 +38,12 @@ static const struct shunt_knob knobs[] = {
 	     SHUNT_DEFAULT_CT_CLOSE),
 	KNOB("ct-udp-timeout", ct_udp_timeout, "UDP flow, idle (s)",
 	     SHUNT_DEFAULT_CT_UDP),
+	PORT_KNOB("snat-port-min", snat_port_min,
+		  "first source port of masqueraded flows",
+		  SHUNT_DEFAULT_SNAT_PORT_MIN),
+	PORT_KNOB("snat-port-max", snat_port_max,
+		  "last source port of masqueraded flows",
+		  SHUNT_DEFAULT_SNAT_PORT_MAX),
 	{.name = NULL},
 };
 
@@ -68,6 +81,33 @@ int shunt_config_set(struct shunt *s, const struct shunt_knob *k, __u32 value)
 	if (err)
 		return err;
 	*(__u32 *)((char *)&cfg + k->off) = value;
+	/* A range that ends before it starts is refused whole. */
+	if (cfg.snat_port_min > cfg.snat_port_max)
+		return -ERANGE;
+	return bpf_map_update_elem(s->config_map, &key, &cfg, BPF_EXIST)
+		       ? -errno
+		       : 0;
+}
+
+int shunt_config_update(struct shunt *s, const struct shunt_config *want)
+{
+	const struct shunt_knob *k;
+	struct shunt_config cfg;
+	__u32 key = 0, v;
+	int err = shunt_config_get(s, &cfg);
+
+	if (err)
+		return err;
+	for (k = shunt_knobs(); k->name; k++) {
+		v = shunt_knob_value(want, k);
+		if (!v)
+			continue;
+		if (v < k->min || v > k->max)
+			return -EINVAL;
+		*(__u32 *)((char *)&cfg + k->off) = v;
+	}
+	if (cfg.snat_port_min > cfg.snat_port_max)
+		return -ERANGE;
 	return bpf_map_update_elem(s->config_map, &key, &cfg, BPF_EXIST)
 		       ? -errno
 		       : 0;

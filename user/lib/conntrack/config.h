@@ -19,8 +19,11 @@ const struct shunt_knob *shunt_knobs(void);
 const struct shunt_knob *shunt_knob_find(const char *name);
 
 int shunt_config_get(struct shunt *s, struct shunt_config *cfg);
-/* -EINVAL when value is outside [min, max]. */
+/* -EINVAL when value is outside [min, max], -ERANGE when the SNAT port
+ * range would end before it starts (nothing is written then). */
 int shunt_config_set(struct shunt *s, const struct shunt_knob *k, __u32 value);
+/* Every knob that is not 0 in want, in one write, checked as above. */
+int shunt_config_update(struct shunt *s, const struct shunt_config *want);
 int shunt_config_reset(struct shunt *s);
 
 static inline __u32 shunt_knob_value(const struct shunt_config *cfg,

@@ -54,10 +54,14 @@ static bool expired(const struct shunt_config *c,
 /* The FWD key of the flow a REV entry belongs to. */
 static void fwd_key_of(const struct shunt_ct_info *rev, struct shunt_ct_key *k)
 {
+	bool snat = rev->e.flags & SHUNT_CT_F_SNAT;
+
 	memset(k, 0, sizeof(*k));
-	k->src = rev->key.dst;
+	/* A masqueraded reply is addressed to the SNAT tuple; the client
+	 * is in the entry. */
+	k->src = snat ? rev->e.snat_addr : rev->key.dst;
 	k->dst = rev->e.nat_addr;
-	k->sport = rev->key.dport;
+	k->sport = snat ? rev->e.snat_port : rev->key.dport;
 	k->dport = rev->e.nat_port;
 	k->proto = rev->key.proto;
 	k->family = rev->key.family;

@@ -13,6 +13,7 @@
 #include <linux/if_link.h>
 
 #include "attach.h"
+#include "ifaddr.h"
 #include "ifinfo.h"
 #include "load.h"
 #include "mapdump.h"
@@ -147,6 +148,7 @@ static int iface_record(struct shunt *s, const struct ifinfo *info,
 		v.flags |= SHUNT_IFACE_F_PEER_NS;
 	v.netns_ino = netns_ino();
 	snprintf(v.name, sizeof(v.name), "%s", info->name);
+	shunt_iface_addrs(info->name, &v); /* none yet: zero */
 	return bpf_map_update_elem(s->iface_map, &key, &v, BPF_ANY) ? -errno
 								    : 0;
 }

@@ -249,6 +249,8 @@ void shunt_config_defaults(struct shunt_config *cfg)
 	cfg->ct_time_wait_timeout = SHUNT_DEFAULT_CT_TIME_WAIT;
 	cfg->ct_close_timeout = SHUNT_DEFAULT_CT_CLOSE;
 	cfg->ct_udp_timeout = SHUNT_DEFAULT_CT_UDP;
+	cfg->snat_port_min = SHUNT_DEFAULT_SNAT_PORT_MIN;
+	cfg->snat_port_max = SHUNT_DEFAULT_SNAT_PORT_MAX;
 }
 
 /* The embedded objects (bpftool skeletons), loaded in this order. */

@@ -273,6 +273,7 @@ static int add_backend(struct shunt_model *m, struct apply_batch *b,
 		.family = w->family,
 		.state = w->state,
 		.weight = w->weight,
+		.flags = w->flags,
 	};
 	__u32 id;
 	int err;
@@ -303,10 +304,12 @@ static int change_backend(struct shunt_model *m, struct apply_batch *b,
 {
 	struct shunt_backend *be = &m->backends[id];
 
-	if (be->weight == w->weight && be->state == w->state)
+	if (be->weight == w->weight && be->state == w->state &&
+	    be->flags == w->flags)
 		return 0;
 	be->weight = w->weight;
 	be->state = w->state;
+	be->flags = w->flags;
 	*changed = true;
 	return vec_push(&b->be_write, id);
 }

@@ -66,6 +66,7 @@ static int spec_of(const struct shunt_model *m, const struct model_svc *svc,
 		out->backends[i].family = be->family;
 		out->backends[i].state = be->state;
 		out->backends[i].weight = be->weight;
+		out->backends[i].flags = be->flags;
 	}
 	out->n_backends = svc->n_bes;
 	free(ids);

@@ -41,6 +41,7 @@ struct shunt_backend_spec {
 	__u8 family;
 	__u8 state; /* SHUNT_BE_ACTIVE or SHUNT_BE_DRAINING */
 	__u32 weight;
+	__u32 flags; /* SHUNT_BE_F_* */
 };
 
 /* What one service should be. */

@@ -100,6 +100,11 @@ static int backends(struct gen *g, bool local)
 			b.port = htons(p->port);
 			b.state = sl->eps[j].state;
 			b.weight = SHUNT_WEIGHT_DEFAULT;
+			/* Masqueraded from outside (snat.h); an endpoint
+			 * without a nodeName counts as this node's. */
+			if (sl->eps[j].node && g->o->node_name &&
+			    !on_this_node(g, &sl->eps[j]))
+				b.flags = SHUNT_BE_F_REMOTE;
 			err = vec_push(&g->bes, b);
 			if (err)
 				return err;

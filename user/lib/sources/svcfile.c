@@ -96,8 +96,8 @@ static int parse_backend(struct ctx *c, yaml_node_t *n, __u8 family,
 			 struct shunt_backend_spec *b)
 {
 	static const char *const keys[] = {"address", "port", "weight", "state",
-					   NULL};
-	const char *addr = NULL, *state = "active";
+					   "remote",  NULL};
+	const char *addr = NULL, *state = "active", *remote = "false";
 	__u32 port = 0, weight = SHUNT_WEIGHT_DEFAULT;
 	char why[128];
 
@@ -108,7 +108,8 @@ static int parse_backend(struct ctx *c, yaml_node_t *n, __u8 family,
 	    get_u32(c, n, "port", 1, 65535, true, &port) ||
 	    get_u32(c, n, "weight", SHUNT_WEIGHT_MIN, SHUNT_WEIGHT_MAX, false,
 		    &weight) ||
-	    get_str(c, n, "state", false, &state))
+	    get_str(c, n, "state", false, &state) ||
+	    get_str(c, n, "remote", false, &remote))
 		return -EINVAL;
 	memset(b, 0, sizeof(*b));
 	if (shunt_parse_ip(addr, &b->addr, &b->family, why, sizeof(why)))
@@ -124,6 +125,11 @@ static int parse_backend(struct ctx *c, yaml_node_t *n, __u8 family,
 	else
 		return fail(c, yamldoc_get(c->d, n, "state"),
 			    "state '%s' (active or draining)", state);
+	if (!strcmp(remote, "true"))
+		b->flags = SHUNT_BE_F_REMOTE;
+	else if (strcmp(remote, "false"))
+		return fail(c, yamldoc_get(c->d, n, "remote"),
+			    "remote '%s' (true or false)", remote);
 	b->port = htons(port);
 	b->weight = weight;
 	return 0;

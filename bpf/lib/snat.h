@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * SNAT (masquerade) of new flows, where kube-proxy masquerades:
+ *   - traffic to an external frontend (NodePort, LoadBalancer IP,
+ *     externalIP) whose traffic policy is Cluster, sent to a backend on
+ *     another node (SHUNT_BE_F_REMOTE, from its EndpointSlice's
+ *     nodeName): the backend's reply would go straight to the client,
+ *     past the node that translated the request;
+ *   - hairpin: a pod whose flow to a service picked the pod itself.
+ * The new source is the egress interface's address (iface_map) and a
+ * port of config_map's SNAT range, chosen so that no two live flows
+ * have the same tuple towards one backend: the flow's REV entry, keyed
+ * by that tuple, is written with BPF_NOEXIST, and a port whose entry
+ * exists is skipped (taken over when it has expired).
+ */
+#ifndef SHUNT_BPF_SNAT_H
+#define SHUNT_BPF_SNAT_H
+
+#include "ct.h"
+#include "fwd.h"
+#include "maps.h"
+#include "stats.h"
+
+/* Ports tried for one new flow, one after another from a random one. */
+#define SNAT_TRIES 32
+
+enum snat_verdict {
+	SNAT_NONE = 0, /* the source stays */
+	SNAT_DO = 1,   /* masquerade behind sn->addr */
+	SNAT_DROP = 2, /* masquerade, but no address to do it with */
+};
+
+/* The interface the FIB sends a packet from p's source to addr out of;
+ * 0 when it does not know. */
+SHUNT_INLINE __u32 snat_egress(ctx_t *ctx, const struct pkt *p,
+			       const union shunt_ip *addr, __be16 port)
+{
+	struct bpf_fib_lookup fib = {};
+	int rc;
+
+	fwd_fib_params(ctx, p, &fib);
+	fib.tot_len = 0;
+	fib.dport = port;
+	if (p->family == SHUNT_V4)
+		fib.ipv4_dst = addr->v4;
+	else
+		__builtin_memcpy(fib.ipv6_dst, addr, 16);
+	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
+		return 0;
+	return fib.ifindex;
+}
+
+/* Does a new flow of frontend fe to backend be need masquerading, and
+ * behind which address? */
+SHUNT_INLINE enum snat_verdict snat_decide(ctx_t *ctx, const struct pkt *p,
+					   const struct shunt_frontend *fe,
+					   const struct shunt_backend *be,
+					   struct ct_snat *sn)
+{
+	bool hairpin = ip_equal(&p->src, &be->addr);
+	const union shunt_ip *addr;
+	struct shunt_iface *out;
+	__u32 ifindex;
+
+	sn->on = false;
+	if (!hairpin && (!(fe->flags & SHUNT_FE_F_EXTERNAL) ||
+			 (fe->flags & SHUNT_FE_F_LOCAL) ||
+			 !(be->flags & SHUNT_BE_F_REMOTE)))
+		return SNAT_NONE;
+	ifindex = snat_egress(ctx, p, &be->addr, be->port);
+	if (!ifindex)
+		return SNAT_NONE; /* the stack will decide where it goes */
+	out = bpf_map_lookup_elem(&iface_map, &ifindex);
+	if (!out) {
+		count(SHUNT_C_DROP_SNAT_NO_ADDR);
+		return SNAT_DROP;
+	}
+	addr = p->family == SHUNT_V4 ? &out->addr4 : &out->addr6;
+	if (!addr->v6[0] && !addr->v6[1] && !addr->v6[2] && !addr->v6[3]) {
+		count(SHUNT_C_DROP_SNAT_NO_ADDR);
+		return SNAT_DROP;
+	}
+	sn->addr = *addr;
+	sn->on = true;
+	count(hairpin ? SHUNT_C_SNAT_HAIRPIN : SHUNT_C_SNAT_NEW);
+	return SNAT_DO;
+}
+
+/*
+ * Take a port for a masqueraded new flow p to be and write the flow's
+ * REV entry under it; sn->port is set. -1 (counted) when every port
+ * tried is in use.
+ */
+SHUNT_INLINE int snat_alloc(const struct pkt *p, const struct shunt_backend *be,
+			    __u32 svc_id, __u32 backend_id, __u32 now,
+			    struct ct_snat *sn)
+{
+	struct shunt_ct_entry rev, *old;
+	const struct shunt_config *cfg;
+	struct shunt_ct_key rk;
+	__u32 key = 0, span, first, i, port;
+
+	cfg = bpf_map_lookup_elem(&config_map, &key);
+	if (!cfg || !cfg->snat_port_min ||
+	    cfg->snat_port_max < cfg->snat_port_min ||
+	    cfg->snat_port_max > 65535)
+		goto exhausted;
+	span = cfg->snat_port_max - cfg->snat_port_min + 1;
+	first = bpf_get_prandom_u32() % span;
+	ct_entry_init(&rev, p, svc_id, backend_id, now);
+	ct_rev_entry(&rev, p, true);
+	for (i = 0; i < SNAT_TRIES && i < span; i++) {
+		port = cfg->snat_port_min + (first + i) % span;
+		sn->port = bpf_htons((__u16)port);
+		ct_rev_key(&rk, p, &be->addr, be->port, sn);
+		if (!bpf_map_update_elem(&ct_map, &rk, &rev, BPF_NOEXIST))
+			return 0;
+		/* In use, unless its flow is over and GC has not run yet. */
+		old = bpf_map_lookup_elem(&ct_map, &rk);
+		if (old && ct_expired(old, now) &&
+		    !bpf_map_update_elem(&ct_map, &rk, &rev, BPF_EXIST))
+			return 0;
+		count(SHUNT_C_SNAT_RETRY);
+	}
+exhausted:
+	count(SHUNT_C_DROP_SNAT_EXHAUSTED);
+	return -1;
+}
+
+#endif /* SHUNT_BPF_SNAT_H */

@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""The Kubernetes objects of the cluster lab (tests/lib/cluster.sh), as
+/_control ops of the fake API server (tests/k8s/fake-apiserver.py).
+
+  cluster-objects.py DIR
+
+writes DIR/services.json and DIR/slices.json ("set" ops). Services, in
+namespace "lab", each dual-stack with one TCP port "http" 80 -> 8080:
+  web        NodePort 30080, externalTrafficPolicy Cluster,
+             ClusterIPs 10.96.1.10 and fd00:96::1:10
+  web-local  NodePort 30081, externalTrafficPolicy Local,
+             ClusterIPs 10.96.1.11 and fd00:96::1:11
+Both are served by all six pods (n1p1 .. n3p2, nodeName n1 .. n3), one
+EndpointSlice per family.
+"""
+
+import json
+import os
+import sys
+
+NS = "lab"
+NODES, PODS = 3, 2
+SERVICES = [
+    # name, last byte of the ClusterIPs, nodePort, externalTrafficPolicy
+    ("web", 10, 30080, "Cluster"),
+    ("web-local", 11, 30081, "Local"),
+]
+
+
+def service(name, ip, node_port, etp):
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name, "namespace": NS, "uid": "uid-" + name},
+        "spec": {
+            "type": "NodePort",
+            "clusterIP": "10.96.1.%d" % ip,
+            "clusterIPs": ["10.96.1.%d" % ip, "fd00:96::1:%d" % ip],
+            "ipFamilies": ["IPv4", "IPv6"],
+            "ipFamilyPolicy": "RequireDualStack",
+            "externalTrafficPolicy": etp,
+            "ports": [
+                {
+                    "name": "http",
+                    "port": 80,
+                    "protocol": "TCP",
+                    "targetPort": 8080,
+                    "nodePort": node_port,
+                }
+            ],
+        },
+    }
+
+
+def pod_ip(family, node, pod):
+    if family == "IPv4":
+        return "10.244.%d.%d" % (node, 10 + pod)
+    return "fd00:244:%d::%d" % (node, 10 + pod)
+
+
+def endpoint_slice(name, family):
+    return {
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": {
+            "name": "%s-%s" % (name, family.lower()),
+            "namespace": NS,
+            "labels": {"kubernetes.io/service-name": name},
+        },
+        "addressType": family,
+        "endpoints": [
+            {
+                "addresses": [pod_ip(family, n, p)],
+                "conditions": {"ready": True, "serving": True, "terminating": False},
+                "nodeName": "n%d" % n,
+                "targetRef": {"kind": "Pod", "name": "n%dp%d" % (n, p), "namespace": NS},
+            }
+            for n in range(1, NODES + 1)
+            for p in range(1, PODS + 1)
+        ],
+        "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}],
+    }
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: cluster-objects.py DIR")
+    out = sys.argv[1]
+    services = [service(*s) for s in SERVICES]
+    slices = [endpoint_slice(s[0], f) for s in SERVICES for f in ("IPv4", "IPv6")]
+    for fname, res, objs in (
+        ("services.json", "services", services),
+        ("slices.json", "endpointslices", slices),
+    ):
+        with open(os.path.join(out, fname), "w") as f:
+            json.dump({"op": "set", "resource": res, "objects": objs}, f)
+
+
+if __name__ == "__main__":
+    main()
