@@ -36,6 +36,14 @@ sweep() {
 				tests/lib/topo.sh down "$prefix" >/dev/null 2>&1
 		fi
 	done
+	for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
+		if [[ $ns =~ ^(cl([0-9]+))(fab|rtr|ext|n[0-9](p[0-9])?)$ ]]; then
+			prefix=${BASH_REMATCH[1]}
+			pid=${BASH_REMATCH[2]}
+			kill -0 "$pid" 2>/dev/null ||
+				tests/lib/cluster.sh down "$prefix" >/dev/null 2>&1
+		fi
+	done
 	for pin in /sys/fs/bpf/shunt-test-* /sys/fs/bpf/shunt-prog-* /sys/fs/bpf/shunt-cli-* \
 		/sys/fs/bpf/shunt-sock-*; do
 		[[ -e $pin ]] || continue
@@ -98,6 +106,11 @@ done
 # A short libFuzzer run of every harness (tests/fuzz, built by make
 # test): any finding fails it. `make fuzz` runs them longer.
 run "fuzz (5 s each)" tests/fuzz/run-fuzz.sh 5
+# The cluster lab's tests (tests/lib/cluster.sh): three nodes, an agent
+# each.
+for t in tests/cluster/test_*.sh; do
+	[[ -f $t ]] && run "$t" bash "$t"
+done
 for t in "$BUILD"/tests/veth/test_* "$BUILD"/tests/agent/test_restart_load; do
 	[[ -x $t ]] || continue
 	case $t in

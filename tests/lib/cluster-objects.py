@@ -11,8 +11,10 @@ namespace "lab", each dual-stack with one TCP port "http" 80 -> 8080:
              ClusterIPs 10.96.1.10 and fd00:96::1:10
   web-local  NodePort 30081, externalTrafficPolicy Local,
              ClusterIPs 10.96.1.11 and fd00:96::1:11
-Both are served by all six pods (n1p1 .. n3p2, nodeName n1 .. n3), one
-EndpointSlice per family.
+  one        NodePort 30082, externalTrafficPolicy Cluster,
+             ClusterIPs 10.96.1.12 and fd00:96::1:12
+web and web-local are served by all six pods (n1p1 .. n3p2, nodeName
+n1 .. n3), one by n2p1 alone; one EndpointSlice per family.
 """
 
 import json
@@ -25,7 +27,11 @@ SERVICES = [
     # name, last byte of the ClusterIPs, nodePort, externalTrafficPolicy
     ("web", 10, 30080, "Cluster"),
     ("web-local", 11, 30081, "Local"),
+    ("one", 12, 30082, "Cluster"),
 ]
+# Which pods serve a Service: (node, pod) pairs.
+ALL_PODS = [(n, p) for n in range(1, NODES + 1) for p in range(1, PODS + 1)]
+PODS_OF = {"one": [(2, 1)]}
 
 
 def service(name, ip, node_port, etp):
@@ -76,8 +82,7 @@ def endpoint_slice(name, family):
                 "nodeName": "n%d" % n,
                 "targetRef": {"kind": "Pod", "name": "n%dp%d" % (n, p), "namespace": NS},
             }
-            for n in range(1, NODES + 1)
-            for p in range(1, PODS + 1)
+            for n, p in PODS_OF.get(name, ALL_PODS)
         ],
         "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}],
     }

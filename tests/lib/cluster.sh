@@ -34,8 +34,8 @@
 # --mode tc --cgroup none, pin root /sys/fs/bpf/${PREFIX}nI, metrics on
 # 127.0.0.1:9470 in the node's namespace, log in the state directory
 # /run/shunt-cluster/PREFIX. Extra shuntd arguments: $CLUSTER_SHUNTD_ARGS.
-# The objects are tests/lib/cluster-objects.py's (Services web and
-# web-local, their EndpointSlices).
+# The objects are tests/lib/cluster-objects.py's (Services web,
+# web-local and one, their EndpointSlices).
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -68,7 +68,7 @@ bin() { # NAME: build/NAME, absolute
 }
 
 check_prefix() {
-	[[ $1 =~ ^[A-Za-z0-9]{1,8}$ ]] || die "bad PREFIX '$1' (1-8 of [A-Za-z0-9])"
+	[[ $1 =~ ^[A-Za-z0-9]{1,10}$ ]] || die "bad PREFIX '$1' (1-10 of [A-Za-z0-9])"
 }
 
 check_node() {
