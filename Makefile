@@ -79,7 +79,7 @@ TEST_BINS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/*/test_*.c)
 TOOLS      := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
 BENCHES    := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
-.PHONY: all deps test demo bench format check-format clean install fuzz fuzz-build
+.PHONY: all deps test demo cluster-demo bench format check-format clean install fuzz fuzz-build
 .SECONDARY:
 .DEFAULT_GOAL := all
 
@@ -197,6 +197,10 @@ test: deps
 demo: deps
 	$(Q)$(MAKE) --no-print-directory $(SHUNTCTL) $(TOOLS)
 	$(Q)BUILD=$(BUILD) tests/demo.sh
+
+cluster-demo: deps
+	$(Q)$(MAKE) --no-print-directory $(SHUNTCTL) $(SHUNTD) $(TOOLS)
+	$(Q)BUILD=$(BUILD) tests/cluster-demo.sh
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
