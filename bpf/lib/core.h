@@ -17,6 +17,7 @@
 #include "maps.h"
 #include "nat.h"
 #include "parse.h"
+#include "reject.h"
 #include "snat.h"
 #include "stats.h"
 
@@ -188,10 +189,14 @@ SHUNT_INLINE int lb_forward(ctx_t *ctx, struct pkt *p,
 	}
 	lb_flow_backend(ctx, p, fe, &f);
 	if (!f.be) {
-		if (!f.refused) {
-			stats_no_backend(svc_id);
-			count(SHUNT_C_DROP_NO_BACKEND);
-		}
+		if (f.refused)
+			return CTX_DROP;
+		stats_no_backend(svc_id);
+		/* kube-proxy rejects, but drops for a Local policy without
+		 * local endpoints. */
+		if (!(fe->flags & SHUNT_FE_F_LOCAL))
+			return reject_packet(ctx, p);
+		count(SHUNT_C_DROP_NO_BACKEND);
 		return CTX_DROP;
 	}
 	frag_learn(p);

@@ -216,8 +216,8 @@ SHUNT_INLINE bool ct_rev_is_ours(const struct shunt_ct_entry *rev,
 	if (!(rev->flags & SHUNT_CT_F_SNAT))
 		return true;
 	return ip_equal(&rev->snat_addr, &p->src) &&
-	       rev->snat_port == p->sport && ip_equal(&rev->nat_addr, &p->dst) &&
-	       rev->nat_port == p->dport;
+	       rev->snat_port == p->sport &&
+	       ip_equal(&rev->nat_addr, &p->dst) && rev->nat_port == p->dport;
 }
 
 /* Create both entries of a new flow. A masqueraded flow's REV entry was

@@ -26,7 +26,13 @@
  *    pg_verify_csums confirms too), a UDP checksum of 0 stays 0 and a
  *    nonzero one never becomes 0;
  *  - or a drop (XDP_DROP / TC_ACT_SHOT) counted drop_no_backend, of a
- *    packet to a service without an active backend.
+ *    packet to a service without an active backend; or counted
+ *    drop_snat_no_addr, of a hairpin packet (its source is a backend of
+ *    the service: SNAT finds no address on the egress interface here);
+ *  - or, for a TCP packet to such a service, a RST counted reject_tcp:
+ *    sent back (XDP_TX / redirect), from the packet's destination to its
+ *    source, ports swapped, 20 bytes of TCP without payload, checksums
+ *    right.
  *
  * Any violation prints the frames and aborts, which libFuzzer reports as
  * a crash and saves the input. Every input starts from empty conntrack,
@@ -463,6 +469,23 @@ static const struct neigh *neigh_of(const struct pg_addr *a)
 	return NULL;
 }
 
+/* A hairpin flow: the client is a backend of the VIP it sent to, which
+ * SNAT needs an address of the egress interface for (none here). */
+static bool hairpin(const struct pg_info *pi)
+{
+	size_t i;
+	int b;
+
+	for (i = 0; i < FX_N_SERVICES; i++)
+		for (b = 0; b < svcs[i].n_be; b++)
+			if (svcs[i].proto == pi->proto &&
+			    addr_eq(&svcs[i].vip, &pi->dst) &&
+			    svcs[i].port == pi->dport &&
+			    addr_eq(&svcs[i].be[b].addr, &pi->src))
+				return true;
+	return false;
+}
+
 static bool droppable(const struct pg_info *pi)
 {
 	size_t i;
@@ -572,6 +595,30 @@ static void check_reverse(const struct run *r)
 		  l4 ? po->sport : 0, astr(&pi->dst), l4 ? pi->dport : 0);
 }
 
+/* A REJECT: the RST answering the input (bpf/lib/reject.h). */
+static void check_reject(const struct run *r)
+{
+	const struct pg_info *pi = &r->pi, *po = &r->po;
+	bool sent_back = cur_hook == PENV_XDP
+				 ? r->verdict == XDP_TX
+				 : (int)r->verdict == TC_ACT_REDIRECT;
+	char why[160];
+
+	if (!sent_back)
+		violation(r, "a reset that is not sent back");
+	if (r->in_err || !pi->has_l4 || !droppable(pi) ||
+	    pi->proto != IPPROTO_TCP)
+		violation(r, "a reset for a frame that is not TCP to a service "
+			     "without active backends");
+	if (!po->has_l4 || po->proto != IPPROTO_TCP ||
+	    !(po->tcp_flags & PG_TCP_RST) || !addr_eq(&po->src, &pi->dst) ||
+	    !addr_eq(&po->dst, &pi->src) || po->sport != pi->dport ||
+	    po->dport != pi->sport || po->lay.l4_len != 20)
+		violation(r, "the reset does not answer the frame");
+	if (pg_verify_csums(r->out, r->out_len, why, sizeof(why)))
+		violation(r, "the reset's checksums: %s", why);
+}
+
 static void check(const struct run *r, int ingress)
 {
 	const struct pg_info *pi = &r->pi, *po = &r->po;
@@ -583,6 +630,15 @@ static void check(const struct run *r, int ingress)
 
 	unchanged =
 		r->out_len == r->in_len && !memcmp(r->in, r->out, r->in_len);
+	if (r->delta[SHUNT_C_REJECT_TCP]) {
+		check_reject(r);
+		return;
+	}
+	if (r->verdict == drop && r->delta[SHUNT_C_DROP_SNAT_NO_ADDR]) {
+		if (r->in_err || !pi->has_l4 || !hairpin(pi))
+			violation(r, "dropped for SNAT, and not hairpin");
+		return;
+	}
 	if (r->verdict == drop) {
 		if (r->delta[SHUNT_C_DROP_NO_BACKEND] != 1 ||
 		    r->delta[SHUNT_C_DROP_NAT_FAIL])

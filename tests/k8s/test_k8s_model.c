@@ -386,6 +386,36 @@ static void test_clusterip(void **state)
 
 /* NodePort: one more frontend on the cluster service, the wildcard
  * *:nodePort (every node address), flagged NODEPORT and EXTERNAL. */
+/* The backends of service name marked SHUNT_BE_F_REMOTE are the
+ * addresses in want (space-separated, in order). */
+static void assert_remote(const struct shunt_desired *d, const char *name,
+			  const char *want)
+{
+	const struct shunt_service_spec *s = spec(d, name);
+	char got[512] = "", a[64];
+	size_t i;
+
+	for (i = 0; i < s->n_backends; i++) {
+		if (!(s->backends[i].flags & SHUNT_BE_F_REMOTE))
+			continue;
+		inet_ntop(s->backends[i].family == SHUNT_V4 ? AF_INET
+							    : AF_INET6,
+			  &s->backends[i].addr, a, sizeof(a));
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s",
+			 got[0] ? " " : "", a);
+	}
+	assert_string_equal(got, want);
+}
+
+static void clear_remote(struct shunt_desired *d)
+{
+	size_t i, j;
+
+	for (i = 0; i < d->n; i++)
+		for (j = 0; j < d->svcs[i].n_backends; j++)
+			d->svcs[i].backends[j].flags &= ~SHUNT_BE_F_REMOTE;
+}
+
 static void test_nodeport(void **state)
 {
 	const char *be = "10.244.1.10:8080 10.244.2.10:8080";
@@ -405,8 +435,14 @@ static void test_nodeport(void **state)
 	assert_backends(&f.d, "default/np:syslog", be_udp);
 	assert_owner(&f.d, "*:30080/tcp", "default/np:http");
 
-	/* Cluster policy: which node this is does not matter. */
+	/* Cluster policy: the same backends whichever node this is; only
+	 * the endpoints of other nodes are marked remote (masqueraded from
+	 * outside), none when this node's name is unknown. */
+	assert_remote(&f.d, "default/np:http", "10.244.2.10");
+	assert_remote(&f.d, "default/np:syslog", "10.244.2.10");
 	load(&g, "nodeport.json", NULL);
+	assert_remote(&g.d, "default/np:http", "");
+	clear_remote(&f.d);
 	assert_same_desired(&f.d, &g.d);
 	unload(&g);
 	unload(&f);

@@ -230,7 +230,7 @@ static size_t build_l4(const struct pg_spec *s, uint8_t *l4, size_t cap)
 		put32(l4 + 8, s->ack);
 		l4[12] = (uint8_t)((hlen / 4) << 4);
 		l4[13] = s->tcp_flags;
-		put16(l4 + 14, 65535);
+		put16(l4 + 14, s->tcp_win_zero ? 0 : 65535);
 		for (i = 20; i < hlen; i++)
 			l4[i] = 1; /* NOP */
 		break;

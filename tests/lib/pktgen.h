@@ -82,6 +82,7 @@ struct pg_spec {
 	uint32_t seq;
 	uint32_t ack;
 	int tcp_opts_len;    /* NOP-filled TCP options, multiple of 4 */
+	bool tcp_win_zero;   /* window 0 (else 65535) */
 	bool udp_csum_zero;  /* IPv4 UDP without checksum */
 	uint16_t icmp_type;  /* ICMP/ICMPv6 echo when 0 */
 	const void *payload; /* NULL: payload_len pattern bytes */

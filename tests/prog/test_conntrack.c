@@ -565,13 +565,39 @@ static void test_ct_draining(void **state)
 	assert_int_equal(penv_backend_stats(v.be[1 - idx]).new_flows, 200);
 }
 
-/* No active backend: DROP, drop_no_backend and the service's no_backend;
- * no conntrack state. */
+/* The RST that answers the TCP packet spec: from where it was sent,
+ * back to the sender's MAC, window 0, no payload (RFC 793's reset). */
+static void reset_spec(const struct pg_spec *in, struct pg_spec *rst)
+{
+	pg_spec_init(rst, "0.0.0.0", in->dport, "0.0.0.0", in->sport,
+		     IPPROTO_TCP);
+	rst->src = in->dst;
+	rst->dst = in->src;
+	memcpy(rst->smac, in->dmac, 6);
+	memcpy(rst->dmac, in->smac, 6);
+	rst->ip_id = 0;
+	rst->tcp_win_zero = true;
+	rst->payload_len = 0;
+	if (in->tcp_flags & PG_TCP_ACK) {
+		rst->tcp_flags = PG_TCP_RST;
+		rst->seq = in->ack;
+	} else {
+		rst->tcp_flags = PG_TCP_RST | PG_TCP_ACK;
+		rst->seq = 0;
+		rst->ack = in->seq + in->payload_len +
+			   !!(in->tcp_flags & PG_TCP_SYN);
+	}
+}
+
+/* No active backend: TCP is answered with a RST from the VIP, sent back
+ * out of the interface it came in on (kube-proxy's REJECT), counted
+ * reject_tcp and in the service's no_backend; UDP is dropped
+ * (drop_no_backend); no conntrack state either way. */
 static void test_ct_no_backend(void **state)
 {
 	enum penv_hook h = hook_of(state);
 	struct shunt_frontend_key key;
-	struct pg_spec spec;
+	struct pg_spec spec, rst;
 	struct svc v;
 	struct xmit x;
 	__u32 id;
@@ -580,10 +606,25 @@ static void test_ct_no_backend(void **state)
 	assert_int_equal(penv_service_add(&key, 1021, 0, &id), 0);
 	pg_spec_init(&spec, PENV_CLIENT4, 50500, VIP4, SVC_PORT, IPPROTO_TCP);
 	xmit(h, penv.if_cli, &spec, &x);
-	assert_verdict(&x, penv_drop(h));
-	assert_counters(&x, SHUNT_C_CT_MISS, 1, SHUNT_C_DROP_NO_BACKEND, 1);
+	assert_verdict(&x, h == PENV_XDP ? XDP_TX : TC_ACT_REDIRECT);
+	assert_counters(&x, SHUNT_C_CT_MISS, 1, SHUNT_C_REJECT_TCP, 1);
+	reset_spec(&spec, &rst);
+	assert_frame(&x, &rst);
 	assert_int_equal(penv_svc_stats(id).no_backend, 1);
 	assert_int_equal(penv_svc_stats(id).fwd_packets, 0);
+	assert_int_equal(ct_count(), 0);
+
+	/* Mid-stream (ACK, with payload), IPv6: seq from its ack. */
+	key = penv_svc_key(VIP6, SVC_PORT, IPPROTO_TCP);
+	assert_int_equal(penv_service_add(&key, 1021, 0, &id), 0);
+	pg_spec_init(&spec, PENV_CLIENT6, 50502, VIP6, SVC_PORT, IPPROTO_TCP);
+	spec.tcp_flags = PG_TCP_ACK | PG_TCP_PSH;
+	spec.ack = 777777;
+	xmit(h, penv.if_cli, &spec, &x);
+	assert_counters(&x, SHUNT_C_CT_MISS, 1, SHUNT_C_CT_MISS_MIDSTREAM, 1,
+			SHUNT_C_REJECT_TCP, 1);
+	reset_spec(&spec, &rst);
+	assert_frame(&x, &rst);
 	assert_int_equal(ct_count(), 0);
 
 	/* Every backend draining: the same, for new flows. */

@@ -46,10 +46,9 @@ static struct json_object *ct_json(const struct shunt_ct_info *c, __u32 now)
 	if (c->e.flags & SHUNT_CT_F_SNAT) {
 		shunt_format_endpoint(&c->e.snat_addr, c->e.snat_port,
 				      k->family, nat, sizeof(nat));
-		json_object_object_add(o,
-				       k->dir == SHUNT_CT_FWD ? "snat_source"
-							      : "client",
-				       json_object_new_string(nat));
+		json_object_object_add(
+			o, k->dir == SHUNT_CT_FWD ? "snat_source" : "client",
+			json_object_new_string(nat));
 	}
 	json_object_object_add(
 		o, "state",

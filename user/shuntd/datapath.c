@@ -25,8 +25,9 @@ static int set_config(struct shunt *s, const struct shunt_config *want)
 		log_error("cannot set the datapath's knobs (conntrack "
 			  "lifetimes, SNAT ports)",
 			  "error",
-			  err == -ERANGE ? "SNAT port range ends before it starts"
-					 : strerror(-err),
+			  err == -ERANGE
+				  ? "SNAT port range ends before it starts"
+				  : strerror(-err),
 			  NULL);
 	return err;
 }

@@ -43,9 +43,12 @@ struct metrics_server {
 	struct agent_stats *stats;
 	pthread_t thread;
 	bool thread_running;
-	pthread_mutex_t lock; /* want, stop, body */
+	pthread_mutex_t lock; /* want, stop, body, boosted */
 	pthread_cond_t cond;
 	bool want, stop;
+	double want_since; /* CLOCK_MONOTONIC seconds */
+	pid_t tid;	   /* the snapshot thread's */
+	bool boosted;	   /* out of SCHED_IDLE for one snapshot */
 	struct body *body; /* the last snapshot, NULL before the first */
 };
 
@@ -396,32 +399,38 @@ static char *render(struct metrics_server *m)
 }
 
 /*
- * Snapshots and the HTTP server's thread yield the CPU to the event loop
- * (a thread's own nice value on Linux): a scrape may be a second old and
- * take a little longer, a change must not wait for one.
+ * Snapshots run under SCHED_IDLE: any other thread that wakes preempts
+ * them at once, so the event loop never waits for one. On a node whose
+ * CPUs stay busy that could starve them: a snapshot wanted for longer
+ * than METRICS_MAX_WAIT_MS is run at the lowest normal weight instead
+ * (boost(), from the event loop or a scrape), then the thread goes back.
  */
-static void nice_this_thread(void)
-{
-	static __thread bool niced;
-
-	if (!niced)
-		setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
-			    METRICS_NICE);
-	niced = true;
-}
-
-/*
- * Snapshots run only when no other thread of the machine wants the CPU
- * (SCHED_IDLE: any wake-up of a normal thread preempts them at once):
- * under load they come late, never the event loop. Falls back to the
- * nice value where the policy is refused.
- */
-static void idle_this_thread(void)
+static void snapshot_sched(pthread_t t, pid_t tid, bool idle)
 {
 	struct sched_param p = {.sched_priority = 0};
 
-	if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &p))
-		nice_this_thread();
+	if (idle && !pthread_setschedparam(t, SCHED_IDLE, &p))
+		return;
+	pthread_setschedparam(t, SCHED_OTHER, &p);
+	setpriority(PRIO_PROCESS, (id_t)tid, METRICS_SNAPSHOT_NICE);
+}
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Under m->lock. */
+static void boost_if_starved(struct metrics_server *m)
+{
+	if (!m->want || m->boosted || !m->tid || !m->thread_running ||
+	    mono_now() - m->want_since < METRICS_MAX_WAIT_MS / 1000.0)
+		return;
+	snapshot_sched(m->thread, m->tid, false);
+	m->boosted = true;
 }
 
 static void *refresher(void *arg)
@@ -431,8 +440,9 @@ static void *refresher(void *arg)
 	struct body *b, *old;
 	char *text;
 
-	idle_this_thread();
 	pthread_mutex_lock(&m->lock);
+	m->tid = (pid_t)syscall(SYS_gettid);
+	snapshot_sched(pthread_self(), m->tid, true);
 	while (!m->stop) {
 		if (!m->want) {
 			pthread_cond_wait(&m->cond, &m->lock);
@@ -451,6 +461,10 @@ static void *refresher(void *arg)
 			m->body = b;
 		/* Scrapes still sending it keep their reference. */
 		body_put(old);
+		if (m->boosted) {
+			snapshot_sched(pthread_self(), m->tid, true);
+			m->boosted = false;
+		}
 		/* Coalesce: at most one snapshot per interval. */
 		while (!m->stop && pthread_cond_timedwait(&m->cond, &m->lock,
 							  &next) != ETIMEDOUT)
@@ -465,7 +479,10 @@ void metrics_refresh(struct metrics_server *m)
 	if (!m)
 		return;
 	pthread_mutex_lock(&m->lock);
+	if (!m->want)
+		m->want_since = mono_now();
 	m->want = true;
+	boost_if_starved(m);
 	pthread_cond_signal(&m->cond);
 	pthread_mutex_unlock(&m->lock);
 }
@@ -504,12 +521,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 	(void)upload;
 	(void)upload_len;
 	(void)req;
-	nice_this_thread();
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 		return reply(c, 405, "text/plain",
 			     strdup("method not allowed\n"));
 	if (!strcmp(url, "/metrics")) {
 		pthread_mutex_lock(&m->lock);
+		boost_if_starved(m);
 		b = m->body;
 		if (b)
 			atomic_fetch_add(&b->refs, 1);

@@ -19,7 +19,8 @@
 
 #define METRICS_MIN_INTERVAL_MS 1000
 #define METRICS_MAX_CONNECTIONS 64
-#define METRICS_NICE		10 /* the refresher thread's */
+#define METRICS_SNAPSHOT_NICE	10   /* the snapshot thread's, when boosted */
+#define METRICS_MAX_WAIT_MS	2000 /* a wanted snapshot waits, at most */
 
 struct metrics_server;
 

@@ -71,9 +71,9 @@ void nodeports_sync(struct loop *l)
 	}
 	free(v);
 	if (err) {
-		log_error("cannot update the node's addresses (NodePorts, SNAT)",
-			  "error",
-			  strerror(-err), NULL);
+		log_error(
+			"cannot update the node's addresses (NodePorts, SNAT)",
+			"error", strerror(-err), NULL);
 		return;
 	}
 	pthread_mutex_lock(&l->st->lock);

@@ -48,11 +48,14 @@ static int cmp_backend(const void *a, const void *b)
 
 	if (!c)
 		c = memcmp(&x->port, &y->port, sizeof(x->port));
-	return c ? c : (int)x->state - (int)y->state;
+	if (!c)
+		c = (int)x->state - (int)y->state;
+	return c ? c : (int)x->flags - (int)y->flags;
 }
 
 /* Sorted, and one entry per address and port (an endpoint can be in two
- * slices for a while): active wins over draining. */
+ * slices for a while): active wins over draining, then this node's over
+ * another's, so the choice never depends on the order of the slices. */
 static void unique_backends(struct gen *g)
 {
 	size_t i, n = 0;

@@ -95,8 +95,8 @@ static int get_str(struct ctx *c, yaml_node_t *map, const char *key,
 static int parse_backend(struct ctx *c, yaml_node_t *n, __u8 family,
 			 struct shunt_backend_spec *b)
 {
-	static const char *const keys[] = {"address", "port", "weight", "state",
-					   "remote",  NULL};
+	static const char *const keys[] = {"address", "port",	"weight",
+					   "state",   "remote", NULL};
 	const char *addr = NULL, *state = "active", *remote = "false";
 	__u32 port = 0, weight = SHUNT_WEIGHT_DEFAULT;
 	char why[128];

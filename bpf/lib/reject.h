@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * REJECT for services without a usable backend, as kube-proxy's rule
+ * does: a TCP packet is answered with a RST from the address it was sent
+ * to, built in place of the packet and sent back out of the interface it
+ * came in on, so connect() fails at once instead of retrying SYNs.
+ * RFC 793's reset: to a segment with ACK, seq = its ack and no ACK flag;
+ * else seq 0, RST|ACK and ack = its seq + its length (SYN and FIN count
+ * one). Packets with IPv4 options or IPv6 extension headers are dropped
+ * instead (their header would have to be rebuilt, not rewritten).
+ *
+ * Checksums are computed whole. On tc the headers are written with
+ * BPF_F_RECOMPUTE_CSUM, so a CHECKSUM_COMPLETE skb keeps a valid
+ * skb->csum; a CHECKSUM_PARTIAL one (a SYN of a pod on this node) goes
+ * straight back into that pod's veth, where it is not checked again.
+ */
+#ifndef SHUNT_BPF_REJECT_H
+#define SHUNT_BPF_REJECT_H
+
+#include "csum.h"
+#include "ctx.h"
+#include "parse.h"
+#include "stats.h"
+
+struct reject_v4 {
+	struct iphdr ip;
+	struct tcphdr tcp;
+};
+
+struct reject_v6 {
+	struct ipv6hdr ip;
+	struct tcphdr tcp;
+};
+
+/* The TCP pseudo-header's sum for a header of 20 bytes, no payload. */
+SHUNT_INLINE __s64 reject_pseudo_sum(const struct pkt *p)
+{
+	struct {
+		union shunt_ip src, dst;
+		__be32 len;
+		__be32 proto;
+	} ph = {};
+
+	/* The reset goes from the packet's destination to its source. */
+	if (p->family == SHUNT_V4) {
+		ph.src.v6[0] = p->dst.v4;
+		ph.src.v6[1] = p->src.v4;
+		ph.src.v6[2] = bpf_htonl((IPPROTO_TCP << 16) | 20);
+		return bpf_csum_diff(NULL, 0, (__be32 *)&ph, 12, 0);
+	}
+	ph.src = p->dst;
+	ph.dst = p->src;
+	ph.len = bpf_htonl(20);
+	ph.proto = bpf_htonl(IPPROTO_TCP);
+	return bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
+}
+
+/* The reset's TCP header for the segment th of p. */
+SHUNT_INLINE int reject_tcp_hdr(const struct pkt *p, const struct tcphdr *th,
+				struct tcphdr *rst)
+{
+	__u32 len = p->l4_len - th->doff * 4;
+	__s64 sum;
+
+	__builtin_memset(rst, 0, sizeof(*rst));
+	rst->source = p->dport;
+	rst->dest = p->sport;
+	rst->doff = 5;
+	rst->rst = 1;
+	if (th->ack) {
+		rst->seq = th->ack_seq;
+	} else {
+		rst->ack = 1;
+		rst->ack_seq = bpf_htonl(bpf_ntohl(th->seq) + len + th->syn +
+					 th->fin);
+	}
+	sum = reject_pseudo_sum(p);
+	if (sum < 0)
+		return -1;
+	sum = bpf_csum_diff(NULL, 0, (__be32 *)rst, sizeof(*rst), sum);
+	if (sum < 0)
+		return -1;
+	rst->check = (__u16)~csum_fold64(sum);
+	return 0;
+}
+
+/* Shrink the packet to len bytes. */
+SHUNT_INLINE int reject_truncate(ctx_t *ctx, __u32 len)
+{
+#ifdef SHUNT_HOOK_XDP
+	return bpf_xdp_adjust_tail(ctx, (int)len - (int)ctx_wire_len(ctx));
+#else
+	return bpf_skb_change_tail(ctx, len, 0);
+#endif
+}
+
+/* Write hdr (len bytes) at off of the (shrunk) packet. */
+SHUNT_INLINE int reject_write(ctx_t *ctx, __u32 off, const void *hdr, __u32 len)
+{
+#ifdef SHUNT_HOOK_XDP
+	return bpf_xdp_store_bytes(ctx, off, (void *)hdr, len);
+#else
+	return bpf_skb_store_bytes(ctx, off, hdr, len, BPF_F_RECOMPUTE_CSUM);
+#endif
+}
+
+/* Swap the Ethernet addresses: the frame goes back where it came from. */
+SHUNT_INLINE int reject_swap_macs(ctx_t *ctx)
+{
+	struct ethhdr *eth = ctx_ptr(ctx, 0, sizeof(*eth));
+	__u8 tmp[ETH_ALEN];
+
+	if (!eth)
+		return -1;
+	__builtin_memcpy(tmp, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, tmp, ETH_ALEN);
+	return 0;
+}
+
+SHUNT_INLINE int reject_send(ctx_t *ctx)
+{
+	if (reject_swap_macs(ctx))
+		return CTX_DROP;
+	count(SHUNT_C_REJECT_TCP);
+#ifdef SHUNT_HOOK_XDP
+	return XDP_TX;
+#else
+	return bpf_redirect(ctx->ifindex, 0);
+#endif
+}
+
+SHUNT_INLINE int reject_tcp_v4(ctx_t *ctx, const struct pkt *p,
+			       const struct tcphdr *th)
+{
+	struct reject_v4 r = {};
+	__s64 sum;
+
+	r.ip.version = 4;
+	r.ip.ihl = 5;
+	r.ip.ttl = 64;
+	r.ip.protocol = IPPROTO_TCP;
+	r.ip.tot_len = bpf_htons(sizeof(r));
+	r.ip.saddr = p->dst.v4;
+	r.ip.daddr = p->src.v4;
+	sum = bpf_csum_diff(NULL, 0, (__be32 *)&r.ip, sizeof(r.ip), 0);
+	if (sum < 0 || reject_tcp_hdr(p, th, &r.tcp))
+		return CTX_DROP;
+	r.ip.check = (__u16)~csum_fold64(sum);
+	if (reject_truncate(ctx, p->l3_off + sizeof(r)) ||
+	    reject_write(ctx, p->l3_off, &r, sizeof(r)))
+		return CTX_DROP;
+	return reject_send(ctx);
+}
+
+SHUNT_INLINE int reject_tcp_v6(ctx_t *ctx, const struct pkt *p,
+			       const struct tcphdr *th)
+{
+	struct reject_v6 r = {};
+
+	r.ip.version = 6;
+	r.ip.payload_len = bpf_htons(sizeof(r.tcp));
+	r.ip.nexthdr = IPPROTO_TCP;
+	r.ip.hop_limit = 64;
+	__builtin_memcpy(&r.ip.saddr, &p->dst, 16);
+	__builtin_memcpy(&r.ip.daddr, &p->src, 16);
+	if (reject_tcp_hdr(p, th, &r.tcp) ||
+	    reject_truncate(ctx, p->l3_off + sizeof(r)) ||
+	    reject_write(ctx, p->l3_off, &r, sizeof(r)))
+		return CTX_DROP;
+	return reject_send(ctx);
+}
+
+/* Answer a TCP packet to a frontend without a usable backend with a RST;
+ * anything else, and what cannot be answered, is dropped. */
+SHUNT_INLINE int reject_packet(ctx_t *ctx, const struct pkt *p)
+{
+	struct tcphdr th;
+	__u32 hdr = p->family == SHUNT_V4 ? sizeof(struct iphdr)
+					  : sizeof(struct ipv6hdr);
+
+	if (p->proto != IPPROTO_TCP || p->frag != PKT_FRAG_NONE || p->vlan ||
+	    p->l4_off != p->l3_off + hdr || (p->tcp_flags & TCP_FLAG_RST_) ||
+	    ctx_load(ctx, p->l4_off, th) || th.doff < 5 ||
+	    p->l4_len < th.doff * 4) {
+		count(SHUNT_C_DROP_NO_BACKEND);
+		return CTX_DROP;
+	}
+	if (p->family == SHUNT_V4)
+		return reject_tcp_v4(ctx, p, &th);
+	return reject_tcp_v6(ctx, p, &th);
+}
+
+#endif /* SHUNT_BPF_REJECT_H */
