@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * REJECT for services without a usable backend, as kube-proxy's rule
- * does: a TCP packet is answered with a RST from the address it was sent
- * to, built in place of the packet and sent back out of the interface it
- * came in on, so connect() fails at once instead of retrying SYNs.
- * RFC 793's reset: to a segment with ACK, seq = its ack and no ACK flag;
- * else seq 0, RST|ACK and ack = its seq + its length (SYN and FIN count
- * one). Packets with IPv4 options or IPv6 extension headers are dropped
+ * does, so connect() and a connected UDP socket fail at once instead of
+ * retrying: the answer is built in place of the packet, from the address
+ * it was sent to, and sent back out of the interface it came in on.
+ *   TCP: RFC 793's reset: to a segment with ACK, seq = its ack and no ACK
+ *        flag; else seq 0, RST|ACK and ack = its seq + its length (SYN and
+ *        FIN count one).
+ *   UDP: ICMP destination unreachable / port unreachable (ICMPv6 type 1
+ *        code 4), quoting the datagram's IP header and first 8 bytes.
+ * Packets with IPv4 options or IPv6 extension headers are dropped
  * instead (their header would have to be rebuilt, not rewritten).
  *
  * Checksums are computed whole. On tc the headers are written with
@@ -118,11 +121,11 @@ SHUNT_INLINE int reject_swap_macs(ctx_t *ctx)
 	return 0;
 }
 
-SHUNT_INLINE int reject_send(ctx_t *ctx)
+SHUNT_INLINE int reject_send(ctx_t *ctx, enum shunt_counter c)
 {
 	if (reject_swap_macs(ctx))
 		return CTX_DROP;
-	count(SHUNT_C_REJECT_TCP);
+	count(c);
 #ifdef SHUNT_HOOK_XDP
 	return XDP_TX;
 #else
@@ -150,7 +153,7 @@ SHUNT_INLINE int reject_tcp_v4(ctx_t *ctx, const struct pkt *p,
 	if (reject_truncate(ctx, p->l3_off + sizeof(r)) ||
 	    reject_write(ctx, p->l3_off, &r, sizeof(r)))
 		return CTX_DROP;
-	return reject_send(ctx);
+	return reject_send(ctx, SHUNT_C_REJECT_TCP);
 }
 
 SHUNT_INLINE int reject_tcp_v6(ctx_t *ctx, const struct pkt *p,
@@ -168,27 +171,130 @@ SHUNT_INLINE int reject_tcp_v6(ctx_t *ctx, const struct pkt *p,
 	    reject_truncate(ctx, p->l3_off + sizeof(r)) ||
 	    reject_write(ctx, p->l3_off, &r, sizeof(r)))
 		return CTX_DROP;
-	return reject_send(ctx);
+	return reject_send(ctx, SHUNT_C_REJECT_TCP);
 }
 
-/* Answer a TCP packet to a frontend without a usable backend with a RST;
- * anything else, and what cannot be answered, is dropped. */
+/* ICMP port unreachable, IPv4: new header, ICMP header, the quote. */
+struct reject_icmp4 {
+	struct iphdr ip;
+	__u8 type, code;
+	__sum16 check;
+	__be32 unused;
+	__u8 quote[sizeof(struct iphdr) + 8];
+};
+
+struct reject_icmp6 {
+	struct ipv6hdr ip;
+	__u8 type, code;
+	__sum16 check;
+	__be32 unused;
+	__u8 quote[sizeof(struct ipv6hdr) + 8];
+};
+
+/* Resize the packet to len bytes (it may grow: a short datagram quoted
+ * in an ICMP error). */
+SHUNT_INLINE int reject_resize(ctx_t *ctx, __u32 len)
+{
+	return reject_truncate(ctx, len);
+}
+
+SHUNT_INLINE int reject_udp_v4(ctx_t *ctx, const struct pkt *p)
+{
+	struct reject_icmp4 r = {};
+	__s64 sum;
+
+	if (ctx_load_bytes(ctx, p->l3_off, r.quote, sizeof(r.quote)))
+		return CTX_DROP;
+	r.ip.version = 4;
+	r.ip.ihl = 5;
+	r.ip.ttl = 64;
+	r.ip.protocol = IPPROTO_ICMP;
+	r.ip.tot_len = bpf_htons(sizeof(r));
+	r.ip.saddr = p->dst.v4;
+	r.ip.daddr = p->src.v4;
+	sum = bpf_csum_diff(NULL, 0, (__be32 *)&r.ip, sizeof(r.ip), 0);
+	if (sum < 0)
+		return CTX_DROP;
+	r.ip.check = (__u16)~csum_fold64(sum);
+	r.type = 3; /* destination unreachable */
+	r.code = 3; /* port unreachable */
+	sum = bpf_csum_diff(NULL, 0, (__be32 *)&r.type,
+			    sizeof(r) - sizeof(r.ip), 0);
+	if (sum < 0)
+		return CTX_DROP;
+	r.check = (__u16)~csum_fold64(sum);
+	if (reject_resize(ctx, p->l3_off + sizeof(r)) ||
+	    reject_write(ctx, p->l3_off, &r, sizeof(r)))
+		return CTX_DROP;
+	return reject_send(ctx, SHUNT_C_REJECT_UDP);
+}
+
+SHUNT_INLINE int reject_udp_v6(ctx_t *ctx, const struct pkt *p)
+{
+	struct reject_icmp6 r = {};
+	struct {
+		union shunt_ip src, dst;
+		__be32 len;
+		__be32 next;
+	} ph = {};
+	__s64 sum;
+
+	if (ctx_load_bytes(ctx, p->l3_off, r.quote, sizeof(r.quote)))
+		return CTX_DROP;
+	r.ip.version = 6;
+	r.ip.payload_len = bpf_htons(sizeof(r) - sizeof(r.ip));
+	r.ip.nexthdr = IPPROTO_ICMPV6;
+	r.ip.hop_limit = 64;
+	__builtin_memcpy(&r.ip.saddr, &p->dst, 16);
+	__builtin_memcpy(&r.ip.daddr, &p->src, 16);
+	r.type = 1; /* destination unreachable */
+	r.code = 4; /* port unreachable */
+	ph.src = p->dst;
+	ph.dst = p->src;
+	ph.len = bpf_htonl(sizeof(r) - sizeof(r.ip));
+	ph.next = bpf_htonl(IPPROTO_ICMPV6);
+	sum = bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
+	if (sum < 0)
+		return CTX_DROP;
+	sum = bpf_csum_diff(NULL, 0, (__be32 *)&r.type,
+			    sizeof(r) - sizeof(r.ip), sum);
+	if (sum < 0)
+		return CTX_DROP;
+	r.check = (__u16)~csum_fold64(sum);
+	if (reject_resize(ctx, p->l3_off + sizeof(r)) ||
+	    reject_write(ctx, p->l3_off, &r, sizeof(r)))
+		return CTX_DROP;
+	return reject_send(ctx, SHUNT_C_REJECT_UDP);
+}
+
+/* Answer a packet to a frontend without a usable backend: TCP with a
+ * RST, UDP with an ICMP port unreachable; what cannot be answered is
+ * dropped. */
 SHUNT_INLINE int reject_packet(ctx_t *ctx, const struct pkt *p)
 {
 	struct tcphdr th;
 	__u32 hdr = p->family == SHUNT_V4 ? sizeof(struct iphdr)
 					  : sizeof(struct ipv6hdr);
 
-	if (p->proto != IPPROTO_TCP || p->frag != PKT_FRAG_NONE || p->vlan ||
-	    p->l4_off != p->l3_off + hdr || (p->tcp_flags & TCP_FLAG_RST_) ||
-	    ctx_load(ctx, p->l4_off, th) || th.doff < 5 ||
-	    p->l4_len < th.doff * 4) {
-		count(SHUNT_C_DROP_NO_BACKEND);
-		return CTX_DROP;
+	if (p->frag != PKT_FRAG_NONE || p->vlan ||
+	    p->l4_off != p->l3_off + hdr)
+		goto drop;
+	if (p->proto == IPPROTO_UDP) {
+		if (p->l4_len < sizeof(struct udphdr))
+			goto drop;
+		return p->family == SHUNT_V4 ? reject_udp_v4(ctx, p)
+					     : reject_udp_v6(ctx, p);
 	}
+	if (p->proto != IPPROTO_TCP || (p->tcp_flags & TCP_FLAG_RST_) ||
+	    ctx_load(ctx, p->l4_off, th) || th.doff < 5 ||
+	    p->l4_len < th.doff * 4)
+		goto drop;
 	if (p->family == SHUNT_V4)
 		return reject_tcp_v4(ctx, p, &th);
 	return reject_tcp_v6(ctx, p, &th);
+drop:
+	count(SHUNT_C_DROP_NO_BACKEND);
+	return CTX_DROP;
 }
 
 #endif /* SHUNT_BPF_REJECT_H */

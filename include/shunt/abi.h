@@ -435,6 +435,7 @@ struct shunt_traffic_stats {
 	X(PASS_MALFORMED_L4, "pass_malformed_l4")                              \
 	X(DROP_NO_BACKEND, "drop_no_backend")                                  \
 	X(REJECT_TCP, "reject_tcp")                                            \
+	X(REJECT_UDP, "reject_udp")                                            \
 	X(DROP_NAT_FAIL, "drop_nat_fail")                                      \
 	X(SNAT_NEW, "snat_new")                                                \
 	X(SNAT_HAIRPIN, "snat_hairpin")                                        \

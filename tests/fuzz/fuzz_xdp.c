@@ -32,7 +32,8 @@
  *  - or, for a TCP packet to such a service, a RST counted reject_tcp:
  *    sent back (XDP_TX / redirect), from the packet's destination to its
  *    source, ports swapped, 20 bytes of TCP without payload, checksums
- *    right.
+ *    right; for UDP an ICMP port unreachable counted reject_udp, quoting
+ *    the packet's IP header and first 8 bytes.
  *
  * Any violation prints the frames and aborts, which libFuzzer reports as
  * a crash and saves the input. Every input starts from empty conntrack,
@@ -619,6 +620,35 @@ static void check_reject(const struct run *r)
 		violation(r, "the reset's checksums: %s", why);
 }
 
+/* A REJECT of UDP: the ICMP port unreachable answering the input,
+ * checked on the bytes (the reader takes TCP and UDP only). */
+static void check_reject_udp(const struct run *r)
+{
+	const struct pg_info *pi = &r->pi;
+	bool v6 = pi->family == 6, sent_back =
+					   cur_hook == PENV_XDP
+						   ? r->verdict == XDP_TX
+						   : (int)r->verdict ==
+							     TC_ACT_REDIRECT;
+	size_t l3 = pi->lay.l3_off, iph = v6 ? 40 : 20, alen = v6 ? 16 : 4;
+	size_t soff = v6 ? 8 : 12;
+	const uint8_t *out = r->out;
+
+	if (!sent_back)
+		violation(r, "an ICMP error that is not sent back");
+	if (r->in_err || !pi->has_l4 || !droppable(pi) ||
+	    pi->proto != IPPROTO_UDP || pi->ip_hlen != iph)
+		violation(r, "an ICMP error for a frame that is not UDP to a "
+			     "service without active backends");
+	if (r->out_len != l3 + 2 * iph + 16 ||
+	    out[l3 + (v6 ? 6 : 9)] != (v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP) ||
+	    memcmp(out + l3 + soff, pi->dst.b, alen) ||
+	    memcmp(out + l3 + soff + alen, pi->src.b, alen) ||
+	    out[l3 + iph] != (v6 ? 1 : 3) || out[l3 + iph + 1] != (v6 ? 4 : 3) ||
+	    memcmp(out + l3 + iph + 8, r->in + l3, iph + 8))
+		violation(r, "the ICMP error does not answer the frame");
+}
+
 static void check(const struct run *r, int ingress)
 {
 	const struct pg_info *pi = &r->pi, *po = &r->po;
@@ -632,6 +662,10 @@ static void check(const struct run *r, int ingress)
 		r->out_len == r->in_len && !memcmp(r->in, r->out, r->in_len);
 	if (r->delta[SHUNT_C_REJECT_TCP]) {
 		check_reject(r);
+		return;
+	}
+	if (r->delta[SHUNT_C_REJECT_UDP]) {
+		check_reject_udp(r);
 		return;
 	}
 	if (r->verdict == drop && r->delta[SHUNT_C_DROP_SNAT_NO_ADDR]) {

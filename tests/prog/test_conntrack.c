@@ -589,10 +589,52 @@ static void reset_spec(const struct pg_spec *in, struct pg_spec *rst)
 	}
 }
 
-/* No active backend: TCP is answered with a RST from the VIP, sent back
- * out of the interface it came in on (kube-proxy's REJECT), counted
- * reject_tcp and in the service's no_backend; UDP is dropped
- * (drop_no_backend); no conntrack state either way. */
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* x's output is the ICMP port unreachable answering its UDP input: back
+ * to the sender's MAC, from the VIP to the client, quoting the input's IP
+ * header and first 8 bytes, checksums right. */
+static void assert_port_unreachable(const struct xmit *x, bool v6)
+{
+	const uint8_t *in = x->in, *out = x->out, *icmp;
+	size_t l3 = 14, iph = v6 ? 40 : 20, alen = v6 ? 16 : 4;
+	size_t soff = v6 ? 8 : 12, doff = soff + alen;
+	uint32_t sum = 0;
+	uint8_t ph[8] = {0};
+
+	assert_int_equal(x->out_len, l3 + iph + 8 + iph + 8);
+	assert_memory_equal(out, in + 6, 6);
+	assert_memory_equal(out + 6, in, 6);
+	assert_memory_equal(out + l3 + soff, in + l3 + doff, alen);
+	assert_memory_equal(out + l3 + doff, in + l3 + soff, alen);
+	icmp = out + l3 + iph;
+	assert_memory_equal(icmp + 8, in + l3, iph + 8);
+	if (!v6) {
+		assert_int_equal(out[l3], 0x45);
+		assert_int_equal(out[l3 + 9], IPPROTO_ICMP);
+		assert_int_equal(get16(out + l3 + 10), pg_ip4_csum(out + l3, 20));
+		assert_int_equal(icmp[0], 3);
+		assert_int_equal(icmp[1], 3);
+	} else {
+		assert_int_equal(out[l3] >> 4, 6);
+		assert_int_equal(out[l3 + 6], IPPROTO_ICMPV6);
+		assert_int_equal(icmp[0], 1);
+		assert_int_equal(icmp[1], 4);
+		sum = pg_sum(sum, out + l3 + 8, 32); /* pseudo-header */
+		ph[3] = 8 + iph + 8;
+		ph[7] = IPPROTO_ICMPV6;
+		sum = pg_sum(sum, ph, 8);
+	}
+	assert_int_equal(pg_fold(pg_sum(sum, icmp, 8 + iph + 8)), 0xffff);
+}
+
+/* No active backend: TCP is answered with a RST from the VIP, UDP with
+ * an ICMP port unreachable, sent back out of the interface it came in on
+ * (kube-proxy's REJECT), counted reject_tcp / reject_udp and in the
+ * service's no_backend; no conntrack state either way. */
 static void test_ct_no_backend(void **state)
 {
 	enum penv_hook h = hook_of(state);
@@ -637,9 +679,21 @@ static void test_ct_no_backend(void **state)
 			 0);
 	pg_spec_init(&spec, PENV_CLIENT6, 50501, VIP6, SVC_PORT, IPPROTO_UDP);
 	xmit(h, penv.if_cli, &spec, &x);
-	assert_verdict(&x, penv_drop(h));
-	assert_counters(&x, SHUNT_C_CT_MISS, 1, SHUNT_C_DROP_NO_BACKEND, 1);
+	assert_verdict(&x, h == PENV_XDP ? XDP_TX : TC_ACT_REDIRECT);
+	assert_counters(&x, SHUNT_C_CT_MISS, 1, SHUNT_C_REJECT_UDP, 1);
+	assert_port_unreachable(&x, true);
 	assert_int_equal(penv_svc_stats(v.id).no_backend, 1);
+	assert_int_equal(ct_count(), 0);
+
+	/* IPv4 UDP, a datagram shorter than the answer (it grows). */
+	key = penv_svc_key(VIP4, SVC_PORT, IPPROTO_UDP);
+	assert_int_equal(penv_service_add(&key, 1021, 0, &id), 0);
+	pg_spec_init(&spec, PENV_CLIENT4, 50503, VIP4, SVC_PORT, IPPROTO_UDP);
+	spec.payload_len = 0;
+	xmit(h, penv.if_cli, &spec, &x);
+	assert_verdict(&x, h == PENV_XDP ? XDP_TX : TC_ACT_REDIRECT);
+	assert_counters(&x, SHUNT_C_CT_MISS, 1, SHUNT_C_REJECT_UDP, 1);
+	assert_port_unreachable(&x, false);
 	assert_int_equal(ct_count(), 0);
 }
 
