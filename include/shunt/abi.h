@@ -314,7 +314,11 @@ struct shunt_iface {
 
 /* --- Socket-level path (cgroup sock_addr, sockops, sk_msg) ---------- */
 
-#define SHUNT_SOCK_REV_MAX	 262144
+/* (socket, backend) pairs of unconnected UDP sockets: an LRU, so the
+ * oldest pair goes when it is full (its replies then keep the backend's
+ * address). 131072 keeps the default datapath under 200 MiB of kernel
+ * memory with SNAT's larger conntrack entries. */
+#define SHUNT_SOCK_REV_MAX	 131072
 #define SHUNT_SOCKHASH_MAX	 65536
 #define SHUNT_SOCK_POLICY_MAX	 4096
 #define SHUNT_CGROUP_EXCLUDE_MAX 1024

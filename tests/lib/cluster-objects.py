@@ -13,8 +13,13 @@ namespace "lab", each dual-stack with one TCP port "http" 80 -> 8080:
              ClusterIPs 10.96.1.11 and fd00:96::1:11
   one        NodePort 30082, externalTrafficPolicy Cluster,
              ClusterIPs 10.96.1.12 and fd00:96::1:12
+  none       NodePort 30083, Cluster, 10.96.1.13 and fd00:96::1:13, and a
+             UDP port "dns" 53 -> 5353 (NodePort 30053): no endpoints
+  local-n1   NodePort 30084, Local, 10.96.1.14 and fd00:96::1:14: served
+             by n1p1 alone
 web and web-local are served by all six pods (n1p1 .. n3p2, nodeName
-n1 .. n3), one by n2p1 alone; one EndpointSlice per family.
+n1 .. n3), one by n2p1 alone; one EndpointSlice per family (none for
+"none").
 """
 
 import json
@@ -28,10 +33,13 @@ SERVICES = [
     ("web", 10, 30080, "Cluster"),
     ("web-local", 11, 30081, "Local"),
     ("one", 12, 30082, "Cluster"),
+    ("none", 13, 30083, "Cluster"),
+    ("local-n1", 14, 30084, "Local"),
 ]
+UDP_PORTS = {"none": ("dns", 53, 5353, 30053)}
 # Which pods serve a Service: (node, pod) pairs.
 ALL_PODS = [(n, p) for n in range(1, NODES + 1) for p in range(1, PODS + 1)]
-PODS_OF = {"one": [(2, 1)]}
+PODS_OF = {"one": [(2, 1)], "local-n1": [(1, 1)], "none": []}
 
 
 def service(name, ip, node_port, etp):
@@ -54,6 +62,10 @@ def service(name, ip, node_port, etp):
                     "targetPort": 8080,
                     "nodePort": node_port,
                 }
+            ]
+            + [
+                {"name": n, "port": p, "protocol": "UDP", "targetPort": t, "nodePort": np}
+                for n, p, t, np in ([UDP_PORTS[name]] if name in UDP_PORTS else [])
             ],
         },
     }
@@ -93,7 +105,12 @@ def main():
         sys.exit("usage: cluster-objects.py DIR")
     out = sys.argv[1]
     services = [service(*s) for s in SERVICES]
-    slices = [endpoint_slice(s[0], f) for s in SERVICES for f in ("IPv4", "IPv6")]
+    slices = [
+        endpoint_slice(s[0], f)
+        for s in SERVICES
+        for f in ("IPv4", "IPv6")
+        if PODS_OF.get(s[0], ALL_PODS)
+    ]
     for fname, res, objs in (
         ("services.json", "services", services),
         ("slices.json", "endpointslices", slices),
