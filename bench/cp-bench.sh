@@ -52,7 +52,7 @@
 #                    than CP_CAP seconds is stopped (its partial syncs are
 #                    then not run).
 #
-#   CP_N (10000)  CP_M (10)  CP_SAMPLES (200)  CP_REMOVE (1000)
+#   CP_N (10000)  CP_M (10)  CP_SAMPLES (1000)  CP_REMOVE (1000)
 #   CP_REPEAT (5)  CP_CAP (600)  CP_KUBE_PROXY (1; 0 skips it)
 #   BUILD (build)  OUT (bench/results)
 # Output: $OUT/cp.csv (figure,value,unit,goal,met), $OUT/cp.md,
@@ -67,7 +67,7 @@ BUILD=${BUILD:-build}
 OUT=${OUT:-bench/results}
 CP_N=${CP_N:-10000}
 CP_M=${CP_M:-10}
-CP_SAMPLES=${CP_SAMPLES:-200}
+CP_SAMPLES=${CP_SAMPLES:-1000}
 CP_REMOVE=${CP_REMOVE:-1000}
 CP_REPEAT=${CP_REPEAT:-5}
 CP_CAP=${CP_CAP:-600}

@@ -266,9 +266,12 @@ ct_rev_ensure(const struct pkt *p, const struct shunt_ct_entry *fwd,
 	e = *fwd;
 	e.flags &= ~SHUNT_CT_F_SNAT;
 	ct_rev_entry(&e, p, sn.on);
-	/* NOEXIST: never take a tuple over from a flow that got it. */
-	if (bpf_map_update_elem(&ct_map, &rk, &e, BPF_NOEXIST))
-		return NULL;
+	/* NOEXIST: never take a tuple over from a flow that got it. A
+	 * packet of this flow on another CPU may have just restored it. */
+	if (bpf_map_update_elem(&ct_map, &rk, &e, BPF_NOEXIST)) {
+		rev = bpf_map_lookup_elem(&ct_map, &rk);
+		return rev && ct_rev_is_ours(rev, p) ? rev : NULL;
+	}
 	count(SHUNT_C_CT_REV_RESTORED);
 	return bpf_map_lookup_elem(&ct_map, &rk);
 }
