@@ -319,10 +319,10 @@ put change_p50 "$p50" ms
 put change_p99 "$p99" ms
 put change_max "$max" ms
 put change_samples "$n" count
-read -r p50 p99 max _ < <(percentiles "$TMP/changes.csv" 5)
-put post_p50 "$p50" ms
-put post_p99 "$p99" ms
-put post_max "$max" ms
+read -r pp50 pp99 pmax _ < <(percentiles "$TMP/changes.csv" 5)
+put post_p50 "$pp50" ms
+put post_p99 "$pp99" ms
+put post_max "$pmax" ms
 # shuntd's own time for each change: seconds= of its sync lines after
 # the first (one sync per event), as a cp-latency CSV.
 # One sync per event (cp-latency waits for each); more lines would mean
