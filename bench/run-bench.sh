@@ -23,13 +23,16 @@
 #                            services x 10 endpoints (initial sync, one
 #                            endpoint change, shuntctl, removals, memory)
 #                            next to kube-proxy's iptables-restore / nft -f
+#   bench/cluster-bench.sh   across nodes in the cluster lab: a NodePort
+#                            whose pod is on another node, shunt SNAT vs
+#                            kube-proxy's iptables rules vs the pod direct
 #   bench/report.sh          plots and README-bench.md
 #
 # Knobs (environment): QUICK=1; ROUNDS (3); HTTP_DURATION (8 s);
 # SCALE_DURATION (6 s); SOCK_DURATION (6 s); SCALE_N ("1 1000 10000");
 # SYNC_N ("100 1000 10000"); SYNC_M ("1 10"); SYNC_CAP (60 s);
 # CP_N (10000), CP_M (10) and the other CP_* of bench/cp-bench.sh;
-# BENCHES ("prog http scale sync sock cp": a subset reruns only those,
+# BENCHES ("prog http scale sync sock cp cluster": a subset reruns only those,
 # the report then uses the CSVs already in OUT for the others); OUT, BUILD.
 set -euo pipefail
 
@@ -51,7 +54,7 @@ SYNC_M=${SYNC_M:-1 10}
 SYNC_CAP=${SYNC_CAP:-60}
 WRK_CONNECTIONS=${WRK_CONNECTIONS:-32}
 WRK_THREADS=${WRK_THREADS:-1}
-BENCHES=${BENCHES:-prog http scale sync sock cp}
+BENCHES=${BENCHES:-prog http scale sync sock cp cluster}
 export BUILD OUT ROUNDS SCALE_N SYNC_N SYNC_M SYNC_CAP WRK_CONNECTIONS WRK_THREADS
 export CP_N CP_M CP_SAMPLES CP_REMOVE CP_REPEAT CP_CAP CP_KUBE_PROXY
 [[ $(id -u) -eq 0 ]] || { echo "bench: run as root" >&2; exit 1; }
@@ -85,6 +88,10 @@ fi
 if has cp; then
 	echo "== The control plane: shuntd against a fake API server (bench/cp-bench.sh)"
 	bench/cp-bench.sh
+fi
+if has cluster; then
+	echo "== Across nodes: the cluster lab (bench/cluster-bench.sh)"
+	ROUNDS=$ROUNDS bench/cluster-bench.sh
 fi
 ELAPSED_MIN=$(((EPOCHSECONDS - START + 30) / 60))
 {

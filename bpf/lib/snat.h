@@ -11,7 +11,8 @@
  * port of config_map's SNAT range, chosen so that no two live flows
  * have the same tuple towards one backend: the flow's REV entry, keyed
  * by that tuple, is written with BPF_NOEXIST, and a port whose entry
- * exists is skipped (taken over when it has expired).
+ * exists is skipped (taken over when its flow has expired, or has closed
+ * both ways and the new flow starts with a SYN).
  */
 #ifndef SHUNT_BPF_SNAT_H
 #define SHUNT_BPF_SNAT_H
@@ -87,6 +88,19 @@ SHUNT_INLINE enum snat_verdict snat_decide(ctx_t *ctx, const struct pkt *p,
 	return SNAT_DO;
 }
 
+/* May a new flow p take the tuple of the flow whose REV entry is old? */
+SHUNT_INLINE bool snat_reusable(const struct shunt_ct_entry *old,
+				const struct pkt *p, __u32 now)
+{
+	if (ct_expired(old, now))
+		return true;
+	return p->proto == IPPROTO_TCP &&
+	       (p->tcp_flags & (TCP_FLAG_SYN_ | TCP_FLAG_ACK_)) ==
+		       TCP_FLAG_SYN_ &&
+	       (old->state == SHUNT_CT_TIME_WAIT ||
+		old->state == SHUNT_CT_CLOSE);
+}
+
 /*
  * Take a port for a masqueraded new flow p to be and write the flow's
  * REV entry under it; sn->port is set. -1 (counted) when every port
@@ -116,9 +130,11 @@ SHUNT_INLINE int snat_alloc(const struct pkt *p, const struct shunt_backend *be,
 		ct_rev_key(&rk, p, &be->addr, be->port, sn);
 		if (!bpf_map_update_elem(&ct_map, &rk, &rev, BPF_NOEXIST))
 			return 0;
-		/* In use, unless its flow is over and GC has not run yet. */
+		/* In use, unless its flow is over: expired and not collected
+		 * yet, or closed both ways (TIME_WAIT, RST) and this is a new
+		 * connection's SYN, which netfilter lets reuse a tuple too. */
 		old = bpf_map_lookup_elem(&ct_map, &rk);
-		if (old && ct_expired(old, now) &&
+		if (old && snat_reusable(old, p, now) &&
 		    !bpf_map_update_elem(&ct_map, &rk, &rev, BPF_EXIST))
 			return 0;
 		count(SHUNT_C_SNAT_RETRY);
