@@ -74,8 +74,8 @@ SHUNT_INLINE int reject_tcp_hdr(const struct pkt *p, const struct tcphdr *th,
 		rst->seq = th->ack_seq;
 	} else {
 		rst->ack = 1;
-		rst->ack_seq = bpf_htonl(bpf_ntohl(th->seq) + len + th->syn +
-					 th->fin);
+		rst->ack_seq =
+			bpf_htonl(bpf_ntohl(th->seq) + len + th->syn + th->fin);
 	}
 	sum = reject_pseudo_sum(p);
 	if (sum < 0)
@@ -276,8 +276,7 @@ SHUNT_INLINE int reject_packet(ctx_t *ctx, const struct pkt *p)
 	__u32 hdr = p->family == SHUNT_V4 ? sizeof(struct iphdr)
 					  : sizeof(struct ipv6hdr);
 
-	if (p->frag != PKT_FRAG_NONE || p->vlan ||
-	    p->l4_off != p->l3_off + hdr)
+	if (p->frag != PKT_FRAG_NONE || p->vlan || p->l4_off != p->l3_off + hdr)
 		goto drop;
 	if (p->proto == IPPROTO_UDP) {
 		if (p->l4_len < sizeof(struct udphdr))

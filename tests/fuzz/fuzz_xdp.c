@@ -625,11 +625,10 @@ static void check_reject(const struct run *r)
 static void check_reject_udp(const struct run *r)
 {
 	const struct pg_info *pi = &r->pi;
-	bool v6 = pi->family == 6, sent_back =
-					   cur_hook == PENV_XDP
-						   ? r->verdict == XDP_TX
-						   : (int)r->verdict ==
-							     TC_ACT_REDIRECT;
+	bool v6 = pi->family == 6,
+	     sent_back = cur_hook == PENV_XDP
+				 ? r->verdict == XDP_TX
+				 : (int)r->verdict == TC_ACT_REDIRECT;
 	size_t l3 = pi->lay.l3_off, iph = v6 ? 40 : 20, alen = v6 ? 16 : 4;
 	size_t soff = v6 ? 8 : 12;
 	const uint8_t *out = r->out;
@@ -644,7 +643,8 @@ static void check_reject_udp(const struct run *r)
 	    out[l3 + (v6 ? 6 : 9)] != (v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP) ||
 	    memcmp(out + l3 + soff, pi->dst.b, alen) ||
 	    memcmp(out + l3 + soff + alen, pi->src.b, alen) ||
-	    out[l3 + iph] != (v6 ? 1 : 3) || out[l3 + iph + 1] != (v6 ? 4 : 3) ||
+	    out[l3 + iph] != (v6 ? 1 : 3) ||
+	    out[l3 + iph + 1] != (v6 ? 4 : 3) ||
 	    memcmp(out + l3 + iph + 8, r->in + l3, iph + 8))
 		violation(r, "the ICMP error does not answer the frame");
 }

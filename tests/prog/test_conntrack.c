@@ -615,7 +615,8 @@ static void assert_port_unreachable(const struct xmit *x, bool v6)
 	if (!v6) {
 		assert_int_equal(out[l3], 0x45);
 		assert_int_equal(out[l3 + 9], IPPROTO_ICMP);
-		assert_int_equal(get16(out + l3 + 10), pg_ip4_csum(out + l3, 20));
+		assert_int_equal(get16(out + l3 + 10),
+				 pg_ip4_csum(out + l3, 20));
 		assert_int_equal(icmp[0], 3);
 		assert_int_equal(icmp[1], 3);
 	} else {
