@@ -87,8 +87,9 @@ SHUNT_INLINE int reject_tcp_hdr(const struct pkt *p, const struct tcphdr *th,
 	return 0;
 }
 
-/* Shrink the packet to len bytes. */
-SHUNT_INLINE int reject_truncate(ctx_t *ctx, __u32 len)
+/* Resize the packet to len bytes: shrink it, or grow it (a short
+ * datagram quoted in an ICMP error). */
+SHUNT_INLINE int reject_resize(ctx_t *ctx, __u32 len)
 {
 #ifdef SHUNT_HOOK_XDP
 	return bpf_xdp_adjust_tail(ctx, (int)len - (int)ctx_wire_len(ctx));
@@ -133,27 +134,71 @@ SHUNT_INLINE int reject_send(ctx_t *ctx, enum shunt_counter c)
 #endif
 }
 
+/* Put the answer hdr (len bytes from the IP header on) in place of the
+ * packet and send it back, counted c. */
+SHUNT_INLINE int reject_emit(ctx_t *ctx, const struct pkt *p, const void *hdr,
+			     __u32 len, enum shunt_counter c)
+{
+	if (reject_resize(ctx, p->l3_off + len) ||
+	    reject_write(ctx, p->l3_off, hdr, len))
+		return CTX_DROP;
+	return reject_send(ctx, c);
+}
+
+/* An ICMP checksum over msg (len bytes, a multiple of 4) on top of seed
+ * (ICMPv6's pseudo-header sum, or 0). */
+SHUNT_INLINE int reject_icmp_check(void *msg, __u32 len, __s64 seed,
+				   __sum16 *check)
+{
+	__s64 sum = seed < 0 ? seed : bpf_csum_diff(NULL, 0, msg, len, seed);
+
+	if (sum < 0)
+		return -1;
+	*check = (__u16)~csum_fold64(sum);
+	return 0;
+}
+
+/* The answer's IPv4 header: from p's destination to its source. */
+SHUNT_INLINE int reject_ip4(struct iphdr *ip, const struct pkt *p, __u8 proto,
+			    __u16 len)
+{
+	__s64 sum;
+
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->ttl = 64;
+	ip->protocol = proto;
+	ip->tot_len = bpf_htons(len);
+	ip->saddr = p->dst.v4;
+	ip->daddr = p->src.v4;
+	sum = bpf_csum_diff(NULL, 0, (__be32 *)ip, sizeof(*ip), 0);
+	if (sum < 0)
+		return -1;
+	ip->check = (__u16)~csum_fold64(sum);
+	return 0;
+}
+
+/* The same for IPv6; len is the payload's. */
+SHUNT_INLINE void reject_ip6(struct ipv6hdr *ip, const struct pkt *p, __u8 next,
+			     __u16 len)
+{
+	ip->version = 6;
+	ip->payload_len = bpf_htons(len);
+	ip->nexthdr = next;
+	ip->hop_limit = 64;
+	__builtin_memcpy(&ip->saddr, &p->dst, 16);
+	__builtin_memcpy(&ip->daddr, &p->src, 16);
+}
+
 SHUNT_INLINE int reject_tcp_v4(ctx_t *ctx, const struct pkt *p,
 			       const struct tcphdr *th)
 {
 	struct reject_v4 r = {};
-	__s64 sum;
 
-	r.ip.version = 4;
-	r.ip.ihl = 5;
-	r.ip.ttl = 64;
-	r.ip.protocol = IPPROTO_TCP;
-	r.ip.tot_len = bpf_htons(sizeof(r));
-	r.ip.saddr = p->dst.v4;
-	r.ip.daddr = p->src.v4;
-	sum = bpf_csum_diff(NULL, 0, (__be32 *)&r.ip, sizeof(r.ip), 0);
-	if (sum < 0 || reject_tcp_hdr(p, th, &r.tcp))
+	if (reject_ip4(&r.ip, p, IPPROTO_TCP, sizeof(r)) ||
+	    reject_tcp_hdr(p, th, &r.tcp))
 		return CTX_DROP;
-	r.ip.check = (__u16)~csum_fold64(sum);
-	if (reject_truncate(ctx, p->l3_off + sizeof(r)) ||
-	    reject_write(ctx, p->l3_off, &r, sizeof(r)))
-		return CTX_DROP;
-	return reject_send(ctx, SHUNT_C_REJECT_TCP);
+	return reject_emit(ctx, p, &r, sizeof(r), SHUNT_C_REJECT_TCP);
 }
 
 SHUNT_INLINE int reject_tcp_v6(ctx_t *ctx, const struct pkt *p,
@@ -161,17 +206,10 @@ SHUNT_INLINE int reject_tcp_v6(ctx_t *ctx, const struct pkt *p,
 {
 	struct reject_v6 r = {};
 
-	r.ip.version = 6;
-	r.ip.payload_len = bpf_htons(sizeof(r.tcp));
-	r.ip.nexthdr = IPPROTO_TCP;
-	r.ip.hop_limit = 64;
-	__builtin_memcpy(&r.ip.saddr, &p->dst, 16);
-	__builtin_memcpy(&r.ip.daddr, &p->src, 16);
-	if (reject_tcp_hdr(p, th, &r.tcp) ||
-	    reject_truncate(ctx, p->l3_off + sizeof(r)) ||
-	    reject_write(ctx, p->l3_off, &r, sizeof(r)))
+	reject_ip6(&r.ip, p, IPPROTO_TCP, sizeof(r.tcp));
+	if (reject_tcp_hdr(p, th, &r.tcp))
 		return CTX_DROP;
-	return reject_send(ctx, SHUNT_C_REJECT_TCP);
+	return reject_emit(ctx, p, &r, sizeof(r), SHUNT_C_REJECT_TCP);
 }
 
 /* ICMP port unreachable, IPv4: new header, ICMP header, the quote. */
@@ -191,42 +229,18 @@ struct reject_icmp6 {
 	__u8 quote[sizeof(struct ipv6hdr) + 8];
 };
 
-/* Resize the packet to len bytes (it may grow: a short datagram quoted
- * in an ICMP error). */
-SHUNT_INLINE int reject_resize(ctx_t *ctx, __u32 len)
-{
-	return reject_truncate(ctx, len);
-}
-
 SHUNT_INLINE int reject_udp_v4(ctx_t *ctx, const struct pkt *p)
 {
 	struct reject_icmp4 r = {};
-	__s64 sum;
 
-	if (ctx_load_bytes(ctx, p->l3_off, r.quote, sizeof(r.quote)))
+	if (ctx_load_bytes(ctx, p->l3_off, r.quote, sizeof(r.quote)) ||
+	    reject_ip4(&r.ip, p, IPPROTO_ICMP, sizeof(r)))
 		return CTX_DROP;
-	r.ip.version = 4;
-	r.ip.ihl = 5;
-	r.ip.ttl = 64;
-	r.ip.protocol = IPPROTO_ICMP;
-	r.ip.tot_len = bpf_htons(sizeof(r));
-	r.ip.saddr = p->dst.v4;
-	r.ip.daddr = p->src.v4;
-	sum = bpf_csum_diff(NULL, 0, (__be32 *)&r.ip, sizeof(r.ip), 0);
-	if (sum < 0)
-		return CTX_DROP;
-	r.ip.check = (__u16)~csum_fold64(sum);
 	r.type = 3; /* destination unreachable */
 	r.code = 3; /* port unreachable */
-	sum = bpf_csum_diff(NULL, 0, (__be32 *)&r.type,
-			    sizeof(r) - sizeof(r.ip), 0);
-	if (sum < 0)
+	if (reject_icmp_check(&r.type, sizeof(r) - sizeof(r.ip), 0, &r.check))
 		return CTX_DROP;
-	r.check = (__u16)~csum_fold64(sum);
-	if (reject_resize(ctx, p->l3_off + sizeof(r)) ||
-	    reject_write(ctx, p->l3_off, &r, sizeof(r)))
-		return CTX_DROP;
-	return reject_send(ctx, SHUNT_C_REJECT_UDP);
+	return reject_emit(ctx, p, &r, sizeof(r), SHUNT_C_REJECT_UDP);
 }
 
 SHUNT_INLINE int reject_udp_v6(ctx_t *ctx, const struct pkt *p)
@@ -241,12 +255,7 @@ SHUNT_INLINE int reject_udp_v6(ctx_t *ctx, const struct pkt *p)
 
 	if (ctx_load_bytes(ctx, p->l3_off, r.quote, sizeof(r.quote)))
 		return CTX_DROP;
-	r.ip.version = 6;
-	r.ip.payload_len = bpf_htons(sizeof(r) - sizeof(r.ip));
-	r.ip.nexthdr = IPPROTO_ICMPV6;
-	r.ip.hop_limit = 64;
-	__builtin_memcpy(&r.ip.saddr, &p->dst, 16);
-	__builtin_memcpy(&r.ip.daddr, &p->src, 16);
+	reject_ip6(&r.ip, p, IPPROTO_ICMPV6, sizeof(r) - sizeof(r.ip));
 	r.type = 1; /* destination unreachable */
 	r.code = 4; /* port unreachable */
 	ph.src = p->dst;
@@ -254,17 +263,9 @@ SHUNT_INLINE int reject_udp_v6(ctx_t *ctx, const struct pkt *p)
 	ph.len = bpf_htonl(sizeof(r) - sizeof(r.ip));
 	ph.next = bpf_htonl(IPPROTO_ICMPV6);
 	sum = bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
-	if (sum < 0)
+	if (reject_icmp_check(&r.type, sizeof(r) - sizeof(r.ip), sum, &r.check))
 		return CTX_DROP;
-	sum = bpf_csum_diff(NULL, 0, (__be32 *)&r.type,
-			    sizeof(r) - sizeof(r.ip), sum);
-	if (sum < 0)
-		return CTX_DROP;
-	r.check = (__u16)~csum_fold64(sum);
-	if (reject_resize(ctx, p->l3_off + sizeof(r)) ||
-	    reject_write(ctx, p->l3_off, &r, sizeof(r)))
-		return CTX_DROP;
-	return reject_send(ctx, SHUNT_C_REJECT_UDP);
+	return reject_emit(ctx, p, &r, sizeof(r), SHUNT_C_REJECT_UDP);
 }
 
 /* Answer a packet to a frontend without a usable backend: TCP with a

@@ -15,29 +15,8 @@
 #   - zero failed requests, keep-alive and new connections, from outside
 #     to every node's NodePort while node 2's agent is restarted twice
 #     (SIGTERM, then SIGKILL).
-set -euo pipefail
-
-cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
-export BUILD
-P=cl$$
-LAB=tests/lib/cluster.sh
-FAILS=0
-
-cleanup() {
-	jobs -p | xargs -r kill 2>/dev/null || true
-	"$LAB" down "$P" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*"
-	FAILS=$((FAILS + 1))
-}
-ok() { echo "ok: $*"; }
-
-"$LAB" up "$P"
-eval "$("$LAB" env "$P")"
+# shellcheck source=tests/cluster/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 get() { in_ns "$1" curl -s -m 2 "$2" || echo FAILED; }
@@ -140,9 +119,4 @@ else
 fi
 rm -rf "$tmp"
 
-echo
-if ((FAILS)); then
-	echo "test_paths: $FAILS failure(s)"
-	exit 1
-fi
-echo "test_paths: all passed"
+finish test_paths

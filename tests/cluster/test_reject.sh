@@ -11,32 +11,9 @@
 #   - externalTrafficPolicy Local without local endpoints (local-n1, whose
 #     only pod is on n1) is dropped, not rejected, on n2: the client
 #     times out, drop_no_backend moves; through n1 it is served.
-set -euo pipefail
+# shellcheck source=tests/cluster/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
-export BUILD
-P=cl$$
-LAB=tests/lib/cluster.sh
-FAILS=0
-
-cleanup() { "$LAB" down "$P" >/dev/null 2>&1 || true; }
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*"
-	FAILS=$((FAILS + 1))
-}
-ok() { echo "ok: $*"; }
-
-"$LAB" up "$P"
-eval "$("$LAB" env "$P")"
-
-counter() { # NODE NAME
-	local ns="CLUSTER_N$1" pin="CLUSTER_N$1_PIN"
-	nsenter --net="/run/netns/${!ns}" "$BUILD/shuntctl" -p "${!pin}" -j stats |
-		python3 -c "import json,sys; print(json.load(sys.stdin)['datapath'].get('$2', 0))"
-}
 
 # TCP connect from NS to URL: "refused SECONDS", "timeout" or "other RC".
 tcp_try() { # NS URL
@@ -112,9 +89,4 @@ got=$(ip netns exec "$CLUSTER_EXT" curl -s -m 2 "http://$CLUSTER_N1_IP4:30084/wh
 [[ $got == "n1p1 $CLUSTER_EXT_IP4:"* ]] && ok "local-n1 via n1: '$got'" ||
 	fail "local-n1 via n1: '$got'"
 
-echo
-if ((FAILS)); then
-	echo "test_reject: $FAILS failure(s)"
-	exit 1
-fi
-echo "test_reject: all passed"
+finish test_reject

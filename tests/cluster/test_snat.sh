@@ -14,37 +14,11 @@
 #   - a SNAT range of two ports on node 1: two held connections take
 #     them, a third new flow is dropped and counted
 #     (drop_snat_exhausted), the held ones still get their own answers.
-set -euo pipefail
-
-cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
-export BUILD
-P=cl$$
-LAB=tests/lib/cluster.sh
-FAILS=0
-
-cleanup() {
-	jobs -p | xargs -r kill 2>/dev/null || true
-	"$LAB" down "$P" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*"
-	FAILS=$((FAILS + 1))
-}
-ok() { echo "ok: $*"; }
-
-"$LAB" up "$P"
-eval "$("$LAB" env "$P")"
+# shellcheck source=tests/cluster/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 ext() { ip netns exec "$CLUSTER_EXT" "$@"; }
 node_ip() { local v="CLUSTER_N$1_IP4"; echo "${!v}"; }
-counter() { # NODE NAME: a datapath counter of node NODE
-	local ns="CLUSTER_N$1" pin="CLUSTER_N$1_PIN"
-	nsenter --net="/run/netns/${!ns}" "$BUILD/shuntctl" -p "${!pin}" -j stats |
-		python3 -c "import json,sys; print(json.load(sys.stdin)['datapath'].get('$2', 0))"
-}
 
 # "POD ADDR:PORT" lines, one per request, each a new connection.
 whoami_new() { # NODE PORT COUNT
@@ -154,9 +128,4 @@ again=$(ext curl -s -m 2 "http://$(node_ip 1):30082/whoami" || echo FAILED)
 [[ $again == "n2p1 $(node_ip 1):6200"[01] ]] ||
 	fail "after the held flows ended: '$again', expected a port of 62000-62001"
 
-echo
-if ((FAILS)); then
-	echo "test_snat: $FAILS failure(s)"
-	exit 1
-fi
-echo "test_snat: all passed"
+finish test_snat
