@@ -124,6 +124,16 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 in_ns() { nsenter --net="/run/netns/$NS" "$@"; }
+# A throwaway node: a veth pair, one end with the node's two addresses.
+node_ns() { # NAME
+	ip netns add "$1"
+	ip -n "$1" link set lo up
+	ip -n "$1" link add node0 type veth peer name node1
+	ip -n "$1" addr add 192.168.90.1/24 dev node0
+	ip -n "$1" addr add 192.168.91.1/24 dev node0
+	ip -n "$1" link set node0 up
+	ip -n "$1" link set node1 up
+}
 say() { echo "  cp-bench: $*" >&2; }
 fail() {
 	echo "cp-bench: $*" >&2
@@ -182,13 +192,7 @@ val() { awk -F, -v k="$1" '$1 == k {print $2; exit}' "$RESULTS"; }
 say "objects: $CP_N NodePort Services x $CP_M endpoints, $CP_SAMPLES changes, $CP_REMOVE removed"
 # Two changes more than the samples: one after the shuntctl writes.
 python3 bench/cp-objects.py "$TMP" "$CP_N" "$CP_M" $((2 * CP_SAMPLES + 2)) "$CP_REMOVE"
-ip netns add "$NS"
-in_ns ip link set lo up
-in_ns ip link add node0 type veth peer name node1
-in_ns ip addr add 192.168.90.1/24 dev node0
-in_ns ip addr add 192.168.91.1/24 dev node0
-in_ns ip link set node0 up
-in_ns ip link set node1 up
+node_ns "$NS"
 
 # The fake API server; its parent (this shell: nsenter execs, and no
 # function or subshell between) going takes it along.
@@ -458,20 +462,13 @@ SCRAPER=
 del_ns "$NS"
 
 # --- kube-proxy -------------------------------------------------------
-kp_in() { nsenter --net="/run/netns/$KPNS" "$@"; }
 kp_rules() { # KIND: its gen-rules.sh file
 	[[ -f $TMP/$1 ]] || bench/gen-rules.sh "$1" "$CP_N" "$CP_M" nodeport >"$TMP/$1"
 	echo "$TMP/$1"
 }
 kp_ns() {
 	del_ns "$KPNS"
-	ip netns add "$KPNS"
-	kp_in ip link set lo up
-	kp_in ip link add node0 type veth peer name node1
-	kp_in ip addr add 192.168.90.1/24 dev node0
-	kp_in ip addr add 192.168.91.1/24 dev node0
-	kp_in ip link set node0 up
-	kp_in ip link set node1 up
+	node_ns "$KPNS"
 }
 # Full load into the empty namespace, then CP_REPEAT partial syncs each
 # way (medians). The full load runs as bench/sync-bench.sh's: without

@@ -59,16 +59,7 @@ static const char *const base_yaml =
 
 static void write_file(const char *text)
 {
-	char tmp[160];
-	FILE *f;
-
-	/* Like an editor or a ConfigMap: a new file renamed over. */
-	snprintf(tmp, sizeof(tmp), "%s.new", file);
-	f = fopen(tmp, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	assert_int_equal(rename(tmp, file), 0);
+	assert_int_equal(agent_replace_file(file, text, ""), 0);
 }
 
 static struct shunt_frontend_key key(const char *text)

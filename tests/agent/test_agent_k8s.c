@@ -96,16 +96,7 @@ static const char *const file_svc =
 /* Replace the services file (renamed over, as a ConfigMap is). */
 static void write_svcfile(const char *extra)
 {
-	char tmp[160];
-	FILE *f;
-
-	snprintf(tmp, sizeof(tmp), "%s.new", svcfile);
-	f = fopen(tmp, "w");
-	assert_non_null(f);
-	fputs(file_svc, f);
-	fputs(extra, f);
-	fclose(f);
-	assert_int_equal(rename(tmp, svcfile), 0);
+	assert_int_equal(agent_replace_file(svcfile, file_svc, extra), 0);
 }
 
 /* Poll (up to ~3 s) until the log has one more line with needle than

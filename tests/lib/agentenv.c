@@ -19,6 +19,25 @@
 #include "httpc.h"
 #include "netns.h"
 
+int agent_replace_file(const char *path, const char *head, const char *tail)
+{
+	char tmp[4200];
+	FILE *f;
+	int err = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	if (fputs(head, f) < 0 || fputs(tail, f) < 0)
+		err = -EIO;
+	if (fclose(f) && !err)
+		err = -EIO;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	return err;
+}
+
 void agent_binary(char *buf, size_t len, const char *name)
 {
 	const char *src = getenv("SHUNT_SRC"), *build = getenv("BUILD");

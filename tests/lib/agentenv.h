@@ -45,6 +45,10 @@ int agent_log_count(const struct agent_proc *a, const char *needle);
  * the log goes to stderr when it does not. */
 bool agent_wait_log(const struct agent_proc *a, const char *needle,
 		    int timeout_ms);
+/* Replace the file at path with head followed by tail (either may be
+ * ""), as an editor or a ConfigMap update does: a new file renamed over
+ * it, so inotify sees one change. 0 or -errno. */
+int agent_replace_file(const char *path, const char *head, const char *tail);
 /* Copy the log to stderr (for a failing test). */
 void agent_log_dump(const struct agent_proc *a);
 /* GET path from the metrics address: status and body. */

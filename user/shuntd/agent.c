@@ -40,6 +40,14 @@ const char *agent_source_name(enum agent_source s)
 	return s == SOURCE_FILE ? "file" : "kubernetes";
 }
 
+double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 bool agent_ready(struct agent_stats *st)
 {
 	bool ready;

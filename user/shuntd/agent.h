@@ -47,6 +47,8 @@ struct agent_stats {
 };
 
 const char *agent_source_name(enum agent_source s);
+/* CLOCK_MONOTONIC, in seconds. */
+double mono_now(void);
 
 /* Load, attach, start sources and metrics; run until SIGTERM/SIGINT (or
  * once with --once). Returns the exit status. */

@@ -415,14 +415,6 @@ static void snapshot_sched(pthread_t t, pid_t tid, bool idle)
 	setpriority(PRIO_PROCESS, (id_t)tid, METRICS_SNAPSHOT_NICE);
 }
 
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Under m->lock. */
 static void boost_if_starved(struct metrics_server *m)
 {

@@ -14,14 +14,6 @@
 #include "loop.h"
 #include "svcfile.h"
 
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static double unix_now(void)
 {
 	struct timespec ts;
