@@ -12,6 +12,7 @@
 
 #include "ctx.h"
 #include "ct.h"
+#include "dsr.h"
 #include "fwd.h"
 #include "lb.h"
 #include "maps.h"
@@ -77,14 +78,33 @@ SHUNT_INLINE __u32 lb_new_flow_backend(__u32 svc_id, const struct pkt *p,
 		now);
 }
 
-/* A new flow to be: masqueraded or not (snat.h), then its entries. 0,
- * or -1 when it must be dropped (counted). */
+/* What a packet to a service gets from conntrack. */
+struct lb_flow {
+	struct shunt_backend *be; /* NULL: drop (counted when dropped) */
+	__u32 id;		  /* be's id */
+	bool new_flow;
+	bool refused; /* a new flow that could not be made (SNAT) */
+	bool dsr;     /* sent to a remote backend by DSR (dsr.h) */
+	struct ct_snat sn;
+};
+
+/* A new flow to be: by DSR, masqueraded or neither (snat.h), then its
+ * entries. 0, or -1 when it must be dropped (counted). */
 SHUNT_INLINE int lb_flow_create(ctx_t *ctx, const struct pkt *p,
 				const struct shunt_frontend *fe,
 				const struct shunt_ct_key *key, __u32 id,
 				const struct shunt_backend *be, __u32 now,
-				struct ct_snat *sn)
+				struct lb_flow *f)
 {
+	struct ct_snat *sn = &f->sn;
+
+	sn->on = false;
+	if (dsr_wanted(fe, be)) {
+		f->dsr = true;
+		if (dsr_flow_create(p, key, fe->svc_id, id, be, now))
+			count(SHUNT_C_CT_CREATE_FAIL);
+		return 0;
+	}
 	switch (snat_decide(ctx, p, fe, be, sn)) {
 	case SNAT_DROP:
 		return -1;
@@ -99,15 +119,6 @@ SHUNT_INLINE int lb_flow_create(ctx_t *ctx, const struct pkt *p,
 		count(SHUNT_C_CT_CREATE_FAIL);
 	return 0;
 }
-
-/* What a packet to a service gets from conntrack. */
-struct lb_flow {
-	struct shunt_backend *be; /* NULL: drop (counted when dropped) */
-	__u32 id;		  /* be's id */
-	bool new_flow;
-	bool refused; /* a new flow that could not be made (SNAT) */
-	struct ct_snat sn;
-};
 
 /* Conntrack for a packet to a service: the backend its flow uses,
  * creating the flow when there is none, and how its source is rewritten.
@@ -132,12 +143,18 @@ SHUNT_INLINE void lb_flow_backend(ctx_t *ctx, const struct pkt *p,
 			ct_snat_of(e, sn);
 			f->be = be;
 			f->id = e->backend_id;
+			f->dsr = e->flags & SHUNT_CT_F_DSR;
 			/* State changes and, once a second, a check that the
 			 * reply entry is still there (the LRU may have taken
-			 * it alone when the table was full). */
+			 * it alone when the table was full). A DSR flow has
+			 * none. */
 			if (!ct_needs_update(e, p, SHUNT_CT_FWD) &&
 			    e->last_seen == now)
 				return;
+			if (f->dsr) {
+				ct_update_pair(e, NULL, p, SHUNT_CT_FWD, now);
+				return;
+			}
 			rev = ct_rev_ensure(p, e, be);
 			if (rev || !sn->on) {
 				ct_update_pair(e, rev, p, SHUNT_CT_FWD, now);
@@ -166,7 +183,7 @@ SHUNT_INLINE void lb_flow_backend(ctx_t *ctx, const struct pkt *p,
 	be = lb_backend(id, svc_id);
 	if (!be)
 		return;
-	if (lb_flow_create(ctx, p, fe, &key, id, be, now, sn)) {
+	if (lb_flow_create(ctx, p, fe, &key, id, be, now, f)) {
 		f->refused = true;
 		return;
 	}
@@ -181,6 +198,8 @@ SHUNT_INLINE int lb_forward(ctx_t *ctx, struct pkt *p,
 	__u32 svc_id = fe->svc_id;
 	__u64 len = ctx_wire_len(ctx);
 	struct lb_flow f = {};
+	union shunt_ip vip;
+	__be16 vport;
 
 	/* Let the stack send Time Exceeded for the untranslated packet. */
 	if (p->ttl <= 1) {
@@ -200,11 +219,15 @@ SHUNT_INLINE int lb_forward(ctx_t *ctx, struct pkt *p,
 		return CTX_DROP;
 	}
 	frag_learn(p);
+	vip = p->dst;
+	vport = p->dport;
 	if (nat_rewrite(ctx, p, NAT_DST, &f.be->addr, f.be->port) ||
 	    (f.sn.on && nat_rewrite(ctx, p, NAT_SRC, &f.sn.addr, f.sn.port))) {
 		count(SHUNT_C_DROP_NAT_FAIL);
 		return CTX_DROP;
 	}
+	if (f.dsr && dsr_needs_opt(p) && dsr_encode(ctx, p, &vip, vport))
+		return CTX_DROP;
 	count(SHUNT_C_NAT_FWD);
 	stats_add(&svc_stats_map, svc_id, len, true, f.new_flow);
 	stats_add(&backend_stats_map, f.id, len, true, f.new_flow);
@@ -289,6 +312,8 @@ SHUNT_INLINE int lb_process(ctx_t *ctx)
 	fe = lb_frontend(&p.dst, p.dport, p.proto, p.family);
 	if (fe)
 		return lb_forward(ctx, &p, fe);
+	if (p.dsr_off)
+		return dsr_accept(ctx, &p);
 	return lb_reverse(ctx, &p);
 }
 

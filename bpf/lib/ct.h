@@ -93,7 +93,9 @@ SHUNT_INLINE bool ct_needs_update(const struct shunt_ct_entry *e,
 		return false;
 	if (p->tcp_flags & (TCP_FLAG_FIN_ | TCP_FLAG_RST_))
 		return true;
-	return dir == SHUNT_CT_REV && e->state == SHUNT_CT_SYN_SENT;
+	/* A DSR flow sees no reply here: the client's ACK establishes. */
+	return (dir == SHUNT_CT_REV || (e->flags & SHUNT_CT_F_DSR)) &&
+	       e->state == SHUNT_CT_SYN_SENT;
 }
 
 /* TCP state after this packet. flags accumulates FINs per direction. */
@@ -114,7 +116,9 @@ SHUNT_INLINE void ct_next_state(__u8 *state, __u8 *flags, const struct pkt *p,
 		*state = SHUNT_CT_FIN_WAIT;
 	else if (*flags & SHUNT_CT_F_FIN_REV)
 		*state = SHUNT_CT_CLOSE_WAIT;
-	else if (*state == SHUNT_CT_SYN_SENT && dir == SHUNT_CT_REV)
+	else if (*state == SHUNT_CT_SYN_SENT &&
+		 (dir == SHUNT_CT_REV || ((*flags & SHUNT_CT_F_DSR) &&
+					  !(p->tcp_flags & TCP_FLAG_SYN_))))
 		*state = SHUNT_CT_ESTABLISHED;
 }
 

@@ -53,6 +53,7 @@ struct pkt {
 	__u8 tcp_flags; /* TCP_FLAG_* */
 	__u8 ttl;	/* TTL or hop limit */
 	__u8 vlan;	/* 1: arrived with an 802.1Q tag */
+	__u16 dsr_off;	/* offset of a DSR option (dsr.h), or 0 */
 };
 
 SHUNT_INLINE int parse_eth(ctx_t *ctx, struct pkt *p, __u16 *proto)
@@ -112,6 +113,14 @@ SHUNT_INLINE int parse_ipv4(ctx_t *ctx, struct pkt *p)
 	else if (frag & IP_MF_)
 		p->frag = PKT_FRAG_FIRST;
 	p->frag_id = bpf_ntohs(ip->id);
+	/* A DSR option is the first one, where dsr.h puts it. */
+	if (hlen >= 20 + sizeof(struct shunt_dsr_opt4)) {
+		struct shunt_dsr_opt4 *o =
+			ctx_ptr(ctx, p->l3_off + 20, sizeof(*o));
+
+		if (o && o->type == SHUNT_DSR_OPT_TYPE && o->len == sizeof(*o))
+			p->dsr_off = p->l3_off + 20;
+	}
 	return PARSE_OK;
 }
 
@@ -182,6 +191,16 @@ SHUNT_INLINE int parse_ipv6_ext(ctx_t *ctx, struct pkt *p, __u8 nexthdr,
 		}
 		if (ctx_load(ctx, off, eh))
 			return SHUNT_C_PASS_MALFORMED_L3;
+		/* A DSR option heads the first header, where dsr.h puts it. */
+		if (off == start && nexthdr == NEXTHDR_DEST_ && eh.len == 2) {
+			struct {
+				__u8 type, len;
+			} o;
+
+			if (!ctx_load(ctx, off + 2, o) &&
+			    o.type == SHUNT_DSR_OPT_TYPE && o.len == 18)
+				p->dsr_off = off;
+		}
 		nexthdr = eh.nexthdr;
 		off += (eh.len + 1) * 8;
 	}

@@ -82,6 +82,10 @@ struct shunt_frontend_key {
 #define SHUNT_FE_F_NODEPORT (1U << 0) /* the wildcard (zero VIP) */
 #define SHUNT_FE_F_EXTERNAL (1U << 1) /* NodePort, LoadBalancer, externalIP */
 #define SHUNT_FE_F_LOCAL    (1U << 2) /* traffic policy Local */
+/* The service's own choice of how external traffic reaches a remote
+ * backend, over config_map's lb_mode: SNAT, or DSR (bpf/lib/dsr.h). */
+#define SHUNT_FE_F_MODE_SNAT (1U << 3)
+#define SHUNT_FE_F_MODE_DSR  (1U << 4)
 
 /* frontend_map value: which service serves the frontend. Every frontend
  * of a Kubernetes Service port points to the same service. */
@@ -212,6 +216,12 @@ enum shunt_ct_state {
 #define SHUNT_CT_F_FIN_REV (1U << 1) /* FIN seen from the backend */
 #define SHUNT_CT_F_RST	   (1U << 2)
 #define SHUNT_CT_F_SNAT	   (1U << 3) /* the source is masqueraded too */
+/* FWD, on the node that balanced: sent to a remote backend by DSR; its
+ * replies leave the backend's node, so there is no REV entry. */
+#define SHUNT_CT_F_DSR (1U << 4)
+/* REV, on the backend's node: a flow that came in by DSR; replies get
+ * the frontend the DSR option named as source. No FWD entry. */
+#define SHUNT_CT_F_DSR_IN (1U << 5)
 
 /*
  * ct_map value. FWD entries translate to the backend, REV entries back
@@ -265,6 +275,34 @@ struct shunt_frag {
 	__be16 dport;
 };
 
+/*
+ * The DSR option (bpf/lib/dsr.h): the frontend a flow was sent to, for
+ * the backend's node, in a TCP flow's SYN and in every UDP datagram.
+ * IPv4: an IP option right after the fixed header (8 bytes); IPv6: a
+ * Destination Options header right after the fixed header (24 bytes).
+ * Type 0x1E is RFC 4727's experimental value: its top bits tell an IPv6
+ * node that does not know it to skip it, and IPv4 fragmentation not to
+ * copy it; Linux ignores unknown IPv4 options in packets it receives.
+ */
+#define SHUNT_DSR_OPT_TYPE 0x1E
+
+struct shunt_dsr_opt4 {
+	__u8 type; /* SHUNT_DSR_OPT_TYPE */
+	__u8 len;  /* 8 */
+	__be16 port;
+	__be32 addr;
+};
+
+struct shunt_dsr_opt6 {
+	__u8 nexthdr;
+	__u8 hdrlen; /* 2: 24 bytes */
+	__u8 type;   /* SHUNT_DSR_OPT_TYPE */
+	__u8 len;    /* 18 */
+	__be16 port;
+	__u8 addr[16];
+	__u8 padn[2]; /* PadN of no data: 1, 0 */
+};
+
 /* config_map (one entry, key 0): datapath knobs. Lifetimes in seconds. */
 struct shunt_config {
 	__u32 ct_syn_timeout;
@@ -280,7 +318,13 @@ struct shunt_config {
 	 * (shuntd checks both). */
 	__u32 snat_port_min;
 	__u32 snat_port_max;
+	/* How external traffic reaches a remote backend, unless the
+	 * frontend says (SHUNT_FE_F_MODE_*): SHUNT_LB_MODE_*, 0 = SNAT. */
+	__u32 lb_mode;
 };
+
+#define SHUNT_LB_MODE_SNAT 1
+#define SHUNT_LB_MODE_DSR  2
 
 /* shunt_config.flags, kept by userspace. */
 #define SHUNT_CFG_F_EXCLUDES (1U << 0) /* cgroup_exclude_map is not empty */
@@ -295,6 +339,7 @@ struct shunt_config {
 #define SHUNT_DEFAULT_CT_UDP	     30
 #define SHUNT_DEFAULT_SNAT_PORT_MIN  61000 /* above Linux's default */
 #define SHUNT_DEFAULT_SNAT_PORT_MAX  65535 /* ip_local_port_range */
+#define SHUNT_DEFAULT_LB_MODE	     SHUNT_LB_MODE_SNAT
 
 /* iface_map: key is an ifindex of an interface shunt is attached to. */
 #define SHUNT_IFACE_F_XDP (1U << 0) /* attached with native XDP */
@@ -459,7 +504,12 @@ struct shunt_traffic_stats {
 	X(SOCKMAP_BYTES, "sockmap_bytes")                                      \
 	X(SOCKMAP_NO_PEER, "sockmap_no_peer")                                  \
 	X(TUNE_APPLIED, "tune_applied")                                        \
-	X(TUNE_FAILED, "tune_failed")
+	X(TUNE_FAILED, "tune_failed")                                          \
+	X(DSR_NEW, "dsr_new")                                                  \
+	X(DSR_OPT_SENT, "dsr_opt_sent")                                        \
+	X(DSR_IN, "dsr_in")                                                    \
+	X(DSR_IN_UNKNOWN, "dsr_in_unknown")                                    \
+	X(DROP_DSR_ENCAP, "drop_dsr_encap")
 
 #define SHUNT_COUNTER_ENUM(id, name) SHUNT_C_##id,
 enum shunt_counter { SHUNT_COUNTERS(SHUNT_COUNTER_ENUM) SHUNT_C_MAX };

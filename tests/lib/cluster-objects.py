@@ -17,9 +17,14 @@ namespace "lab", each dual-stack with one TCP port "http" 80 -> 8080:
              UDP port "dns" 53 -> 5353 (NodePort 30053): no endpoints
   local-n1   NodePort 30084, Local, 10.96.1.14 and fd00:96::1:14: served
              by n1p1 alone
-web and web-local are served by all six pods (n1p1 .. n3p2, nodeName
-n1 .. n3), one by n2p1 alone; one EndpointSlice per family (none for
-"none").
+  web-dsr    NodePort 30085, Cluster, 10.96.1.15 and fd00:96::1:15,
+             annotated shunt.dev/lb-mode: dsr, and a UDP port "dns"
+             53 -> 5353 (NodePort 30055: the pods' UDP echo)
+  one-dsr    NodePort 30086, Cluster, 10.96.1.16 and fd00:96::1:16, DSR,
+             served by n2p1 alone
+web, web-local and web-dsr are served by all six pods (n1p1 .. n3p2,
+nodeName n1 .. n3), one by n2p1 alone; one EndpointSlice per family (none
+for "none").
 """
 
 import json
@@ -35,18 +40,24 @@ SERVICES = [
     ("one", 12, 30082, "Cluster"),
     ("none", 13, 30083, "Cluster"),
     ("local-n1", 14, 30084, "Local"),
+    ("web-dsr", 15, 30085, "Cluster"),
+    ("one-dsr", 16, 30086, "Cluster"),
 ]
-UDP_PORTS = {"none": ("dns", 53, 5353, 30053)}
+DSR = ("web-dsr", "one-dsr")
+UDP_PORTS = {"none": ("dns", 53, 5353, 30053), "web-dsr": ("dns", 53, 5353, 30055)}
 # Which pods serve a Service: (node, pod) pairs.
 ALL_PODS = [(n, p) for n in range(1, NODES + 1) for p in range(1, PODS + 1)]
-PODS_OF = {"one": [(2, 1)], "local-n1": [(1, 1)], "none": []}
+PODS_OF = {"one": [(2, 1)], "one-dsr": [(2, 1)], "local-n1": [(1, 1)], "none": []}
 
 
 def service(name, ip, node_port, etp):
+    meta = {"name": name, "namespace": NS, "uid": "uid-" + name}
+    if name in DSR:
+        meta["annotations"] = {"shunt.dev/lb-mode": "dsr"}
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": {"name": name, "namespace": NS, "uid": "uid-" + name},
+        "metadata": meta,
         "spec": {
             "type": "NodePort",
             "clusterIP": "10.96.1.%d" % ip,
@@ -96,7 +107,11 @@ def endpoint_slice(name, family):
             }
             for n, p in PODS_OF.get(name, ALL_PODS)
         ],
-        "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}],
+        "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}]
+        + [
+            {"name": n, "port": t, "protocol": "UDP"}
+            for n, _, t, _ in ([UDP_PORTS[name]] if name in UDP_PORTS else [])
+        ],
     }
 
 

@@ -29,7 +29,8 @@
 #                169.254.1.1 / fe80::1 (the host side pJ), as a routed CNI
 #   routes       nI: 10.244.K.0/24 via 192.168.77.K (K != I); rtr: all
 #
-# Pods run shunt-httpd named "nIpJ" (GET /whoami: the peer it sees). The
+# Pods run shunt-httpd named "nIpJ" (GET /whoami: the peer it sees; UDP
+# echo on 5353). The
 # agents: shuntd --kubernetes --node-name nI --interfaces eth0,p1,p2
 # --mode tc --cgroup none, pin root /sys/fs/bpf/${PREFIX}nI, metrics on
 # 127.0.0.1:9470 in the node's namespace, log in the state directory
@@ -45,7 +46,7 @@ REPO_ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
 readonly SCRIPT_DIR REPO_ROOT
 readonly STATE_ROOT=/run/shunt-cluster
 readonly NODES=3 PODS=2
-readonly HTTP_PORT=8080
+readonly HTTP_PORT=8080 UDP_PORT=5353
 readonly API_ADDR=192.168.77.254
 readonly TOKEN=cluster-lab-token
 readonly READY_TIMEOUT_S=20
@@ -219,7 +220,7 @@ start_pods() {
 			ns=$(pod_ns "$p" "$i" "$j")
 			spawn "$ns" "$dir/httpd-n${i}p$j.pid" "$dir/httpd-n${i}p$j.log" \
 				"$(bin tools/shunt-httpd)" --name "n${i}p$j" \
-				--port "$HTTP_PORT" --no-pdeathsig
+				--port "$HTTP_PORT" --udp-port "$UDP_PORT" --no-pdeathsig
 		done
 	done
 }

@@ -16,9 +16,16 @@ static void config_usage(FILE *f)
 	      "       shuntctl config reset\n"
 	      "Knobs:\n",
 	      f);
+	char buf[16];
+
 	for (k = shunt_knobs(); k->name; k++)
-		fprintf(f, "  %-24s %s, %u..%u, default %u\n", k->name, k->help,
-			k->min, k->max, k->dflt);
+		if (k->names)
+			fprintf(f, "  %-24s %s, default %s\n", k->name, k->help,
+				shunt_knob_format(k, k->dflt, buf,
+						  sizeof(buf)));
+		else
+			fprintf(f, "  %-24s %s, %u..%u, default %u\n", k->name,
+				k->help, k->min, k->max, k->dflt);
 }
 
 static int config_show(struct cli *cli)
@@ -27,6 +34,7 @@ static int config_show(struct cli *cli)
 	struct shunt_config cfg;
 	struct json_object *o;
 	struct shunt s;
+	char buf[16];
 	int err;
 
 	if (cli_open(cli, &s, false))
@@ -37,15 +45,20 @@ static int config_show(struct cli *cli)
 		return cli_err("cannot read config_map: %s", strerror(-err));
 	if (!cli->json) {
 		for (k = shunt_knobs(); k->name; k++)
-			printf("%-24s %u\n", k->name,
-			       shunt_knob_value(&cfg, k));
+			printf("%-24s %s\n", k->name,
+			       shunt_knob_format(k, shunt_knob_value(&cfg, k),
+						 buf, sizeof(buf)));
 		return EXIT_OK;
 	}
 	o = json_object_new_object();
 	for (k = shunt_knobs(); k->name; k++)
 		json_object_object_add(
 			o, k->name,
-			json_object_new_int64(shunt_knob_value(&cfg, k)));
+			k->names ? json_object_new_string(shunt_knob_format(
+					   k, shunt_knob_value(&cfg, k), buf,
+					   sizeof(buf)))
+				 : json_object_new_int64(
+					   shunt_knob_value(&cfg, k)));
 	cli_json_print(o);
 	return EXIT_OK;
 }
@@ -54,6 +67,7 @@ static int config_set(struct cli *cli, int argc, char **argv)
 {
 	const struct shunt_knob *k;
 	struct shunt s;
+	char why[128];
 	__u32 v;
 	int err;
 
@@ -64,8 +78,9 @@ static int config_set(struct cli *cli, int argc, char **argv)
 		return cli_usage_err(
 			"unknown knob '%s' (see 'shuntctl config -h')",
 			argv[1]);
-	if (cli_parse_u32(k->name, argv[2], k->min, k->max, &v))
-		return EXIT_USAGE;
+	if (shunt_knob_parse(k, argv[2], &v, why, sizeof(why)))
+		return cli_usage_err("invalid %s '%s': %s", k->name, argv[2],
+				     why);
 	if (cli_open(cli, &s, true))
 		return EXIT_FAIL;
 	err = shunt_config_set(&s, k, v);

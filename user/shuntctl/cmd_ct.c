@@ -50,6 +50,12 @@ static struct json_object *ct_json(const struct shunt_ct_info *c, __u32 now)
 			o, k->dir == SHUNT_CT_FWD ? "snat_source" : "client",
 			json_object_new_string(nat));
 	}
+	if (c->e.flags & (SHUNT_CT_F_DSR | SHUNT_CT_F_DSR_IN))
+		json_object_object_add(
+			o, "dsr",
+			json_object_new_string(c->e.flags & SHUNT_CT_F_DSR
+						       ? "sent"
+						       : "received"));
 	json_object_object_add(
 		o, "state",
 		json_object_new_string(shunt_ct_state_name(c->e.state)));
@@ -85,6 +91,10 @@ static void ct_text(const struct shunt_ct_info *c, __u32 now)
 		printf(" %s %s", k->dir == SHUNT_CT_FWD ? "snat" : "client",
 		       nat);
 	}
+	if (c->e.flags & SHUNT_CT_F_DSR)
+		fputs(" dsr", stdout);
+	if (c->e.flags & SHUNT_CT_F_DSR_IN)
+		fputs(" dsr-in", stdout);
 	putchar('\n');
 }
 
@@ -121,7 +131,10 @@ static int ct_list(struct cli *cli, int argc, char **argv)
 		       "DIR", "STATE", "SOURCE", "DESTINATION", "NAT-TO", "AGE",
 		       "IDLE");
 	for (i = 0; i < n; i++) {
-		if (!all && v[i].key.dir != SHUNT_CT_FWD)
+		/* One line per flow: its FWD entry, or the REV entry of
+		 * a flow that came in by DSR (it has no other). */
+		if (!all && v[i].key.dir != SHUNT_CT_FWD &&
+		    !(v[i].e.flags & SHUNT_CT_F_DSR_IN))
 			continue;
 		if (arr)
 			json_object_array_add(arr, ct_json(&v[i], now));

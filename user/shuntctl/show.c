@@ -124,10 +124,12 @@ static __u32 *slot_counts(struct view *w, __u32 svc_id,
 
 const char *show_fe_flags(__u32 flags, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s%s%s",
+	snprintf(buf, len, "%s%s%s%s%s",
 		 flags & SHUNT_FE_F_NODEPORT ? "nodeport " : "",
 		 flags & SHUNT_FE_F_EXTERNAL ? "external " : "",
-		 flags & SHUNT_FE_F_LOCAL ? "local " : "");
+		 flags & SHUNT_FE_F_LOCAL ? "local " : "",
+		 flags & SHUNT_FE_F_MODE_SNAT ? "snat " : "",
+		 flags & SHUNT_FE_F_MODE_DSR ? "dsr " : "");
 	if (*buf)
 		buf[strlen(buf) - 1] = '\0';
 	return buf;
@@ -158,6 +160,14 @@ static struct json_object *frontends_json(const struct shunt_frontend_info *f,
 			o, "local",
 			json_object_new_boolean(f[i].fe.flags &
 						SHUNT_FE_F_LOCAL));
+		if (f[i].fe.flags &
+		    (SHUNT_FE_F_MODE_SNAT | SHUNT_FE_F_MODE_DSR))
+			json_object_object_add(
+				o, "lb_mode",
+				json_object_new_string(
+					f[i].fe.flags & SHUNT_FE_F_MODE_DSR
+						? "dsr"
+						: "snat"));
 		json_object_array_add(arr, o);
 	}
 	return arr;

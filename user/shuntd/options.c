@@ -40,6 +40,10 @@ static void usage(FILE *f)
 	      "      --snat-ports MIN-MAX source ports of masqueraded flows (default\n"
 	      "                           61000-65535): apart from ip_local_port_range and\n"
 	      "                           the NodePort range 30000-32767\n"
+	      "      --lb-mode snat|dsr   external traffic to a backend on another node:\n"
+	      "                           masqueraded, or sent with the client's address and\n"
+	      "                           answered from that node (default snat; a Service's\n"
+	      "                           shunt.dev/lb-mode annotation overrides it)\n"
 	      "      --gc-interval SECONDS    conntrack GC period (default 10)\n"
 	      "      --metrics-addr [ADDR]:PORT|none  (default :9470)\n"
 	      "      --log-format kv|json\n"
@@ -60,7 +64,7 @@ static void usage(FILE *f)
 	      "Environment: SHUNTD_CONFIG, SHUNTD_INTERFACES, SHUNTD_MODE, SHUNTD_CGROUP,\n"
 	      "SHUNT_PIN_ROOT, SHUNTD_CONNTRACK (NAME=S,...), SHUNTD_MAX_SERVICES,\n"
 	      "SHUNTD_MAX_FRONTENDS, SHUNTD_MAX_BACKENDS, SHUNTD_CT_MAX, SHUNTD_SNAT_PORTS,\n"
-	      "SHUNTD_GC_INTERVAL, SHUNTD_METRICS_ADDR, SHUNTD_LOG_FORMAT,\n"
+	      "SHUNTD_LB_MODE, SHUNTD_GC_INTERVAL, SHUNTD_METRICS_ADDR, SHUNTD_LOG_FORMAT,\n"
 	      "SHUNTD_SERVICES_FILE, "
 	      "SHUNTD_KUBERNETES (1/0), KUBECONFIG, NODE_NAME,\n"
 	      "SHUNTD_NODE_IPS (comma-separated), SHUNTD_NODEPORT_ADDRESSES.\n",
@@ -226,6 +230,11 @@ static int set_option(struct shuntd_options *o, const char *name, const char *v,
 	}
 	if (!strcmp(name, "snat-ports"))
 		return set_snat_ports(o, where, v);
+	if (!strcmp(name, "lb-mode"))
+		return shunt_knob_parse(shunt_knob_find("lb-mode"), v,
+					&o->ct.lb_mode, why, sizeof(why))
+			       ? bad(where, v, why)
+			       : 0;
 	if (!strcmp(name, "max-services"))
 		return set_capacity(where, v, 1U << 20, &o->cap.services);
 	if (!strcmp(name, "max-frontends"))
@@ -359,6 +368,7 @@ static const struct {
 	{"SHUNTD_MAX_BACKENDS", "max-backends"},
 	{"SHUNTD_NODEPORT_ADDRESSES", "nodeport-addresses"},
 	{"SHUNTD_SNAT_PORTS", "snat-ports"},
+	{"SHUNTD_LB_MODE", "lb-mode"},
 	{"SHUNTD_GC_INTERVAL", "gc-interval"},
 	{"SHUNTD_METRICS_ADDR", "metrics-addr"},
 	{"SHUNTD_LOG_FORMAT", "log-format"},
@@ -400,6 +410,7 @@ static const struct option long_opts[] = {
 	{"max-backends", required_argument, NULL, 1},
 	{"nodeport-addresses", required_argument, NULL, 1},
 	{"snat-ports", required_argument, NULL, 1},
+	{"lb-mode", required_argument, NULL, 1},
 	{"gc-interval", required_argument, NULL, 1},
 	{"metrics-addr", required_argument, NULL, 1},
 	{"log-format", required_argument, NULL, 1},

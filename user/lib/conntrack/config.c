@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Datapath knobs: conntrack lifetimes per state, the SNAT port range. */
+/* Datapath knobs: conntrack lifetimes per state, the SNAT port range, the
+ * load-balancing mode for remote backends. */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <bpf/bpf.h>
 
 #include "config.h"
 #include "load.h"
+#include "parse.h"
 
 #define DAY (24 * 3600)
 #define KNOB(n, field, h, d)                                                   \
@@ -22,6 +25,8 @@
 		.off = offsetof(struct shunt_config, field), .min = 1024,      \
 		.max = 65535, .dflt = d                                        \
 	}
+
+static const char *const lb_modes[] = {"snat", "dsr", NULL};
 
 static const struct shunt_knob knobs[] = {
 	KNOB("ct-syn-timeout", ct_syn_timeout,
@@ -44,12 +49,46 @@ static const struct shunt_knob knobs[] = {
 	PORT_KNOB("snat-port-max", snat_port_max,
 		  "last source port of masqueraded flows",
 		  SHUNT_DEFAULT_SNAT_PORT_MAX),
+	{.name = "lb-mode",
+	 .help = "external traffic to a remote backend: snat or dsr",
+	 .off = offsetof(struct shunt_config, lb_mode),
+	 .min = SHUNT_LB_MODE_SNAT,
+	 .max = SHUNT_LB_MODE_DSR,
+	 .dflt = SHUNT_DEFAULT_LB_MODE,
+	 .names = lb_modes},
 	{.name = NULL},
 };
 
 const struct shunt_knob *shunt_knobs(void)
 {
 	return knobs;
+}
+
+int shunt_knob_parse(const struct shunt_knob *k, const char *text, __u32 *v,
+		     char *why, size_t len)
+{
+	size_t i;
+
+	if (!k->names)
+		return shunt_parse_u32(text, k->min, k->max, v, why, len);
+	for (i = 0; k->names[i]; i++)
+		if (!strcmp(k->names[i], text)) {
+			*v = k->min + i;
+			return 0;
+		}
+	snprintf(why, len, "expected %s or %s", k->names[0], k->names[1]);
+	return -EINVAL;
+}
+
+const char *shunt_knob_format(const struct shunt_knob *k, __u32 v, char *buf,
+			      size_t len)
+{
+	if (k->names && v >= k->min && v <= k->max)
+		return k->names[v - k->min];
+	if (k->names && !v)
+		return k->names[k->dflt - k->min]; /* 0: the default */
+	snprintf(buf, len, "%u", v);
+	return buf;
 }
 
 const struct shunt_knob *shunt_knob_find(const char *name)

@@ -12,7 +12,17 @@ struct shunt_knob {
 	size_t off; /* offset in struct shunt_config */
 	__u32 min, max;
 	__u32 dflt;
+	/* Values by name (names[v - min]), NULL for numbers. */
+	const char *const *names;
 };
+
+/* A knob's value from text: a number, or one of its names. 0, or -EINVAL
+ * with why filled. */
+int shunt_knob_parse(const struct shunt_knob *k, const char *text, __u32 *v,
+		     char *why, size_t len);
+/* A knob's value as text: its name, or the number. */
+const char *shunt_knob_format(const struct shunt_knob *k, __u32 v, char *buf,
+			      size_t len);
 
 /* The knob table, terminated by a NULL name. */
 const struct shunt_knob *shunt_knobs(void);

@@ -97,6 +97,9 @@ static bool rev_dead(struct shunt *s, const struct shunt_config *c,
 	struct shunt_ct_entry fwd;
 	struct shunt_ct_key k;
 
+	/* A flow that came in by DSR has its REV entry only. */
+	if (rev->e.flags & SHUNT_CT_F_DSR_IN)
+		return expired(c, &rev->e, now);
 	fwd_key_of(rev, &k);
 	if (bpf_map_lookup_elem(s->ct_map, &k, &fwd))
 		return true;
@@ -161,7 +164,9 @@ int shunt_ct_gc(struct shunt *s, size_t batch, struct shunt_gc_result *r)
 				    : rev_dead(s, &c, &bes, &v[i], now);
 
 		if (!gone) {
-			if (v[i].key.dir == SHUNT_CT_FWD &&
+			/* A flow: its FWD entry, or a DSR flow's REV. */
+			if ((v[i].key.dir == SHUNT_CT_FWD ||
+			     (v[i].e.flags & SHUNT_CT_F_DSR_IN)) &&
 			    v[i].e.state < SHUNT_CT_STATE_MAX) {
 				r->flows++;
 				r->by_state[v[i].e.state]++;

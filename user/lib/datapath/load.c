@@ -251,6 +251,7 @@ void shunt_config_defaults(struct shunt_config *cfg)
 	cfg->ct_udp_timeout = SHUNT_DEFAULT_CT_UDP;
 	cfg->snat_port_min = SHUNT_DEFAULT_SNAT_PORT_MIN;
 	cfg->snat_port_max = SHUNT_DEFAULT_SNAT_PORT_MAX;
+	cfg->lb_mode = SHUNT_DEFAULT_LB_MODE;
 }
 
 /* The embedded objects (bpftool skeletons), loaded in this order. */

@@ -24,6 +24,8 @@
 #define K8S_NAME_MAX	     254
 #define K8S_PORT_NAME_MAX    64
 #define K8S_AFFINITY_DEFAULT 10800 /* sessionAffinityConfig default */
+/* A Service's own --lb-mode: "snat" or "dsr". */
+#define K8S_LB_MODE_ANNOTATION "shunt.dev/lb-mode"
 
 struct k8s_ip {
 	union shunt_ip addr;
@@ -50,6 +52,7 @@ struct k8s_service {
 	enum k8s_svc_type type;
 	bool headless;		    /* clusterIP: None */
 	bool local;		    /* externalTrafficPolicy: Local */
+	__u32 lb_mode;		    /* SHUNT_FE_F_MODE_*, 0: the node's */
 	__u32 affinity_timeout;	    /* seconds, 0: no ClientIP affinity */
 	struct k8s_ip *cluster_ips; /* spec.clusterIPs, else spec.clusterIP */
 	size_t n_cluster_ips;

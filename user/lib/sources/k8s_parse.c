@@ -275,6 +275,22 @@ static void parse_affinity(struct json_object *spec, struct k8s_service *svc)
 			SHUNT_AFFINITY_MAX_SECONDS, K8S_AFFINITY_DEFAULT);
 }
 
+/* The annotation K8S_LB_MODE_ANNOTATION: "snat" or "dsr" override the
+ * node's --lb-mode for external traffic to remote endpoints; anything
+ * else leaves it. */
+static __u32 parse_lb_mode(struct json_object *obj)
+{
+	const char *m =
+		get_str(get_obj(get_obj(obj, "metadata"), "annotations"),
+			K8S_LB_MODE_ANNOTATION);
+
+	if (m && !strcmp(m, "dsr"))
+		return SHUNT_FE_F_MODE_DSR;
+	if (m && !strcmp(m, "snat"))
+		return SHUNT_FE_F_MODE_SNAT;
+	return 0;
+}
+
 int k8s_service_parse(struct json_object *obj, struct k8s_service **out,
 		      char *err, size_t errlen)
 {
@@ -311,6 +327,7 @@ int k8s_service_parse(struct json_object *obj, struct k8s_service **out,
 	parse_affinity(spec, svc);
 	etp = get_str(spec, "externalTrafficPolicy");
 	svc->local = etp && !strcmp(etp, "Local");
+	svc->lb_mode = parse_lb_mode(obj);
 	*out = svc;
 	return 0;
 }

@@ -147,7 +147,8 @@ static int add_fe(struct gen *g, const union shunt_ip *addr, __u16 port,
 		return 0;
 	if (!external)
 		return vec_push(&g->fes, f);
-	f.flags = SHUNT_FE_F_EXTERNAL | (addr ? 0 : SHUNT_FE_F_NODEPORT);
+	f.flags = SHUNT_FE_F_EXTERNAL | (addr ? 0 : SHUNT_FE_F_NODEPORT) |
+		  g->svc->lb_mode;
 	if (!g->svc->local)
 		return vec_push(&g->fes, f);
 	f.flags |= SHUNT_FE_F_LOCAL;

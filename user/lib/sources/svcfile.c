@@ -267,12 +267,13 @@ static int parse_backends(struct ctx *c, yaml_node_t *n,
 static int parse_service(struct ctx *c, yaml_node_t *n,
 			 struct shunt_service_spec *s)
 {
-	static const char *const keys[] = {"name",	 "vip",
-					   "port",	 "protocol",
-					   "node_port",	 "external_ips",
-					   "table_size", "affinity",
-					   "backends",	 NULL};
-	const char *name = NULL;
+	static const char *const keys[] = {
+		"name",	     "vip",	     "port",	   "protocol",
+		"node_port", "external_ips", "table_size", "affinity",
+		"lb_mode",   "backends",     NULL};
+	const char *name = NULL, *mode = NULL;
+	__u32 mode_flag = 0;
+	size_t i;
 
 	memset(s, 0, sizeof(*s));
 	if (!yamldoc_is_map(n))
@@ -282,8 +283,20 @@ static int parse_service(struct ctx *c, yaml_node_t *n,
 	    get_u32(c, n, "table_size", SHUNT_MAGLEV_MIN, SHUNT_MAGLEV_MAX,
 		    false, &s->table_size) ||
 	    get_u32(c, n, "affinity", 1, SHUNT_AFFINITY_MAX_SECONDS, false,
-		    &s->affinity_timeout))
+		    &s->affinity_timeout) ||
+	    get_str(c, n, "lb_mode", false, &mode))
 		return -EINVAL;
+	if (mode && !strcmp(mode, "dsr"))
+		mode_flag = SHUNT_FE_F_MODE_DSR;
+	else if (mode && !strcmp(mode, "snat"))
+		mode_flag = SHUNT_FE_F_MODE_SNAT;
+	else if (mode)
+		return fail(c, yamldoc_get(c->d, n, "lb_mode"),
+			    "lb_mode '%s' (snat or dsr)", mode);
+	/* How external traffic reaches a remote backend. */
+	for (i = 0; i < s->n_frontends; i++)
+		if (s->frontends[i].flags & SHUNT_FE_F_EXTERNAL)
+			s->frontends[i].flags |= mode_flag;
 	if (s->table_size && !maglev_is_prime(s->table_size))
 		return fail(c, yamldoc_get(c->d, n, "table_size"),
 			    "table_size %u is not a prime", s->table_size);
