@@ -22,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "config.h"
 #include "netns.h"
 #include "service.h"
 #include "shunt.h"
@@ -154,6 +155,8 @@ static const struct bad_case bad_cases[] = {
 	{"config set ct-bogus-timeout 5", "ct-bogus-timeout"},
 	{"config set ct-udp-timeout 0", "ct-udp-timeout"},
 	{"config set ct-udp-timeout 12abc", "12abc"},
+	{"config set lb-mode bogus", "lb-mode"},
+	{"config set lb-mode", "KNOB VALUE"},
 	{"frobnicate", "frobnicate"},
 	{"service frob", "frob"},
 	{"ct list --bogus", "--bogus"},
@@ -404,6 +407,103 @@ static void test_help(void **state)
 	}
 }
 
+/* The value `config show` prints for knob, from its "KNOB VALUE" line. */
+static const char *shown(const char *text, const char *knob)
+{
+	static char val[64];
+	char name[64];
+	const char *line = text;
+
+	while (line && *line) {
+		if (sscanf(line, "%63s %63s", name, val) == 2 &&
+		    !strcmp(name, knob))
+			return val;
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	fail_msg("config show has no line for %s:\n%s", knob, out);
+	return NULL;
+}
+
+/* lb-mode as config_map holds it. */
+static __u32 map_lb_mode(void)
+{
+	struct shunt_config cfg;
+	struct shunt s;
+
+	assert_int_equal(shunt_open(&s, pin_root, 0), 0);
+	assert_int_equal(shunt_config_get(&s, &cfg), 0);
+	shunt_close(&s);
+	return cfg.lb_mode;
+}
+
+static const char *json_lb_mode(void)
+{
+	static char val[64];
+	struct json_object *o, *v;
+
+	assert_int_equal(ctl_run("config show --json"), 0);
+	o = json_tokener_parse(out);
+	assert_non_null(o);
+	assert_true(json_object_object_get_ex(o, "lb-mode", &v));
+	assert_true(json_object_is_type(v, json_type_string));
+	snprintf(val, sizeof(val), "%s", json_object_get_string(v));
+	json_object_put(o);
+	return val;
+}
+
+/* The lb-mode knob: named values snat (the default) and dsr, shown by
+ * name in text and JSON; anything else refused, naming the knob and the
+ * value, changing nothing; config reset puts snat back. */
+static void test_config_lb_mode(void **state)
+{
+	char err[4096], *before, *after;
+
+	(void)state;
+	assert_int_equal(ctl_run("config show"), 0);
+	assert_string_equal(shown(out, "lb-mode"), "snat");
+	assert_string_equal(json_lb_mode(), "snat");
+	assert_int_equal(map_lb_mode(), SHUNT_LB_MODE_SNAT);
+	before = snapshot();
+
+	assert_int_equal(ctl_run("config set lb-mode dsr"), 0);
+	assert_int_equal(ctl_run("config show"), 0);
+	assert_string_equal(shown(out, "lb-mode"), "dsr");
+	/* The other knobs are untouched. */
+	assert_string_equal(shown(out, "ct-udp-timeout"), "30");
+	assert_string_equal(json_lb_mode(), "dsr");
+	assert_int_equal(map_lb_mode(), SHUNT_LB_MODE_DSR);
+
+	/* Refused, one line naming lb-mode and the value; still dsr. */
+	assert_int_not_equal(
+		ctl_err(err, sizeof(err), "config set lb-mode bogus"), 0);
+	assert_true(!strncmp(err, "shuntctl: ", 10));
+	assert_non_null(strstr(err, "lb-mode"));
+	assert_non_null(strstr(err, "bogus"));
+	assert_int_not_equal(ctl_err(err, sizeof(err), "config set lb-mode 2"),
+			     0);
+	assert_non_null(strstr(err, "lb-mode"));
+	assert_int_not_equal(
+		ctl_err(err, sizeof(err), "config set lb-mode DSR"), 0);
+	assert_non_null(strstr(err, "lb-mode"));
+	assert_string_equal(json_lb_mode(), "dsr");
+	assert_int_equal(map_lb_mode(), SHUNT_LB_MODE_DSR);
+
+	assert_int_equal(ctl_run("config set lb-mode snat"), 0);
+	assert_string_equal(json_lb_mode(), "snat");
+	assert_int_equal(map_lb_mode(), SHUNT_LB_MODE_SNAT);
+
+	/* reset: back to the default. */
+	assert_int_equal(ctl_run("config set lb-mode dsr"), 0);
+	assert_int_equal(ctl_run("config reset"), 0);
+	assert_string_equal(json_lb_mode(), "snat");
+	after = snapshot();
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+}
+
 /* bpftool prints the maps' named fields: the maps carry BTF. */
 static void test_maps_have_btf(void **state)
 {
@@ -432,6 +532,7 @@ int main(void)
 		cmocka_unit_test(test_frontends),
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_maps_have_btf),
+		cmocka_unit_test(test_config_lb_mode),
 		cmocka_unit_test(test_service_table_full),
 	};
 

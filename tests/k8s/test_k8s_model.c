@@ -765,6 +765,127 @@ static void test_conflict_rules(void **state)
 	unload(&f);
 }
 
+/* The frontends of service name as a set of "KEY[FLAGS]" words, FLAGS
+ * as fe_word()'s and then "/dsr" or "/snat" for the mode flags. */
+static void assert_modes(const struct shunt_desired *d, const char *name,
+			 const char *want)
+{
+	const struct shunt_service_spec *s = spec(d, name);
+	char got[STRLEN] = "", w[SHUNT_ADDRSTRLEN + 32], k[SHUNT_ADDRSTRLEN],
+	     what[256];
+	size_t i;
+
+	for (i = 0; i < s->n_frontends; i++) {
+		const struct shunt_frontend_spec *f = &s->frontends[i];
+
+		shunt_format_service(&f->key, k, sizeof(k));
+		snprintf(w, sizeof(w), "%s[%s%s%s%s%s]", k,
+			 f->flags & SHUNT_FE_F_NODEPORT ? "N" : "",
+			 f->flags & SHUNT_FE_F_EXTERNAL ? "E" : "",
+			 f->flags & SHUNT_FE_F_LOCAL ? "L" : "",
+			 f->flags & SHUNT_FE_F_MODE_DSR ? "/dsr" : "",
+			 f->flags & SHUNT_FE_F_MODE_SNAT ? "/snat" : "");
+		append(got, sizeof(got), w);
+	}
+	snprintf(what, sizeof(what), "frontend modes of '%s'", name);
+	assert_same_set(what, got, want);
+}
+
+/*
+ * The annotation shunt.dev/lb-mode: "dsr" or "snat" flags the external
+ * frontends of the Service (NodePort wildcard, load balancer and
+ * external IPs, under either traffic policy) SHUNT_FE_F_MODE_DSR or
+ * _SNAT; cluster IPs never; any other value, or none, leaves the node's
+ * lb-mode in charge (no mode flag).
+ */
+static void test_lb_mode_annotation(void **state)
+{
+	static const char text[] =
+		"[{\"kind\": \"Service\", \"metadata\": {\"namespace\": \"m\","
+		"  \"name\": \"d\", \"annotations\": {\"shunt.dev/lb-mode\":"
+		"  \"dsr\"}}, \"spec\": {\"type\": \"LoadBalancer\","
+		"  \"clusterIP\": \"10.96.7.1\", \"clusterIPs\": [\"10.96.7.1\"],"
+		"  \"externalTrafficPolicy\": \"Cluster\","
+		"  \"externalIPs\": [\"192.0.2.70\"], \"ports\": [{\"name\":"
+		"  \"http\", \"port\": 80, \"protocol\": \"TCP\","
+		"  \"targetPort\": 8080, \"nodePort\": 30700}]},"
+		"  \"status\": {\"loadBalancer\": {\"ingress\":"
+		"  [{\"ip\": \"203.0.113.70\"}]}}},"
+		" {\"kind\": \"Service\", \"metadata\": {\"namespace\": \"m\","
+		"  \"name\": \"dl\", \"annotations\": {\"shunt.dev/lb-mode\":"
+		"  \"dsr\"}}, \"spec\": {\"type\": \"NodePort\","
+		"  \"clusterIP\": \"10.96.7.2\", \"clusterIPs\": [\"10.96.7.2\"],"
+		"  \"externalTrafficPolicy\": \"Local\", \"ports\": [{\"name\":"
+		"  \"http\", \"port\": 80, \"protocol\": \"TCP\","
+		"  \"targetPort\": 8080, \"nodePort\": 30701}]}},"
+		" {\"kind\": \"Service\", \"metadata\": {\"namespace\": \"m\","
+		"  \"name\": \"s\", \"annotations\": {\"shunt.dev/lb-mode\":"
+		"  \"snat\"}}, \"spec\": {\"type\": \"NodePort\","
+		"  \"clusterIP\": \"10.96.7.3\", \"clusterIPs\": [\"10.96.7.3\"],"
+		"  \"ports\": [{\"name\": \"dns\", \"port\": 53, \"protocol\":"
+		"  \"UDP\", \"targetPort\": 53, \"nodePort\": 30702}]}},"
+		" {\"kind\": \"Service\", \"metadata\": {\"namespace\": \"m\","
+		"  \"name\": \"p\"}, \"spec\": {\"type\": \"NodePort\","
+		"  \"clusterIP\": \"10.96.7.4\", \"clusterIPs\": [\"10.96.7.4\"],"
+		"  \"ports\": [{\"name\": \"http\", \"port\": 80, \"protocol\":"
+		"  \"TCP\", \"targetPort\": 8080, \"nodePort\": 30703}]}},"
+		" {\"kind\": \"Service\", \"metadata\": {\"namespace\": \"m\","
+		"  \"name\": \"x\", \"annotations\": {\"shunt.dev/lb-mode\":"
+		"  \"DSR\", \"example.com/lb-mode\": \"dsr\"}}, \"spec\":"
+		"  {\"type\": \"NodePort\", \"clusterIP\": \"10.96.7.5\","
+		"  \"clusterIPs\": [\"10.96.7.5\"], \"ports\": [{\"name\":"
+		"  \"http\", \"port\": 80, \"protocol\": \"TCP\","
+		"  \"targetPort\": 8080, \"nodePort\": 30704}]}},"
+		" {\"kind\": \"Service\", \"metadata\": {\"namespace\": \"m\","
+		"  \"name\": \"c\", \"annotations\": {\"shunt.dev/lb-mode\":"
+		"  \"dsr\"}}, \"spec\": {\"type\": \"ClusterIP\","
+		"  \"clusterIP\": \"10.96.7.6\", \"clusterIPs\": [\"10.96.7.6\"],"
+		"  \"ports\": [{\"name\": \"http\", \"port\": 80, \"protocol\":"
+		"  \"TCP\", \"targetPort\": 8080}]}},"
+		" {\"kind\": \"Service\", \"metadata\": {\"namespace\": \"m\","
+		"  \"name\": \"d6\", \"annotations\": {\"shunt.dev/lb-mode\":"
+		"  \"dsr\"}}, \"spec\": {\"type\": \"NodePort\","
+		"  \"clusterIP\": \"10.96.7.7\", \"clusterIPs\": [\"10.96.7.7\","
+		"  \"fd00:96::77\"], \"ports\": [{\"name\": \"http\", \"port\":"
+		"  80, \"protocol\": \"TCP\", \"targetPort\": 8080,"
+		"  \"nodePort\": 30705}]}}]";
+	struct fixture f;
+	size_t i;
+
+	(void)state;
+	load_text(&f, text, "node-a");
+	for (i = 0; i < f.n_svcs; i++) {
+		const struct k8s_service *s = f.svcs[i];
+		__u32 want = 0;
+
+		if (!strcmp(s->name, "s"))
+			want = SHUNT_FE_F_MODE_SNAT;
+		else if (strcmp(s->name, "p") && strcmp(s->name, "x"))
+			want = SHUNT_FE_F_MODE_DSR;
+		assert_int_equal(s->lb_mode, want);
+	}
+	assert_names(&f.d, "m/c:http m/d:http m/d6:http m/d6:http/ipv6 "
+			   "m/dl:http m/dl:http/local m/p:http m/s:dns "
+			   "m/x:http");
+	assert_modes(&f.d, "m/d:http",
+		     "10.96.7.1:80/tcp[] *:30700/tcp[NE/dsr] "
+		     "203.0.113.70:80/tcp[E/dsr] 192.0.2.70:80/tcp[E/dsr]");
+	/* Local: the external frontends, in the local service, say DSR
+	 * too (the datapath does not use it for them). */
+	assert_modes(&f.d, "m/dl:http", "10.96.7.2:80/tcp[]");
+	assert_modes(&f.d, "m/dl:http/local", "*:30701/tcp[NEL/dsr]");
+	assert_modes(&f.d, "m/s:dns",
+		     "10.96.7.3:53/udp[] *:30702/udp[NE/snat]");
+	assert_modes(&f.d, "m/p:http", "10.96.7.4:80/tcp[] *:30703/tcp[NE]");
+	assert_modes(&f.d, "m/x:http", "10.96.7.5:80/tcp[] *:30704/tcp[NE]");
+	assert_modes(&f.d, "m/c:http", "10.96.7.6:80/tcp[]");
+	assert_modes(&f.d, "m/d6:http",
+		     "10.96.7.7:80/tcp[] *:30705/tcp[NE/dsr]");
+	assert_modes(&f.d, "m/d6:http/ipv6",
+		     "[fd00:96::77]:80/tcp[] [*]:30705/tcp[NE/dsr]");
+	unload(&f);
+}
+
 /* The same objects in another order give the same desired state. */
 static void test_order(void **state)
 {
@@ -895,6 +1016,7 @@ int main(void)
 		cmocka_unit_test(test_skipped),
 		cmocka_unit_test(test_conflict),
 		cmocka_unit_test(test_conflict_rules),
+		cmocka_unit_test(test_lb_mode_annotation),
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_empty),

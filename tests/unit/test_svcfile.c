@@ -1198,6 +1198,132 @@ static void test_node_port_json(void **state)
 	shunt_desired_free(&j);
 }
 
+/*
+ * lb_mode: how external traffic reaches a backend on another node. "dsr"
+ * or "snat" flags the service's external frontends (the NodePort
+ * wildcard, the external IPs) SHUNT_FE_F_MODE_DSR or _SNAT; its cluster
+ * VIP stays unflagged; without lb_mode no frontend has a mode (the
+ * node's lb-mode decides).
+ */
+static void test_lb_mode(void **state)
+{
+	static const char yaml[] =
+		"services:\n"
+		"  - name: dsr\n"
+		"    vip: 10.96.0.10\n"
+		"    port: 80\n"
+		"    node_port: 30080\n"
+		"    external_ips: [192.0.2.10, 192.0.2.11]\n"
+		"    lb_mode: dsr\n"
+		"  - name: snat\n"
+		"    vip: 10.96.0.11\n"
+		"    port: 53\n"
+		"    protocol: udp\n"
+		"    node_port: 30053\n"
+		"    lb_mode: snat\n"
+		"  - name: v6\n"
+		"    vip: fd00:ff::10\n"
+		"    port: 443\n"
+		"    node_port: 30443\n"
+		"    external_ips: [\"2001:db8::10\"]\n"
+		"    lb_mode: dsr\n"
+		"  - name: none\n"
+		"    vip: 10.96.0.12\n"
+		"    port: 80\n"
+		"    node_port: 30082\n"
+		"    external_ips: [192.0.2.12]\n"
+		"  - name: cluster-only\n"
+		"    vip: 10.96.0.13\n"
+		"    port: 80\n"
+		"    lb_mode: dsr\n";
+	static const char json[] =
+		"{\"services\": [{\"name\": \"dsr\", \"vip\": \"10.96.0.10\", "
+		"\"port\": 80, \"node_port\": 30080, \"external_ips\": "
+		"[\"192.0.2.10\", \"192.0.2.11\"], \"lb_mode\": \"dsr\"}]}\n";
+	const __u32 ext = SHUNT_FE_F_EXTERNAL, np = SHUNT_FE_F_NODEPORT;
+	const __u32 dsr = SHUNT_FE_F_MODE_DSR, snat = SHUNT_FE_F_MODE_SNAT;
+	const struct shunt_service_spec *s;
+	struct shunt_desired d, j;
+
+	(void)state;
+	parse_ok(yaml, &d);
+	assert_int_equal(d.n, 5);
+
+	s = find_name(&d, "dsr");
+	assert_frontends(s, "10.96.0.10:80/tcp *:30080/tcp[NE] "
+			    "192.0.2.10:80/tcp[E] 192.0.2.11:80/tcp[E]");
+	assert_int_equal(s->frontends[0].flags, 0);
+	assert_int_equal(s->frontends[1].flags, np | ext | dsr);
+	assert_int_equal(s->frontends[2].flags, ext | dsr);
+	assert_int_equal(s->frontends[3].flags, ext | dsr);
+
+	s = find_name(&d, "snat");
+	assert_frontends(s, "10.96.0.11:53/udp *:30053/udp[NE]");
+	assert_int_equal(s->frontends[0].flags, 0);
+	assert_int_equal(s->frontends[1].flags, np | ext | snat);
+
+	s = find_name(&d, "v6");
+	assert_frontends(s, "[fd00:ff::10]:443/tcp [*]:30443/tcp[NE] "
+			    "[2001:db8::10]:443/tcp[E]");
+	assert_int_equal(s->frontends[0].flags, 0);
+	assert_int_equal(s->frontends[1].flags, np | ext | dsr);
+	assert_int_equal(s->frontends[2].flags, ext | dsr);
+
+	s = find_name(&d, "none");
+	assert_frontends(s, "10.96.0.12:80/tcp *:30082/tcp[NE] "
+			    "192.0.2.12:80/tcp[E]");
+	assert_int_equal(s->frontends[0].flags, 0);
+	assert_int_equal(s->frontends[1].flags, np | ext);
+	assert_int_equal(s->frontends[2].flags, ext);
+
+	/* No external frontend: nothing to flag. */
+	s = find_name(&d, "cluster-only");
+	assert_frontends(s, "10.96.0.13:80/tcp");
+	assert_int_equal(s->frontends[0].flags, 0);
+
+	/* The same in JSON. */
+	parse_ok(json, &j);
+	assert_int_equal(j.n, 1);
+	s = find_name(&j, "dsr");
+	assert_int_equal(s->n_frontends, 4);
+	assert_memory_equal(s->frontends, find_name(&d, "dsr")->frontends,
+			    4 * sizeof(*s->frontends));
+	shunt_desired_free(&j);
+	shunt_desired_free(&d);
+}
+
+/* Any other lb_mode is refused, at its line, naming lb_mode. */
+static void test_reject_lb_mode(void **state)
+{
+	(void)state;
+	reject("services:\n"
+	       "  - vip: 10.96.0.10\n"
+	       "    port: 80\n"
+	       "    node_port: 30080\n"
+	       "    lb_mode: bogus\n",
+	       5, "lb_mode", "'bogus'", "snat or dsr", NULL);
+	reject("services:\n"
+	       "  - vip: 10.96.0.10\n"
+	       "    port: 80\n"
+	       "    lb_mode: DSR\n",
+	       4, "lb_mode", "'DSR'", NULL);
+	reject("services:\n"
+	       "  - vip: 10.96.0.10\n"
+	       "    port: 80\n"
+	       "    lb_mode: \"\"\n",
+	       4, "lb_mode", NULL);
+	reject("services:\n"
+	       "  - vip: 10.96.0.10\n"
+	       "    port: 80\n"
+	       "    lb_mode: [dsr]\n",
+	       4, "'lb_mode' must be a string", NULL);
+	reject("services:\n"
+	       "  - vip: 10.96.0.10\n"
+	       "    port: 80\n"
+	       "    lb-mode: dsr\n",
+	       4, "lb-mode", NULL);
+}
+
 /* Without a name a service is named after its VIP's frontend (as
  * shunt_format_service writes it); a name is 1 to SHUNT_NAME_MAX - 1
  * characters. */
@@ -1612,6 +1738,8 @@ int main(void)
 		cmocka_unit_test(test_node_port_external_ips),
 		cmocka_unit_test(test_node_port_ipv6),
 		cmocka_unit_test(test_node_port_json),
+		cmocka_unit_test(test_lb_mode),
+		cmocka_unit_test(test_reject_lb_mode),
 		cmocka_unit_test(test_default_name),
 		cmocka_unit_test(test_reject_duplicate_names),
 		cmocka_unit_test(test_reject_duplicate_frontends),
