@@ -14,10 +14,12 @@
 #include "ct.h"
 #include "dsr.h"
 #include "fwd.h"
+#include "icmp.h"
 #include "lb.h"
 #include "maps.h"
 #include "nat.h"
 #include "parse.h"
+#include "pmtu.h"
 #include "reject.h"
 #include "snat.h"
 #include "stats.h"
@@ -199,7 +201,9 @@ SHUNT_INLINE int lb_forward(ctx_t *ctx, struct pkt *p,
 	__u64 len = ctx_wire_len(ctx);
 	struct lb_flow f = {};
 	union shunt_ip vip;
+	__u32 too_big = 0;
 	__be16 vport;
+	int rc;
 
 	/* Let the stack send Time Exceeded for the untranslated packet. */
 	if (p->ttl <= 1) {
@@ -231,7 +235,11 @@ SHUNT_INLINE int lb_forward(ctx_t *ctx, struct pkt *p,
 	count(SHUNT_C_NAT_FWD);
 	stats_add(&svc_stats_map, svc_id, len, true, f.new_flow);
 	stats_add(&backend_stats_map, f.id, len, true, f.new_flow);
-	return fwd_packet(ctx, p);
+	rc = fwd_packet(ctx, p, &too_big);
+	if (too_big)
+		return pmtu_forward_too_big(ctx, p, f.be, &f.sn, &vip, vport,
+					    too_big);
+	return rc;
 }
 
 /* A reply from a backend: translate the source back to the VIP. */
@@ -239,8 +247,9 @@ SHUNT_INLINE int lb_reverse(ctx_t *ctx, struct pkt *p)
 {
 	struct shunt_ct_key key;
 	struct shunt_ct_entry *e;
-	__u32 now, svc_id, backend_id;
+	__u32 now, svc_id, backend_id, too_big = 0;
 	__u64 len = ctx_wire_len(ctx);
+	int rc;
 
 	ct_key_from_pkt(&key, p, SHUNT_CT_REV);
 	e = bpf_map_lookup_elem(&ct_map, &key);
@@ -276,7 +285,10 @@ SHUNT_INLINE int lb_reverse(ctx_t *ctx, struct pkt *p)
 	count(SHUNT_C_NAT_REV);
 	stats_add(&svc_stats_map, svc_id, len, false, false);
 	stats_add(&backend_stats_map, backend_id, len, false, false);
-	return fwd_packet(ctx, p);
+	rc = fwd_packet(ctx, p, &too_big);
+	if (too_big)
+		return pmtu_reply_too_big(ctx, p, &key, too_big);
+	return rc;
 }
 
 /* Parse; when headers looked truncated but more of the packet exists
@@ -302,6 +314,9 @@ SHUNT_INLINE int lb_process(ctx_t *ctx)
 
 	rc = lb_parse(ctx, &p);
 	if (rc != PARSE_OK) {
+		/* An ICMP error may be about a flow of ours. */
+		if (rc == SHUNT_C_PASS_NOT_L4 && icmp_is_error(ctx, &p))
+			return icmp_error(ctx, &p);
 		count(rc);
 		return CTX_PASS;
 	}

@@ -165,8 +165,21 @@ SHUNT_INLINE int fwd_redirect_neigh(const struct bpf_fib_lookup *fib)
 
 #endif
 
-/* Send a translated packet on its way. */
-SHUNT_INLINE int fwd_packet(ctx_t *ctx, const struct pkt *p)
+/* May the stack fragment p? IPv4 without DF only. */
+SHUNT_INLINE bool fwd_may_fragment(ctx_t *ctx, const struct pkt *p)
+{
+	struct iphdr ip;
+
+	if (p->family != SHUNT_V4 || ctx_load(ctx, p->l3_off, ip))
+		return false;
+	return !(ip.frag_off & bpf_htons(0x4000));
+}
+
+/* Send a translated packet on its way. When it is too big for the
+ * interface it must leave by and may not be fragmented, *too_big is set
+ * to that interface's MTU and nothing else is done: the caller answers
+ * the sender (pmtu.h). */
+SHUNT_INLINE int fwd_packet(ctx_t *ctx, const struct pkt *p, __u32 *too_big)
 {
 	struct bpf_fib_lookup fib = {};
 	struct shunt_iface *out;
@@ -189,6 +202,10 @@ SHUNT_INLINE int fwd_packet(ctx_t *ctx, const struct pkt *p)
 		return fwd_redirect_neigh(&fib);
 	}
 #endif
+	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED && !fwd_may_fragment(ctx, p)) {
+		*too_big = fib.mtu_result;
+		return CTX_DROP;
+	}
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
 		return fwd_fib_fail(rc);
 	ifindex = fib.ifindex;

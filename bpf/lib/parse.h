@@ -151,6 +151,13 @@ SHUNT_INLINE int parse_ipv6_ext(ctx_t *ctx, struct pkt *p, __u8 nexthdr,
 			p->l4_len = plen - (off - start);
 			return PARSE_OK;
 		}
+		if (nexthdr == IPPROTO_ICMPV6) {
+			/* Not ours, but its errors may be (icmp.h). */
+			p->proto = nexthdr;
+			p->l4_off = off;
+			p->l4_len = plen - (off - start);
+			return SHUNT_C_PASS_NOT_L4;
+		}
 		if (nexthdr != NEXTHDR_HOP_ && nexthdr != NEXTHDR_DEST_ &&
 		    nexthdr != NEXTHDR_FRAGMENT_) {
 			/* ICMPv6 and other upper layers are not ours; routing

@@ -158,9 +158,9 @@ SHUNT_INLINE int reject_icmp_check(void *msg, __u32 len, __s64 seed,
 	return 0;
 }
 
-/* The answer's IPv4 header: from p's destination to its source. */
-SHUNT_INLINE int reject_ip4(struct iphdr *ip, const struct pkt *p, __u8 proto,
-			    __u16 len)
+/* The answer's IPv4 header, from one address to another. */
+SHUNT_INLINE int reject_ip4(struct iphdr *ip, const union shunt_ip *from,
+			    const union shunt_ip *to, __u8 proto, __u16 len)
 {
 	__s64 sum;
 
@@ -169,8 +169,8 @@ SHUNT_INLINE int reject_ip4(struct iphdr *ip, const struct pkt *p, __u8 proto,
 	ip->ttl = 64;
 	ip->protocol = proto;
 	ip->tot_len = bpf_htons(len);
-	ip->saddr = p->dst.v4;
-	ip->daddr = p->src.v4;
+	ip->saddr = from->v4;
+	ip->daddr = to->v4;
 	sum = bpf_csum_diff(NULL, 0, (__be32 *)ip, sizeof(*ip), 0);
 	if (sum < 0)
 		return -1;
@@ -179,15 +179,15 @@ SHUNT_INLINE int reject_ip4(struct iphdr *ip, const struct pkt *p, __u8 proto,
 }
 
 /* The same for IPv6; len is the payload's. */
-SHUNT_INLINE void reject_ip6(struct ipv6hdr *ip, const struct pkt *p, __u8 next,
-			     __u16 len)
+SHUNT_INLINE void reject_ip6(struct ipv6hdr *ip, const union shunt_ip *from,
+			     const union shunt_ip *to, __u8 next, __u16 len)
 {
 	ip->version = 6;
 	ip->payload_len = bpf_htons(len);
 	ip->nexthdr = next;
 	ip->hop_limit = 64;
-	__builtin_memcpy(&ip->saddr, &p->dst, 16);
-	__builtin_memcpy(&ip->daddr, &p->src, 16);
+	__builtin_memcpy(&ip->saddr, from, 16);
+	__builtin_memcpy(&ip->daddr, to, 16);
 }
 
 SHUNT_INLINE int reject_tcp_v4(ctx_t *ctx, const struct pkt *p,
@@ -195,7 +195,7 @@ SHUNT_INLINE int reject_tcp_v4(ctx_t *ctx, const struct pkt *p,
 {
 	struct reject_v4 r = {};
 
-	if (reject_ip4(&r.ip, p, IPPROTO_TCP, sizeof(r)) ||
+	if (reject_ip4(&r.ip, &p->dst, &p->src, IPPROTO_TCP, sizeof(r)) ||
 	    reject_tcp_hdr(p, th, &r.tcp))
 		return CTX_DROP;
 	return reject_emit(ctx, p, &r, sizeof(r), SHUNT_C_REJECT_TCP);
@@ -206,7 +206,7 @@ SHUNT_INLINE int reject_tcp_v6(ctx_t *ctx, const struct pkt *p,
 {
 	struct reject_v6 r = {};
 
-	reject_ip6(&r.ip, p, IPPROTO_TCP, sizeof(r.tcp));
+	reject_ip6(&r.ip, &p->dst, &p->src, IPPROTO_TCP, sizeof(r.tcp));
 	if (reject_tcp_hdr(p, th, &r.tcp))
 		return CTX_DROP;
 	return reject_emit(ctx, p, &r, sizeof(r), SHUNT_C_REJECT_TCP);
@@ -229,21 +229,74 @@ struct reject_icmp6 {
 	__u8 quote[sizeof(struct ipv6hdr) + 8];
 };
 
-SHUNT_INLINE int reject_udp_v4(ctx_t *ctx, const struct pkt *p)
+/* What an ICMP error quotes of a translated packet: the packet as its
+ * sender sent it. */
+struct icmp_orig {
+	union shunt_ip src, dst;
+	__be16 sport, dport;
+};
+
+/* Put the sender's addresses and ports back into a quote (an IPv4
+ * header and 8 bytes of L4), with a valid header checksum. */
+SHUNT_INLINE int reject_quote_restore4(__u8 *quote, const struct icmp_orig *o)
+{
+	struct iphdr *ip = (struct iphdr *)quote;
+	__be16 *ports = (__be16 *)(quote + sizeof(*ip));
+	__s64 sum;
+
+	ip->saddr = o->src.v4;
+	ip->daddr = o->dst.v4;
+	ip->check = 0;
+	ports[0] = o->sport;
+	ports[1] = o->dport;
+	sum = bpf_csum_diff(NULL, 0, (__be32 *)ip, sizeof(*ip), 0);
+	if (sum < 0)
+		return -1;
+	ip->check = (__u16)~csum_fold64(sum);
+	return 0;
+}
+
+SHUNT_INLINE void reject_quote_restore6(__u8 *quote, const struct icmp_orig *o)
+{
+	struct ipv6hdr *ip = (struct ipv6hdr *)quote;
+	__be16 *ports = (__be16 *)(quote + sizeof(*ip));
+
+	__builtin_memcpy(&ip->saddr, &o->src, 16);
+	__builtin_memcpy(&ip->daddr, &o->dst, 16);
+	ports[0] = o->sport;
+	ports[1] = o->dport;
+}
+
+/*
+ * An ICMP error about packet p, from one address to another, quoting p's
+ * IP header and 8 bytes (as they are, or with orig's tuple when p was
+ * translated): type, code and the 4 bytes after the checksum (rest).
+ */
+SHUNT_INLINE int reject_icmp_v4(ctx_t *ctx, const struct pkt *p,
+				const union shunt_ip *from,
+				const union shunt_ip *to, __u8 type, __u8 code,
+				__be32 rest, const struct icmp_orig *orig,
+				enum shunt_counter c)
 {
 	struct reject_icmp4 r = {};
 
 	if (ctx_load_bytes(ctx, p->l3_off, r.quote, sizeof(r.quote)) ||
-	    reject_ip4(&r.ip, p, IPPROTO_ICMP, sizeof(r)))
+	    (orig && reject_quote_restore4(r.quote, orig)) ||
+	    reject_ip4(&r.ip, from, to, IPPROTO_ICMP, sizeof(r)))
 		return CTX_DROP;
-	r.type = 3; /* destination unreachable */
-	r.code = 3; /* port unreachable */
+	r.type = type;
+	r.code = code;
+	r.unused = rest;
 	if (reject_icmp_check(&r.type, sizeof(r) - sizeof(r.ip), 0, &r.check))
 		return CTX_DROP;
-	return reject_emit(ctx, p, &r, sizeof(r), SHUNT_C_REJECT_UDP);
+	return reject_emit(ctx, p, &r, sizeof(r), c);
 }
 
-SHUNT_INLINE int reject_udp_v6(ctx_t *ctx, const struct pkt *p)
+SHUNT_INLINE int reject_icmp_v6(ctx_t *ctx, const struct pkt *p,
+				const union shunt_ip *from,
+				const union shunt_ip *to, __u8 type, __u8 code,
+				__be32 rest, const struct icmp_orig *orig,
+				enum shunt_counter c)
 {
 	struct reject_icmp6 r = {};
 	struct {
@@ -255,17 +308,31 @@ SHUNT_INLINE int reject_udp_v6(ctx_t *ctx, const struct pkt *p)
 
 	if (ctx_load_bytes(ctx, p->l3_off, r.quote, sizeof(r.quote)))
 		return CTX_DROP;
-	reject_ip6(&r.ip, p, IPPROTO_ICMPV6, sizeof(r) - sizeof(r.ip));
-	r.type = 1; /* destination unreachable */
-	r.code = 4; /* port unreachable */
-	ph.src = p->dst;
-	ph.dst = p->src;
+	if (orig)
+		reject_quote_restore6(r.quote, orig);
+	reject_ip6(&r.ip, from, to, IPPROTO_ICMPV6, sizeof(r) - sizeof(r.ip));
+	r.type = type;
+	r.code = code;
+	r.unused = rest;
+	ph.src = *from;
+	ph.dst = *to;
 	ph.len = bpf_htonl(sizeof(r) - sizeof(r.ip));
 	ph.next = bpf_htonl(IPPROTO_ICMPV6);
 	sum = bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
 	if (reject_icmp_check(&r.type, sizeof(r) - sizeof(r.ip), sum, &r.check))
 		return CTX_DROP;
-	return reject_emit(ctx, p, &r, sizeof(r), SHUNT_C_REJECT_UDP);
+	return reject_emit(ctx, p, &r, sizeof(r), c);
+}
+
+/* ICMP port unreachable (ICMPv6: destination unreachable, port
+ * unreachable) for a datagram to a frontend without a backend. */
+SHUNT_INLINE int reject_udp(ctx_t *ctx, const struct pkt *p)
+{
+	if (p->family == SHUNT_V4)
+		return reject_icmp_v4(ctx, p, &p->dst, &p->src, 3, 3, 0, NULL,
+				      SHUNT_C_REJECT_UDP);
+	return reject_icmp_v6(ctx, p, &p->dst, &p->src, 1, 4, 0, NULL,
+			      SHUNT_C_REJECT_UDP);
 }
 
 /* Answer a packet to a frontend without a usable backend: TCP with a
@@ -282,8 +349,7 @@ SHUNT_INLINE int reject_packet(ctx_t *ctx, const struct pkt *p)
 	if (p->proto == IPPROTO_UDP) {
 		if (p->l4_len < sizeof(struct udphdr))
 			goto drop;
-		return p->family == SHUNT_V4 ? reject_udp_v4(ctx, p)
-					     : reject_udp_v6(ctx, p);
+		return reject_udp(ctx, p);
 	}
 	if (p->proto != IPPROTO_TCP || (p->tcp_flags & TCP_FLAG_RST_) ||
 	    ctx_load(ctx, p->l4_off, th) || th.doff < 5 ||

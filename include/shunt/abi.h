@@ -509,7 +509,10 @@ struct shunt_traffic_stats {
 	X(DSR_OPT_SENT, "dsr_opt_sent")                                        \
 	X(DSR_IN, "dsr_in")                                                    \
 	X(DSR_IN_UNKNOWN, "dsr_in_unknown")                                    \
-	X(DROP_DSR_ENCAP, "drop_dsr_encap")
+	X(DROP_DSR_ENCAP, "drop_dsr_encap")                                    \
+	X(ICMP_TOO_BIG, "icmp_too_big_sent")                                   \
+	X(DROP_TOO_BIG, "drop_too_big")                                        \
+	X(ICMP_TRANSLATED, "icmp_err_translated")
 
 #define SHUNT_COUNTER_ENUM(id, name) SHUNT_C_##id,
 enum shunt_counter { SHUNT_COUNTERS(SHUNT_COUNTER_ENUM) SHUNT_C_MAX };

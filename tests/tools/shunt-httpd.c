@@ -12,6 +12,7 @@
  *                  for IPv6, IPv4-mapped shown as IPv4)
  *   GET /bytes/N   200, N bytes (N <= 64 MiB), byte i = (i * 7 + 13) & 0xff
  *   GET /slow/MS   200 "NAME\n" after MS milliseconds (timer, not blocking)
+ *   POST /upload   200 "NAME N\n" once the whole N-byte body has arrived
  *   anything else  404
  * UDP: every datagram is answered to its sender, from the address it was
  * sent to, with "NAME " and the datagram's payload.
@@ -80,13 +81,16 @@ struct conn {
 	uint32_t events; /* epoll interest currently registered */
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
-	bool eof;	   /* peer sent FIN */
-	bool closing;	   /* close once the output is sent */
-	bool slow_pending; /* a /slow response waits for its timer */
-	bool slow_close;   /* ... and closes the connection */
-	bool dead;	   /* closed, freed at the end of the event batch */
-	size_t ipos, ilen; /* unparsed input: in[ipos, ipos + ilen) */
-	size_t discard;	   /* request body bytes still to skip */
+	bool eof;	     /* peer sent FIN */
+	bool closing;	     /* close once the output is sent */
+	bool slow_pending;   /* a /slow response waits for its timer */
+	bool slow_close;     /* ... and closes the connection */
+	bool dead;	     /* closed, freed at the end of the event batch */
+	size_t ipos, ilen;   /* unparsed input: in[ipos, ipos + ilen) */
+	size_t discard;	     /* request body bytes still to skip */
+	bool upload_pending; /* POST /upload: answer once the body is in */
+	bool upload_keep_alive;
+	uint64_t upload_len;
 	size_t opos, olen; /* unsent output: out[opos, olen) */
 	uint64_t pat_off;  /* /bytes body: offset and bytes left */
 	uint64_t pat_left;
@@ -385,6 +389,17 @@ static void conn_reply_name(struct conn *c, bool keep_alive)
 	conn_append(c, "\n", 1);
 }
 
+static void conn_reply_upload(struct conn *c)
+{
+	char body[MAX_NAME + 32];
+	int n;
+
+	c->upload_pending = false;
+	n = snprintf(body, sizeof(body), "%s %llu\n", g.name,
+		     (unsigned long long)c->upload_len);
+	conn_reply_text(c, 200, body, (size_t)n, c->upload_keep_alive);
+}
+
 static void conn_reply_whoami(struct conn *c, bool keep_alive)
 {
 	char peer[INET6_ADDRSTRLEN + 16];
@@ -582,6 +597,10 @@ static int conn_one_request(struct conn *c)
 		c->discard -= n;
 		if (c->discard)
 			return 0;
+		if (c->upload_pending) {
+			conn_reply_upload(c);
+			return 1;
+		}
 		buf = c->in + c->ipos;
 	}
 	end = memmem(buf, c->ilen, "\r\n\r\n", 4);
@@ -598,6 +617,15 @@ static int conn_one_request(struct conn *c)
 	c->ipos += n;
 	c->ilen -= n;
 	c->discard = clen;
+	if (r.method_len == 4 && !memcmp(r.method, "POST", 4) &&
+	    path_is(&r, "/upload")) {
+		c->upload_len = clen;
+		c->upload_keep_alive = r.keep_alive;
+		c->upload_pending = true;
+		if (!clen)
+			conn_reply_upload(c);
+		return 1;
+	}
 	conn_route(c, &r);
 	return 1;
 }
