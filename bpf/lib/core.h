@@ -202,8 +202,8 @@ SHUNT_INLINE int lb_forward(ctx_t *ctx, struct pkt *p,
 	struct lb_flow f = {};
 	union shunt_ip vip;
 	__u32 too_big = 0;
+	int rc, grown = 0;
 	__be16 vport;
-	int rc;
 
 	/* Let the stack send Time Exceeded for the untranslated packet. */
 	if (p->ttl <= 1) {
@@ -230,15 +230,18 @@ SHUNT_INLINE int lb_forward(ctx_t *ctx, struct pkt *p,
 		count(SHUNT_C_DROP_NAT_FAIL);
 		return CTX_DROP;
 	}
-	if (f.dsr && dsr_needs_opt(p) && dsr_encode(ctx, p, &vip, vport))
-		return CTX_DROP;
+	if (f.dsr && dsr_needs_opt(p)) {
+		grown = dsr_encode(ctx, p, &vip, vport);
+		if (grown < 0)
+			return CTX_DROP;
+	}
 	count(SHUNT_C_NAT_FWD);
 	stats_add(&svc_stats_map, svc_id, len, true, f.new_flow);
 	stats_add(&backend_stats_map, f.id, len, true, f.new_flow);
 	rc = fwd_packet(ctx, p, &too_big);
 	if (too_big)
 		return pmtu_forward_too_big(ctx, p, f.be, &f.sn, &vip, vport,
-					    too_big);
+					    grown, too_big);
 	return rc;
 }
 

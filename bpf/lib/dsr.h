@@ -80,10 +80,13 @@ SHUNT_INLINE int dsr_make_room(ctx_t *ctx, const struct pkt *p, __u32 len)
 	return bpf_skb_adjust_room(ctx, len, BPF_ADJ_ROOM_NET, 0) ? -1 : 0;
 }
 
-/* IPv6 has no header checksum: skb->csum follows the bytes. */
-SHUNT_INLINE int dsr_store(ctx_t *ctx, __u32 off, const void *buf, __u32 len)
+/* IPv4: the header checksum absorbs the change, skb->csum stays;
+ * IPv6 has none: skb->csum follows the bytes (recompute). */
+SHUNT_INLINE int dsr_store(ctx_t *ctx, __u32 off, const void *buf, __u32 len,
+			   bool recompute)
 {
-	return bpf_skb_store_bytes(ctx, off, buf, len, BPF_F_RECOMPUTE_CSUM)
+	return bpf_skb_store_bytes(ctx, off, buf, len,
+				   recompute ? BPF_F_RECOMPUTE_CSUM : 0)
 		       ? -1
 		       : 0;
 }
@@ -100,12 +103,13 @@ SHUNT_INLINE int dsr_ip_csum(ctx_t *ctx, const struct pkt *p, __s64 diff)
 SHUNT_INLINE int dsr_make_room(ctx_t *ctx, const struct pkt *p, __u32 len)
 {
 	__u8 buf[64] = {};
-	__u32 n = p->family == SHUNT_V4 ? ETH_HLEN + sizeof(struct iphdr)
-					: ETH_HLEN + sizeof(struct ipv6hdr);
+	__u32 l2 = p->vlan ? ETH_HLEN + 4 : ETH_HLEN;
+	__u32 n = p->family == SHUNT_V4 ? l2 + sizeof(struct iphdr)
+					: l2 + sizeof(struct ipv6hdr);
 
-	/* Grow at the front, then move Ethernet and the fixed IP header
-	 * back to the start (a tagged frame goes to the stack anyway). */
-	if (p->l3_off != ETH_HLEN || bpf_xdp_adjust_head(ctx, -(int)len) ||
+	/* Grow at the front, then move Ethernet (and its tag) and the
+	 * fixed IP header back to the start. */
+	if (p->l3_off != l2 || bpf_xdp_adjust_head(ctx, -(int)len) ||
 	    bpf_xdp_load_bytes(ctx, len, buf, n) ||
 	    bpf_xdp_store_bytes(ctx, 0, buf, n))
 		return -1;
@@ -113,8 +117,10 @@ SHUNT_INLINE int dsr_make_room(ctx_t *ctx, const struct pkt *p, __u32 len)
 	return bpf_xdp_store_bytes(ctx, n, buf, len) ? -1 : 0;
 }
 
-SHUNT_INLINE int dsr_store(ctx_t *ctx, __u32 off, const void *buf, __u32 len)
+SHUNT_INLINE int dsr_store(ctx_t *ctx, __u32 off, const void *buf, __u32 len,
+			   bool recompute)
 {
+	(void)recompute;
 	return bpf_xdp_store_bytes(ctx, off, (void *)buf, len) ? -1 : 0;
 }
 
@@ -142,10 +148,13 @@ SHUNT_INLINE int dsr_encode4(ctx_t *ctx, struct pkt *p,
 	__be32 was;
 	__s64 diff;
 
-	if (ctx_load(ctx, p->l3_off, was) ||
-	    dsr_make_room(ctx, p, sizeof(now.opt)))
+	if (ctx_load(ctx, p->l3_off, was))
 		return -1;
 	__builtin_memcpy(&now, &was, 4);
+	/* Ahead of any options already there, if they leave room. */
+	if ((now.ver_ihl & 0xf) + sizeof(now.opt) / 4 > 15 ||
+	    dsr_make_room(ctx, p, sizeof(now.opt)))
+		return -1;
 	now.ver_ihl += sizeof(now.opt) / 4;
 	now.tot_len = bpf_htons(bpf_ntohs(now.tot_len) + sizeof(now.opt));
 	now.opt.type = SHUNT_DSR_OPT_TYPE;
@@ -153,8 +162,8 @@ SHUNT_INLINE int dsr_encode4(ctx_t *ctx, struct pkt *p,
 	now.opt.port = vport;
 	now.opt.addr = vip->v4;
 	diff = bpf_csum_diff(&was, 4, (__be32 *)&now, sizeof(now), 0);
-	if (diff < 0 || dsr_store(ctx, p->l3_off, &now, 4) ||
-	    dsr_store(ctx, p->l3_off + 20, &now.opt, sizeof(now.opt)) ||
+	if (diff < 0 || dsr_store(ctx, p->l3_off, &now, 4, false) ||
+	    dsr_store(ctx, p->l3_off + 20, &now.opt, sizeof(now.opt), false) ||
 	    dsr_ip_csum(ctx, p, diff))
 		return -1;
 	return sizeof(now.opt);
@@ -176,33 +185,31 @@ SHUNT_INLINE int dsr_encode6(ctx_t *ctx, struct pkt *p,
 	};
 	__u32 off = p->l3_off + 4;
 
-	if (ctx_load(ctx, off, fix) || dsr_make_room(ctx, p, sizeof(opt)))
+	/* Right after the fixed header: only a hop-by-hop header must
+	 * stay first. */
+	if (ctx_load(ctx, off, fix) || fix.nexthdr == NEXTHDR_HOP_ ||
+	    dsr_make_room(ctx, p, sizeof(opt)))
 		return -1;
 	opt.nexthdr = fix.nexthdr;
 	opt.port = vport;
 	__builtin_memcpy(opt.addr, vip, 16);
 	fix.nexthdr = NEXTHDR_DEST_;
 	fix.payload_len = bpf_htons(bpf_ntohs(fix.payload_len) + sizeof(opt));
-	if (dsr_store(ctx, p->l3_off + 40, &opt, sizeof(opt)) ||
-	    dsr_store(ctx, off, &fix, sizeof(fix)))
+	if (dsr_store(ctx, p->l3_off + 40, &opt, sizeof(opt), true) ||
+	    dsr_store(ctx, off, &fix, sizeof(fix), true))
 		return -1;
 	return sizeof(opt);
 }
 
 /* Add the DSR option naming vip:vport (the frontend, before NAT) to a
- * translated packet; p follows the headers that moved. 0, or -1 when
- * the packet is to be dropped (counted). */
+ * translated packet, first after the fixed IP header, where the other
+ * side's parser looks; p follows the headers that moved. The bytes the
+ * packet grew by, or -1 when it is to be dropped (counted). */
 SHUNT_INLINE int dsr_encode(ctx_t *ctx, struct pkt *p,
 			    const union shunt_ip *vip, __be16 vport)
 {
 	int len;
 
-	/* Only before any other option or extension header: the parser
-	 * on the other side looks for it there. */
-	if (p->l4_off != p->l3_off + (p->family == SHUNT_V4 ? 20 : 40)) {
-		count(SHUNT_C_DROP_DSR_ENCAP);
-		return -1;
-	}
 	len = p->family == SHUNT_V4 ? dsr_encode4(ctx, p, vip, vport)
 				    : dsr_encode6(ctx, p, vip, vport);
 	if (len < 0) {
@@ -212,7 +219,7 @@ SHUNT_INLINE int dsr_encode(ctx_t *ctx, struct pkt *p,
 	p->l4_off += len;
 	p->l3_len += len;
 	count(SHUNT_C_DSR_OPT_SENT);
-	return 0;
+	return len;
 }
 
 /* The frontend a DSR option names: exactly, or a NodePort of any node
@@ -262,7 +269,8 @@ SHUNT_INLINE int dsr_decode(ctx_t *ctx, const struct pkt *p,
  * flow's REV entry makes the pod's replies come from the frontend; the
  * packet itself goes on to the pod through the stack. An option naming
  * no frontend known here is ignored (counted): it cannot make a pod's
- * replies appear to come from an arbitrary address.
+ * replies appear to come from an arbitrary address, nor take over the
+ * replies of a live flow (counted too).
  */
 SHUNT_INLINE int dsr_accept(ctx_t *ctx, const struct pkt *p)
 {
@@ -289,10 +297,16 @@ SHUNT_INLINE int dsr_accept(ctx_t *ctx, const struct pkt *p)
 	rk.family = p->family;
 	rk.dir = SHUNT_CT_REV;
 	old = bpf_map_lookup_elem(&ct_map, &rk);
-	if (old && (old->flags & SHUNT_CT_F_DSR_IN) &&
-	    ip_equal(&old->nat_addr, &vip) && old->nat_port == vport &&
-	    !ct_expired(old, now) && !ct_is_reopen(old, p)) {
-		old->last_seen = now; /* a UDP flow, or a SYN sent again */
+	if (old && !ct_expired(old, now) && !ct_is_reopen(old, p)) {
+		if ((old->flags & SHUNT_CT_F_DSR_IN) &&
+		    ip_equal(&old->nat_addr, &vip) && old->nat_port == vport) {
+			old->last_seen = now; /* UDP, or a SYN sent again */
+			return CTX_PASS;
+		}
+		/* A live flow's replies are not re-pointed by an option
+		 * naming another frontend (spoofed, or a client that
+		 * reused its port at once). */
+		count(SHUNT_C_DSR_IN_CONFLICT);
 		return CTX_PASS;
 	}
 	__builtin_memset(&e, 0, sizeof(e));

@@ -25,12 +25,14 @@ SHUNT_INLINE int pmtu_too_big(ctx_t *ctx, const struct pkt *p,
 					  : sizeof(struct ipv6hdr);
 
 	/* The quote is the fixed header and the ports: only where those
-	 * are all there is to restore. */
+	 * are all there is to restore. A DSR option the packet grew by
+	 * comes off the quote and off the MTU the sender is told. */
 	if (p->frag != PKT_FRAG_NONE || p->vlan ||
-	    p->l4_off != p->l3_off + hdr) {
+	    p->l4_off != p->l3_off + hdr + o->grown || mtu <= o->grown) {
 		count(SHUNT_C_DROP_TOO_BIG);
 		return CTX_DROP;
 	}
+	mtu -= o->grown;
 	if (p->family == SHUNT_V4)
 		return reject_icmp_v4(ctx, p, &o->dst, &o->src, 3, 4,
 				      bpf_htonl(mtu & 0xffff), o,
@@ -40,17 +42,18 @@ SHUNT_INLINE int pmtu_too_big(ctx_t *ctx, const struct pkt *p,
 }
 
 /* A client's packet to vip:vport, translated to be (and masqueraded
- * when sn is on): the client is p's source, or in the flow's REV
- * entry. */
+ * when sn is on: the client is in the flow's REV entry), grown by a DSR
+ * option of grown bytes. */
 SHUNT_INLINE int pmtu_forward_too_big(ctx_t *ctx, const struct pkt *p,
 				      const struct shunt_backend *be,
 				      const struct ct_snat *sn,
 				      const union shunt_ip *vip, __be16 vport,
-				      __u32 mtu)
+				      __u32 grown, __u32 mtu)
 {
 	struct shunt_ct_entry *rev;
-	struct icmp_orig o;
+	struct icmp_orig o = {};
 	struct shunt_ct_key rk;
+	__u8 next;
 
 	o.src = p->src;
 	o.sport = p->sport;
@@ -73,6 +76,14 @@ SHUNT_INLINE int pmtu_forward_too_big(ctx_t *ctx, const struct pkt *p,
 	}
 	o.dst = *vip;
 	o.dport = vport;
+	o.grown = grown;
+	if (grown && p->family == SHUNT_V6) {
+		if (ctx_load(ctx, p->l3_off + sizeof(struct ipv6hdr), next)) {
+			count(SHUNT_C_DROP_TOO_BIG);
+			return CTX_DROP;
+		}
+		o.nexthdr = next;
+	}
 	return pmtu_too_big(ctx, p, &o, mtu);
 }
 

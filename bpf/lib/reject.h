@@ -234,6 +234,8 @@ struct reject_icmp6 {
 struct icmp_orig {
 	union shunt_ip src, dst;
 	__be16 sport, dport;
+	__u8 grown;   /* bytes a DSR option added after the IP header */
+	__u8 nexthdr; /* IPv6, grown: the next header before it */
 };
 
 /* Put the sender's addresses and ports back into a quote (an IPv4
@@ -246,6 +248,8 @@ SHUNT_INLINE int reject_quote_restore4(__u8 *quote, const struct icmp_orig *o)
 
 	ip->saddr = o->src.v4;
 	ip->daddr = o->dst.v4;
+	ip->ihl -= o->grown / 4;
+	ip->tot_len = bpf_htons(bpf_ntohs(ip->tot_len) - o->grown);
 	ip->check = 0;
 	ports[0] = o->sport;
 	ports[1] = o->dport;
@@ -263,8 +267,28 @@ SHUNT_INLINE void reject_quote_restore6(__u8 *quote, const struct icmp_orig *o)
 
 	__builtin_memcpy(&ip->saddr, &o->src, 16);
 	__builtin_memcpy(&ip->daddr, &o->dst, 16);
+	if (o->grown) {
+		ip->payload_len =
+			bpf_htons(bpf_ntohs(ip->payload_len) - o->grown);
+		ip->nexthdr = o->nexthdr;
+	}
 	ports[0] = o->sport;
 	ports[1] = o->dport;
+}
+
+/* A quote: the fixed IP header (hdr bytes) and 8 bytes of L4, wherever
+ * the L4 header is (behind a DSR option, say). */
+SHUNT_INLINE int reject_quote_load(ctx_t *ctx, const struct pkt *p, __u8 *quote,
+				   __u32 hdr)
+{
+	if (hdr == sizeof(struct iphdr))
+		return ctx_load_bytes(ctx, p->l3_off, quote,
+				      sizeof(struct iphdr)) ||
+		       ctx_load_bytes(ctx, p->l4_off,
+				      quote + sizeof(struct iphdr), 8);
+	return ctx_load_bytes(ctx, p->l3_off, quote, sizeof(struct ipv6hdr)) ||
+	       ctx_load_bytes(ctx, p->l4_off, quote + sizeof(struct ipv6hdr),
+			      8);
 }
 
 /*
@@ -280,7 +304,7 @@ SHUNT_INLINE int reject_icmp_v4(ctx_t *ctx, const struct pkt *p,
 {
 	struct reject_icmp4 r = {};
 
-	if (ctx_load_bytes(ctx, p->l3_off, r.quote, sizeof(r.quote)) ||
+	if (reject_quote_load(ctx, p, r.quote, sizeof(struct iphdr)) ||
 	    (orig && reject_quote_restore4(r.quote, orig)) ||
 	    reject_ip4(&r.ip, from, to, IPPROTO_ICMP, sizeof(r)))
 		return CTX_DROP;
@@ -306,7 +330,7 @@ SHUNT_INLINE int reject_icmp_v6(ctx_t *ctx, const struct pkt *p,
 	} ph = {};
 	__s64 sum;
 
-	if (ctx_load_bytes(ctx, p->l3_off, r.quote, sizeof(r.quote)))
+	if (reject_quote_load(ctx, p, r.quote, sizeof(struct ipv6hdr)))
 		return CTX_DROP;
 	if (orig)
 		reject_quote_restore6(r.quote, orig);

@@ -512,7 +512,8 @@ struct shunt_traffic_stats {
 	X(DROP_DSR_ENCAP, "drop_dsr_encap")                                    \
 	X(ICMP_TOO_BIG, "icmp_too_big_sent")                                   \
 	X(DROP_TOO_BIG, "drop_too_big")                                        \
-	X(ICMP_TRANSLATED, "icmp_err_translated")
+	X(ICMP_TRANSLATED, "icmp_err_translated")                              \
+	X(DSR_IN_CONFLICT, "dsr_in_conflict")
 
 #define SHUNT_COUNTER_ENUM(id, name) SHUNT_C_##id,
 enum shunt_counter { SHUNT_COUNTERS(SHUNT_COUNTER_ENUM) SHUNT_C_MAX };
