@@ -4,18 +4,20 @@
 # Across nodes, in the cluster lab (tests/lib/cluster.sh): HTTP from the
 # external client to node n1's NodePort 30082 (Service lab/one, whose only
 # pod, n2p1, is on node n2), so every request crosses the fabric to
-# another node and its reply comes back through n1. Peers, interleaved,
-# ROUNDS rounds, medians:
+# another node and its reply comes back through n1 (DSR: leaves n2 for
+# the client). Peers, interleaved, ROUNDS rounds, medians:
 #   direct      the pod itself (10.244.2.11:8080, routed by the router to
 #               n2): no service, no NAT; the baseline
 #   shunt-snat  shuntd on every node (tc), SNAT on n1
+#   shunt-dsr   the same agents, NodePort 30086 of lab/one-dsr (annotated
+#               shunt.dev/lb-mode: dsr, the same single pod): DSR
 #   iptables    kube-proxy's iptables-mode rules for the same NodePort on
 #               n1 (KUBE-NODEPORTS -> KUBE-EXT -> KUBE-MARK-MASQ ->
 #               KUBE-SVC -> KUBE-SEP DNAT, MASQUERADE in KUBE-POSTROUTING),
 #               shunt unloaded on n1
 # each with keep-alive (ka) and a new connection per request (close):
 # wrk from the external client, WRK_THREADS (1) x WRK_CONNECTIONS (32) for
-# DURATION (5) seconds. DSR is not implemented yet: no column.
+# DURATION (5) seconds.
 #
 #   BUILD (build)  OUT (bench/results)  ROUNDS (3)
 # Output: $OUT/cluster.csv (peer,mode,rps,p50_ms,p99_ms,errors medians),
@@ -92,6 +94,7 @@ iptables_on() {
 url_of() {
 	case $1 in
 	direct) echo "http://$CLUSTER_N2P1_IP4:8080/" ;;
+	shunt-dsr) echo "http://$CLUSTER_N1_IP4:30086/" ;;
 	*) echo "http://$CLUSTER_N1_IP4:30082/" ;;
 	esac
 }
@@ -105,9 +108,9 @@ check_peer() { # PEER
 RAW=$OUT/cluster-raw.csv
 echo "round,peer,mode,rps,p50_ms,p99_ms,errors" >"$RAW"
 for ((r = 1; r <= ROUNDS; r++)); do
-	for peer in direct shunt-snat iptables; do
+	for peer in direct shunt-snat shunt-dsr iptables; do
 		case $peer in
-		shunt-snat) [[ -d $CLUSTER_N1_PIN ]] || shunt_on ;;
+		shunt-snat | shunt-dsr) [[ -d $CLUSTER_N1_PIN ]] || shunt_on ;;
 		iptables) iptables_on ;;
 		esac
 		check_peer "$peer"
@@ -122,7 +125,7 @@ done
 
 CSV=$OUT/cluster.csv
 echo "peer,mode,rps,p50_ms,p99_ms,errors" >"$CSV"
-for peer in direct shunt-snat iptables; do
+for peer in direct shunt-snat shunt-dsr iptables; do
 	for mode in ka close; do
 		col() { awk -F, -v p="$peer" -v m="$mode" -v c="$1" '$2 == p && $3 == m {print $c}' "$RAW" | median; }
 		echo "$peer,$mode,$(col 4),$(col 5),$(col 6),$(awk -F, -v p="$peer" -v m="$mode" '$2 == p && $3 == m {s += $7} END {print s + 0}' "$RAW")" >>"$CSV"

@@ -53,8 +53,15 @@ sweep() {
 			rm -rf "$pin" 2>/dev/null
 		fi
 	done
-	# Test cgroups are named shunt-test-*-PID under the cgroup v2 root.
+	# Test cgroups are named shunt-test-*-PID under the cgroup v2 root;
+	# a cluster lab's are shunt-cluster-clPID.
 	for cg in $(awk '$3 == "cgroup2" {print $2}' /proc/mounts); do
+		for d in "$cg"/shunt-cluster-cl*; do
+			[[ -d $d ]] || continue
+			pid=${d##*-cl}
+			kill -0 "$pid" 2>/dev/null ||
+				tests/lib/cluster.sh down "cl$pid" >/dev/null 2>&1
+		done
 		for d in "$cg"/shunt-test-*; do
 			[[ -d $d ]] || continue
 			pid=${d##*-}

@@ -12,6 +12,8 @@
 #   cluster.sh agent-stop PREFIX I    stop it (SIGTERM: the datapath stays)
 #   cluster.sh agent-kill PREFIX I    SIGKILL it
 #   cluster.sh control PREFIX FILE    POST a /_control op to the API server
+#   cluster.sh run PREFIX I NS CMD..  run CMD in namespace NS inside node I's
+#                                     cgroup (its socket-level path)
 #   cluster.sh env PREFIX             shell variables, for eval
 #
 #            ext eth0 ---- eth1 rtr eth0 --+
@@ -29,10 +31,14 @@
 #                169.254.1.1 / fe80::1 (the host side pJ), as a routed CNI
 #   routes       nI: 10.244.K.0/24 via 192.168.77.K (K != I); rtr: all
 #
+# Node I's cgroup ${CGROUP_V2_ROOT}/shunt-cluster-PREFIX/nI is where its
+# agent attaches the socket-level path (--cgroup): a client started with
+# `cluster.sh run` (in a pod's namespace or the node's) is balanced at
+# connect(); the pods' servers and other clients use the packet path.
 # Pods run shunt-httpd named "nIpJ" (GET /whoami: the peer it sees; UDP
 # echo on 5353). The
 # agents: shuntd --kubernetes --node-name nI --interfaces eth0,p1,p2
-# --mode tc --cgroup none, pin root /sys/fs/bpf/${PREFIX}nI, metrics on
+# --mode tc --cgroup (node I's cgroup), pin root /sys/fs/bpf/${PREFIX}nI, metrics on
 # 127.0.0.1:9470 in the node's namespace, log in the state directory
 # /run/shunt-cluster/PREFIX. Extra shuntd arguments: $CLUSTER_SHUNTD_ARGS.
 # The objects are tests/lib/cluster-objects.py's (Services web,
@@ -78,6 +84,9 @@ check_node() {
 
 state_dir() { echo "$STATE_ROOT/$1"; }
 fab_ns() { echo "${1}fab"; }
+cgroup_root() { awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts; }
+lab_cgroup() { echo "$(cgroup_root)/shunt-cluster-$1"; }
+node_cgroup() { echo "$(lab_cgroup "$1")/n$2"; }
 rtr_ns() { echo "${1}rtr"; }
 ext_ns() { echo "${1}ext"; }
 node_ns() { echo "${1}n$2"; }
@@ -291,7 +300,7 @@ cmd_agent_start() { # PREFIX I
 	spawn "$n" "$dir/shuntd-n$i.pid" "$dir/shuntd-n$i.log" \
 		"$(bin shuntd)" --kubernetes --kubeconfig "$dir/kubeconfig" \
 		--node-name "n$i" --pin-root "$(pin_root "$p" "$i")" \
-		--interfaces eth0,p1,p2 --mode tc --cgroup none \
+		--interfaces eth0,p1,p2 --mode tc --cgroup "$(node_cgroup "$p" "$i")" \
 		--metrics-addr 127.0.0.1:9470 "${extra[@]}"
 	for ((t = 0; t < READY_TIMEOUT_S * 20; t++)); do
 		(($(syncs "$p" "$i") > 0)) && return 0
@@ -352,7 +361,49 @@ cmd_down() {
 			rm -rf "$(pin_root "$p" "$i")" 2>/dev/null || true
 		fi
 	done
+	remove_cgroups "$p"
 	rm -rf "$dir"
+}
+
+make_cgroups() {
+	local p=$1 i
+
+	[[ -n $(cgroup_root) ]] || die "no cgroup v2 mount"
+	for ((i = 1; i <= NODES; i++)); do
+		mkdir -p "$(node_cgroup "$p" "$i")"
+	done
+}
+
+# Whatever still runs in the lab's cgroups ends first.
+remove_cgroups() {
+	local p=$1 d pid t
+
+	[[ -n $(cgroup_root) && -d $(lab_cgroup "$p") ]] || return 0
+	for d in "$(lab_cgroup "$p")"/n*; do
+		[[ -d $d ]] || continue
+		for pid in $(cat "$d/cgroup.procs" 2>/dev/null); do
+			kill -KILL "$pid" 2>/dev/null || true
+		done
+	done
+	for d in "$(lab_cgroup "$p")"/n* "$(lab_cgroup "$p")"; do
+		[[ -d $d ]] || continue
+		for ((t = 0; t < 50; t++)); do
+			rmdir "$d" 2>/dev/null && break
+			sleep 0.05
+		done
+	done
+}
+
+cmd_run() { # PREFIX I NS CMD...
+	local p=$1 i=$2 ns=$3
+
+	check_node "$i"
+	shift 3
+	# Into the cgroup first: `ip netns exec` mounts a sysfs of the
+	# namespace over /sys, which hides the cgroup file system.
+	# shellcheck disable=SC2016
+	sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec ip netns exec "$@"' \
+		sh "$(node_cgroup "$p" "$i")" "$ns" "$@"
 }
 
 up_exit() {
@@ -380,6 +431,7 @@ cmd_up() {
 	start_pods "$p"
 	wait_pods "$p"
 	start_api "$p"
+	make_cgroups "$p"
 	python3 "$SCRIPT_DIR/cluster-objects.py" "$dir"
 	cmd_control "$p" "$dir/services.json"
 	cmd_control "$p" "$dir/slices.json"
@@ -408,6 +460,7 @@ cmd_env() {
 		kv "CLUSTER_N${i}_IP4" "$(node_ip4 "$i")"
 		kv "CLUSTER_N${i}_IP6" "$(node_ip6 "$i")"
 		kv "CLUSTER_N${i}_PIN" "$(pin_root "$p" "$i")"
+		kv "CLUSTER_N${i}_CGROUP" "$(node_cgroup "$p" "$i")"
 		for ((j = 1; j <= PODS; j++)); do
 			kv "CLUSTER_N${i}P${j}" "$(pod_ns "$p" "$i" "$j")"
 			kv "CLUSTER_N${i}P${j}_IP4" "$(pod_ip4 "$i" "$j")"
@@ -430,6 +483,11 @@ main() {
 	agent-kill) cmd_agent_stop "$2" "${3:-}" KILL ;;
 	control) cmd_control "$2" "${3:?control: FILE}" ;;
 	env) cmd_env "$2" ;;
+	run)
+		shift
+		[[ $# -ge 4 ]] || usage
+		cmd_run "$@"
+		;;
 	*) usage ;;
 	esac
 }
