@@ -111,7 +111,7 @@ SHUNT_INLINE int lb_flow_create(ctx_t *ctx, const struct pkt *p,
 	case SNAT_DROP:
 		return -1;
 	case SNAT_DO:
-		if (snat_alloc(p, be, fe->svc_id, id, now, sn))
+		if (snat_alloc(ctx, p, be, fe->svc_id, id, now, sn))
 			return -1;
 		break;
 	default:
@@ -160,6 +160,8 @@ SHUNT_INLINE void lb_flow_backend(ctx_t *ctx, const struct pkt *p,
 			rev = ct_rev_ensure(p, e, be);
 			if (rev || !sn->on) {
 				ct_update_pair(e, rev, p, SHUNT_CT_FWD, now);
+				if (rev && sn->on && (p->tcp_flags & TCP_FLAG_FIN_))
+					snat_note_fin(ctx, p, rev);
 				return;
 			}
 			f->be = NULL;

@@ -13,6 +13,13 @@
  * by that tuple, is written with BPF_NOEXIST, and a port whose entry
  * exists is skipped (taken over when its flow has expired, or has closed
  * both ways and the new flow starts with a SYN).
+ *
+ * A closed tuple may still be held by the backend's TIME_WAIT socket,
+ * which accepts a new SYN on it only with a TCP timestamp later than the
+ * last it saw (PAWS), and clients pick a random timestamp offset per
+ * connection: so a tuple whose client sent a FIN with timestamp T (the
+ * REV entry's fin_tsval) goes to a SYN only if its TSval is later than
+ * T + SNAT_TS_MARGIN; else the next port is tried (snat_paws_skip).
  */
 #ifndef SHUNT_BPF_SNAT_H
 #define SHUNT_BPF_SNAT_H
@@ -21,9 +28,14 @@
 #include "fwd.h"
 #include "maps.h"
 #include "stats.h"
+#include "tcpts.h"
 
 /* Ports tried for one new flow, one after another from a random one. */
 #define SNAT_TRIES 32
+
+/* TSval ticks (milliseconds on Linux) between a closed flow's FIN and its
+ * last ACK, which is what the backend's TIME_WAIT remembers. */
+#define SNAT_TS_MARGIN 1000
 
 enum snat_verdict {
 	SNAT_NONE = 0, /* the source stays */
@@ -88,17 +100,42 @@ SHUNT_INLINE enum snat_verdict snat_decide(ctx_t *ctx, const struct pkt *p,
 	return SNAT_DO;
 }
 
-/* May a new flow p take the tuple of the flow whose REV entry is old? */
-SHUNT_INLINE bool snat_reusable(const struct shunt_ct_entry *old,
-				const struct pkt *p, __u32 now)
+/* Would the backend's TIME_WAIT on old's tuple take a SYN with TSval
+ * tsval (0: none, or unknown)? */
+SHUNT_INLINE bool snat_paws_ok(const struct shunt_ct_entry *old, __u32 tsval)
 {
-	if (ct_expired(old, now))
+	if (old->state != SHUNT_CT_TIME_WAIT || !old->fin_tsval || !tsval)
 		return true;
-	return p->proto == IPPROTO_TCP &&
-	       (p->tcp_flags & (TCP_FLAG_SYN_ | TCP_FLAG_ACK_)) ==
-		       TCP_FLAG_SYN_ &&
-	       (old->state == SHUNT_CT_TIME_WAIT ||
-		old->state == SHUNT_CT_CLOSE);
+	if ((__s32)(tsval - old->fin_tsval) > SNAT_TS_MARGIN)
+		return true;
+	count(SHUNT_C_SNAT_PAWS_SKIP);
+	return false;
+}
+
+/* May a new flow p (a SYN's TSval: tsval) take the tuple of the flow
+ * whose REV entry is old? */
+SHUNT_INLINE bool snat_reusable(const struct shunt_ct_entry *old,
+				const struct pkt *p, __u32 now, __u32 tsval)
+{
+	bool syn = p->proto == IPPROTO_TCP &&
+		   (p->tcp_flags & (TCP_FLAG_SYN_ | TCP_FLAG_ACK_)) ==
+			   TCP_FLAG_SYN_;
+
+	if (syn && (old->state == SHUNT_CT_TIME_WAIT ||
+		    old->state == SHUNT_CT_CLOSE || ct_expired(old, now)))
+		return snat_paws_ok(old, tsval);
+	return ct_expired(old, now);
+}
+
+/* A masqueraded flow's client sent a FIN: remember its TSval in the REV
+ * entry, for whoever takes the tuple over. */
+SHUNT_INLINE void snat_note_fin(ctx_t *ctx, const struct pkt *p,
+				struct shunt_ct_entry *rev)
+{
+	__u32 ts = tcp_tsval(ctx, p);
+
+	if (ts)
+		rev->fin_tsval = ts;
 }
 
 /*
@@ -106,14 +143,14 @@ SHUNT_INLINE bool snat_reusable(const struct shunt_ct_entry *old,
  * REV entry under it; sn->port is set. -1 (counted) when every port
  * tried is in use.
  */
-SHUNT_INLINE int snat_alloc(const struct pkt *p, const struct shunt_backend *be,
-			    __u32 svc_id, __u32 backend_id, __u32 now,
-			    struct ct_snat *sn)
+SHUNT_INLINE int snat_alloc(ctx_t *ctx, const struct pkt *p,
+			    const struct shunt_backend *be, __u32 svc_id,
+			    __u32 backend_id, __u32 now, struct ct_snat *sn)
 {
 	struct shunt_ct_entry rev, *old;
 	const struct shunt_config *cfg;
 	struct shunt_ct_key rk;
-	__u32 key = 0, span, first, i, port;
+	__u32 key = 0, span, first, i, port, tsval = 0;
 
 	cfg = bpf_map_lookup_elem(&config_map, &key);
 	if (!cfg || !cfg->snat_port_min ||
@@ -122,6 +159,8 @@ SHUNT_INLINE int snat_alloc(const struct pkt *p, const struct shunt_backend *be,
 		goto exhausted;
 	span = cfg->snat_port_max - cfg->snat_port_min + 1;
 	first = bpf_get_prandom_u32() % span;
+	if (p->tcp_flags & TCP_FLAG_SYN_)
+		tsval = tcp_tsval(ctx, p);
 	ct_entry_init(&rev, p, svc_id, backend_id, now);
 	ct_rev_entry(&rev, p, true);
 	for (i = 0; i < SNAT_TRIES && i < span; i++) {
@@ -134,7 +173,7 @@ SHUNT_INLINE int snat_alloc(const struct pkt *p, const struct shunt_backend *be,
 		 * yet, or closed both ways (TIME_WAIT, RST) and this is a new
 		 * connection's SYN, which netfilter lets reuse a tuple too. */
 		old = bpf_map_lookup_elem(&ct_map, &rk);
-		if (old && snat_reusable(old, p, now) &&
+		if (old && snat_reusable(old, p, now, tsval) &&
 		    !bpf_map_update_elem(&ct_map, &rk, &rev, BPF_EXIST))
 			return 0;
 		count(SHUNT_C_SNAT_RETRY);

@@ -245,6 +245,11 @@ struct shunt_ct_entry {
 	union shunt_ip snat_addr;
 	__be16 snat_port;
 	__u8 pad[2];
+	/* SHUNT_CT_F_SNAT REV entries: the TCP timestamp (TSval) of the
+	 * client's FIN, 0 when none was seen. A new connection takes the
+	 * tuple over only with a later TSval, or the backend's TIME_WAIT
+	 * socket would refuse its SYN (PAWS; bpf/lib/snat.h). */
+	__u32 fin_tsval;
 };
 
 /* affinity_map: ClientIP session affinity. */
@@ -334,7 +339,7 @@ struct shunt_config {
 #define SHUNT_DEFAULT_CT_ESTABLISHED 1200
 #define SHUNT_DEFAULT_CT_FIN_WAIT    30
 #define SHUNT_DEFAULT_CT_CLOSE_WAIT  15
-#define SHUNT_DEFAULT_CT_TIME_WAIT   30
+#define SHUNT_DEFAULT_CT_TIME_WAIT   60 /* the backend's own TIME_WAIT */
 #define SHUNT_DEFAULT_CT_CLOSE	     10
 #define SHUNT_DEFAULT_CT_UDP	     30
 #define SHUNT_DEFAULT_SNAT_PORT_MIN  61000 /* above Linux's default */
@@ -513,7 +518,8 @@ struct shunt_traffic_stats {
 	X(ICMP_TOO_BIG, "icmp_too_big_sent")                                   \
 	X(DROP_TOO_BIG, "drop_too_big")                                        \
 	X(ICMP_TRANSLATED, "icmp_err_translated")                              \
-	X(DSR_IN_CONFLICT, "dsr_in_conflict")
+	X(DSR_IN_CONFLICT, "dsr_in_conflict")                                  \
+	X(SNAT_PAWS_SKIP, "snat_paws_skip")
 
 #define SHUNT_COUNTER_ENUM(id, name) SHUNT_C_##id,
 enum shunt_counter { SHUNT_COUNTERS(SHUNT_COUNTER_ENUM) SHUNT_C_MAX };
