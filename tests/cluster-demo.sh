@@ -8,8 +8,8 @@
 # NodePort of each node; the demo prints which pod on which node
 # answered and the source address each pod saw (SNAT for pods of other
 # nodes, the client's own address for the node's pods and for
-# externalTrafficPolicy Local). Everything is removed at the end, also on
-# error or Ctrl-C.
+# externalTrafficPolicy Local and DSR). Everything is removed at the end,
+# also on error or Ctrl-C.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -40,6 +40,7 @@ echo "                   n2p1 $CLUSTER_N2P1_IP4  n2p2 $CLUSTER_N2P2_IP4"
 echo "                   n3p1 $CLUSTER_N3P1_IP4  n3p2 $CLUSTER_N3P2_IP4"
 echo "  Services         lab/web NodePort 30080 (externalTrafficPolicy Cluster, 6 pods)"
 echo "                   lab/web-local NodePort 30081 (Local, 6 pods)"
+echo "                   lab/web-dsr NodePort 30085 (Cluster, 6 pods, shunt.dev/lb-mode: dsr)"
 
 # REQUESTS new connections to NODE_IP:PORT; a line per pod and source.
 table() { # NODE_IP PORT
@@ -52,7 +53,7 @@ table() { # NODE_IP PORT
 		awk '{printf "  %3d x  pod %-5s on node %-3s saw source %s\n", $1, $2, substr($2, 1, 2), $3}'
 }
 
-for port in 30080 30081; do
+for port in 30080 30081 30085; do
 	for n in 1 2 3; do
 		ip_var="CLUSTER_N${n}_IP4"
 		step "$REQUESTS requests from the external client to n$n ${!ip_var}:$port"
@@ -60,7 +61,10 @@ for port in 30080 30081; do
 	done
 done
 
-step "Node n1's NAT counters (shuntctl stats)"
-nsenter --net="/run/netns/$CLUSTER_N1" "$BUILD/shuntctl" -p "$CLUSTER_N1_PIN" stats |
-	grep -E 'snat|nat_fwd|nat_rev' || true
+for n in 1 2; do
+	step "Node n$n's NAT counters (shuntctl stats)"
+	ns_var="CLUSTER_N${n}" pin_var="CLUSTER_N${n}_PIN"
+	nsenter --net="/run/netns/${!ns_var}" "$BUILD/shuntctl" -p "${!pin_var}" stats |
+		grep -E ' (snat_new|nat_fwd|nat_rev|dsr_new|dsr_opt_sent|dsr_in) ' || true
+done
 step "Done; removing the lab"
