@@ -91,6 +91,14 @@ SHUNT_INLINE int dsr_store(ctx_t *ctx, __u32 off, const void *buf, __u32 len,
 		       : 0;
 }
 
+/* Take len bytes out between the fixed IP header and what follows. */
+SHUNT_INLINE int dsr_cut_room(ctx_t *ctx, const struct pkt *p, __u32 len)
+{
+	(void)p;
+	return bpf_skb_adjust_room(ctx, -(__s32)len, BPF_ADJ_ROOM_NET, 0) ? -1
+									  : 0;
+}
+
 SHUNT_INLINE int dsr_ip_csum(ctx_t *ctx, const struct pkt *p, __s64 diff)
 {
 	return bpf_l3_csum_replace(ctx,
@@ -115,6 +123,21 @@ SHUNT_INLINE int dsr_make_room(ctx_t *ctx, const struct pkt *p, __u32 len)
 		return -1;
 	__builtin_memset(buf, 0, sizeof(buf));
 	return bpf_xdp_store_bytes(ctx, n, buf, len) ? -1 : 0;
+}
+
+SHUNT_INLINE int dsr_cut_room(ctx_t *ctx, const struct pkt *p, __u32 len)
+{
+	__u8 buf[64] = {};
+	__u32 l2 = p->vlan ? ETH_HLEN + 4 : ETH_HLEN;
+	__u32 n = p->family == SHUNT_V4 ? l2 + sizeof(struct iphdr)
+					: l2 + sizeof(struct ipv6hdr);
+
+	/* Move Ethernet and the fixed IP header over the bytes to go. */
+	if (p->l3_off != l2 || bpf_xdp_load_bytes(ctx, 0, buf, n) ||
+	    bpf_xdp_store_bytes(ctx, len, buf, n) ||
+	    bpf_xdp_adjust_head(ctx, (int)len))
+		return -1;
+	return 0;
 }
 
 SHUNT_INLINE int dsr_store(ctx_t *ctx, __u32 off, const void *buf, __u32 len,
@@ -222,6 +245,63 @@ SHUNT_INLINE int dsr_encode(ctx_t *ctx, struct pkt *p,
 	return len;
 }
 
+/* The backend's node: take the option off again, so the pod gets the
+ * client's packet as it was sent (but for the destination). IPv4: the
+ * header written with skb->csum following (the option's bytes leave it
+ * when they are cut). */
+SHUNT_INLINE int dsr_strip4(ctx_t *ctx, const struct pkt *p)
+{
+	struct iphdr ip;
+	__s64 sum;
+
+	/* The fixed header rewritten whole: ihl, tot_len, checksum. */
+	if (ctx_load(ctx, p->l3_off, ip))
+		return -1;
+	ip.ihl -= sizeof(struct shunt_dsr_opt4) / 4;
+	ip.tot_len = bpf_htons(bpf_ntohs(ip.tot_len) -
+			       sizeof(struct shunt_dsr_opt4));
+	ip.check = 0;
+	sum = bpf_csum_diff(NULL, 0, (__be32 *)&ip, sizeof(ip), 0);
+	if (sum < 0)
+		return -1;
+	ip.check = (__u16)~csum_fold64(sum);
+	if (dsr_store(ctx, p->l3_off, &ip, sizeof(ip), true))
+		return -1;
+	return dsr_cut_room(ctx, p, sizeof(struct shunt_dsr_opt4));
+}
+
+SHUNT_INLINE int dsr_strip6(ctx_t *ctx, const struct pkt *p)
+{
+	struct {
+		__be16 payload_len;
+		__u8 nexthdr, hop_limit;
+	} fix;
+	__u32 off = p->l3_off + 4;
+	__u8 next;
+
+	if (ctx_load(ctx, off, fix) ||
+	    ctx_load(ctx, p->l3_off + sizeof(struct ipv6hdr), next))
+		return -1;
+	fix.nexthdr = next;
+	fix.payload_len = bpf_htons(bpf_ntohs(fix.payload_len) -
+				    sizeof(struct shunt_dsr_opt6));
+	if (dsr_store(ctx, off, &fix, sizeof(fix), true))
+		return -1;
+	return dsr_cut_room(ctx, p, sizeof(struct shunt_dsr_opt6));
+}
+
+/* Only an option where dsr.h puts it, first after the fixed header. */
+SHUNT_INLINE int dsr_strip(ctx_t *ctx, const struct pkt *p)
+{
+	if (p->family == SHUNT_V4)
+		return p->dsr_off == p->l3_off + sizeof(struct iphdr)
+			       ? dsr_strip4(ctx, p)
+			       : -1;
+	return p->dsr_off == p->l3_off + sizeof(struct ipv6hdr)
+		       ? dsr_strip6(ctx, p)
+		       : -1;
+}
+
 /* The frontend a DSR option names: exactly, or a NodePort of any node
  * (the address is the balancing node's, not this one's). */
 SHUNT_INLINE struct shunt_frontend *
@@ -267,7 +347,8 @@ SHUNT_INLINE int dsr_decode(ctx_t *ctx, const struct pkt *p,
 /*
  * The backend's node: a packet carrying a DSR option, to a pod here. Its
  * flow's REV entry makes the pod's replies come from the frontend; the
- * packet itself goes on to the pod through the stack. An option naming
+ * packet itself, the option taken off, goes on to the pod through the
+ * stack (one that cannot be taken off is dropped, counted). An option naming
  * no frontend known here is ignored (counted): it cannot make a pod's
  * replies appear to come from an arbitrary address, nor take over the
  * replies of a live flow (counted too).
@@ -301,7 +382,7 @@ SHUNT_INLINE int dsr_accept(ctx_t *ctx, const struct pkt *p)
 		if ((old->flags & SHUNT_CT_F_DSR_IN) &&
 		    ip_equal(&old->nat_addr, &vip) && old->nat_port == vport) {
 			old->last_seen = now; /* UDP, or a SYN sent again */
-			return CTX_PASS;
+			goto strip;
 		}
 		/* A live flow's replies are not re-pointed by an option
 		 * naming another frontend (spoofed, or a client that
@@ -321,6 +402,11 @@ SHUNT_INLINE int dsr_accept(ctx_t *ctx, const struct pkt *p)
 		count(SHUNT_C_CT_CREATE_FAIL);
 	else
 		count(SHUNT_C_DSR_IN);
+strip:
+	if (dsr_strip(ctx, p)) {
+		count(SHUNT_C_DROP_DSR_ENCAP);
+		return CTX_DROP;
+	}
 	return CTX_PASS;
 }
 
