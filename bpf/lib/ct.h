@@ -72,16 +72,18 @@ SHUNT_INLINE void ct_key_from_pkt(struct shunt_ct_key *k, const struct pkt *p,
 	k->dir = dir;
 }
 
+/* A TCP flow starts unconfirmed (SYN_SENT, a short lifetime) until the
+ * backend answers, also when its first packet here is mid-stream (after
+ * a restart, a flush, an eviction): such a packet is still balanced
+ * (Maglev finds the same backend), but a flood of spoofed ACKs leaves
+ * entries that expire with the SYN lifetime, not the established one. */
 SHUNT_INLINE __u8 ct_initial_state(const struct pkt *p)
 {
 	if (p->proto != IPPROTO_TCP)
 		return SHUNT_CT_UDP;
 	if (p->tcp_flags & TCP_FLAG_RST_)
 		return SHUNT_CT_CLOSE;
-	/* A mid-stream packet (after a restart or flush) is established. */
-	if ((p->tcp_flags & (TCP_FLAG_SYN_ | TCP_FLAG_ACK_)) == TCP_FLAG_SYN_)
-		return SHUNT_CT_SYN_SENT;
-	return SHUNT_CT_ESTABLISHED;
+	return SHUNT_CT_SYN_SENT;
 }
 
 /* Does this packet change the flow's state? Cheap test for the fast
@@ -93,9 +95,9 @@ SHUNT_INLINE bool ct_needs_update(const struct shunt_ct_entry *e,
 		return false;
 	if (p->tcp_flags & (TCP_FLAG_FIN_ | TCP_FLAG_RST_))
 		return true;
-	/* A DSR flow sees no reply here: the client's ACK establishes. */
-	return (dir == SHUNT_CT_REV || (e->flags & SHUNT_CT_F_DSR)) &&
-	       e->state == SHUNT_CT_SYN_SENT;
+	/* A DSR flow sees no reply here: it stays unconfirmed, kept by
+	 * its packets, and is picked up again if it idles out. */
+	return dir == SHUNT_CT_REV && e->state == SHUNT_CT_SYN_SENT;
 }
 
 /* TCP state after this packet. flags accumulates FINs per direction. */
@@ -116,9 +118,7 @@ SHUNT_INLINE void ct_next_state(__u8 *state, __u8 *flags, const struct pkt *p,
 		*state = SHUNT_CT_FIN_WAIT;
 	else if (*flags & SHUNT_CT_F_FIN_REV)
 		*state = SHUNT_CT_CLOSE_WAIT;
-	else if (*state == SHUNT_CT_SYN_SENT &&
-		 (dir == SHUNT_CT_REV || ((*flags & SHUNT_CT_F_DSR) &&
-					  !(p->tcp_flags & TCP_FLAG_SYN_))))
+	else if (*state == SHUNT_CT_SYN_SENT && dir == SHUNT_CT_REV)
 		*state = SHUNT_CT_ESTABLISHED;
 }
 
