@@ -4,13 +4,15 @@
  * bpf_fib_lookup cannot hand back a complete next hop. No neighbour: tc
  * redirects through the kernel's neighbour layer, XDP passes the
  * translated packet to the stack. Local destination or forwarding off:
- * pass_fib_local; unreachable, MTU, ...: pass_fib_fail. In every pass
- * case the packet is already translated, with checksums right.
+ * pass_fib_local; unreachable, IPv4 without DF beyond the MTU, ...:
+ * pass_fib_fail. In every pass case the packet is already translated,
+ * with checksums right. Beyond the MTU and not to be fragmented (IPv4
+ * with DF, IPv6): answered, see test_pmtu.c.
  */
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "progtest.h"
+#include "icmptest.h"
 
 /* A service VIP:80/proto with one backend at addr:8080. */
 static void svc_one(struct svc *v, int family, __u8 proto, const char *addr)
@@ -167,16 +169,62 @@ static void test_fib_unreachable(void **state)
 	}
 }
 
-/* Larger than the egress MTU (1500): the stack fragments or sends
- * Packet Too Big. */
+/* A packet of 1600 bytes of payload to the service, not to be
+ * fragmented (IPv4 with DF, IPv6): translated, too big for be0 (MTU
+ * 1500), answered back out of cli0 from the VIP with Fragmentation
+ * Needed (3/4) / Packet Too Big (2/0) and MTU 1500, quoting the IP
+ * header and 8 bytes as the client sent them; the answer built here
+ * from scratch, TTL 64, IPv4 ID 0 without DF. */
+static void expect_too_big(enum penv_hook h, int family, __u8 proto,
+			   size_t payload)
+{
+	uint8_t quote[IC_MAX_QUOTE];
+	struct pg_spec spec;
+	struct ic_err e;
+	struct svc v;
+	struct xmit x;
+
+	assert_int_equal(penv_reset(NULL), 0);
+	svc_one(&v, family, proto, family == 4 ? PENV_BE1_4 : PENV_BE1_6);
+	pg_spec_init(&spec, v.client, 52000, v.vip, SVC_PORT, proto);
+	spec.payload_len = payload;
+	spec.df = family == 4;
+	xmit(h, penv.if_cli, &spec, &x);
+	print_message("IPv%d %s, %s, too big\n", family,
+		      proto == IPPROTO_TCP ? "TCP" : "UDP",
+		      family == 4 ? "DF" : "IPv6");
+	assert_verdict(&x, h == PENV_XDP ? XDP_TX : TC_ACT_REDIRECT);
+	assert_counters(&x, SHUNT_C_CT_MISS, 1, SHUNT_C_NAT_FWD, 1,
+			SHUNT_C_ICMP_TOO_BIG, 1);
+
+	memset(&e, 0, sizeof(e));
+	memcpy(e.dmac, spec.smac, 6);
+	memcpy(e.smac, spec.dmac, 6);
+	e.src = pg_addr(v.vip);
+	e.dst = pg_addr(v.client);
+	e.ttl = 64;
+	e.type = family == 4 ? 3 : 2;
+	e.code = family == 4 ? 4 : 0;
+	e.rest = 1500;
+	e.quote = quote;
+	e.quote_len = ic_quote(x.in, x.in_len, 8, quote, sizeof(quote));
+	assert_int_equal(e.quote_len, family == 4 ? 28 : 48);
+	assert_icmp_frame(&x, &e, false);
+}
+
+/* Larger than the egress MTU (1500). IPv4 without DF (pktgen's
+ * default): the stack gets it translated and fragments it. IPv4 with DF
+ * and IPv6: shunt answers the client itself (pmtu.h). */
 static void test_fib_mtu(void **state)
 {
 	enum penv_hook h = hook_of(state);
 
 	expect_translated(h, 4, IPPROTO_UDP, PENV_BE1_4, penv_pass(h),
 			  SHUNT_C_PASS_FIB_FAIL, false, 1600);
-	expect_translated(h, 6, IPPROTO_TCP, PENV_BE1_6, penv_pass(h),
+	expect_translated(h, 4, IPPROTO_TCP, PENV_BE1_4, penv_pass(h),
 			  SHUNT_C_PASS_FIB_FAIL, false, 1600);
+	expect_too_big(h, 4, IPPROTO_TCP, 1600);
+	expect_too_big(h, 6, IPPROTO_TCP, 1600);
 }
 
 /* Exactly the MTU: forwarded as usual. */
