@@ -237,7 +237,11 @@ SHUNT_INLINE int icmp_error(ctx_t *ctx, struct pkt *p)
 	}
 	count(SHUNT_C_ICMP_TRANSLATED);
 	rc = fwd_packet(ctx, p, &too_big);
-	return too_big ? CTX_DROP : rc;
+	if (too_big) {
+		count(SHUNT_C_DROP_TOO_BIG);
+		return CTX_DROP;
+	}
+	return rc;
 pass:
 	count(SHUNT_C_PASS_NOT_L4);
 	return CTX_PASS;

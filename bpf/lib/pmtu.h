@@ -77,6 +77,7 @@ SHUNT_INLINE int pmtu_forward_too_big(ctx_t *ctx, const struct pkt *p,
 	o.dst = *vip;
 	o.dport = vport;
 	o.grown = grown;
+	o.proto = p->proto;
 	if (grown && p->family == SHUNT_V6) {
 		if (ctx_load(ctx, p->l3_off + sizeof(struct ipv6hdr), next)) {
 			count(SHUNT_C_DROP_TOO_BIG);
@@ -96,6 +97,7 @@ SHUNT_INLINE int pmtu_reply_too_big(ctx_t *ctx, const struct pkt *p,
 		.dst = k->dst,
 		.sport = k->sport,
 		.dport = k->dport,
+		.proto = k->proto,
 	};
 
 	return pmtu_too_big(ctx, p, &o, mtu);

@@ -236,7 +236,29 @@ struct icmp_orig {
 	__be16 sport, dport;
 	__u8 grown;   /* bytes a DSR option added after the IP header */
 	__u8 nexthdr; /* IPv6, grown: the next header before it */
+	__u8 proto;   /* IPPROTO_UDP: the quoted checksum is restored too */
 };
+
+/* A quoted UDP checksum (in the 8 bytes quoted) back to what the sender
+ * sent: the translation's diff undone; 0 (none) stays 0. */
+SHUNT_INLINE void reject_quote_udp_sum(__u8 *l4, const struct icmp_orig *o,
+				       const __u32 *saddr, const __u32 *daddr,
+				       bool v6)
+{
+	__be16 *ports = (__be16 *)l4;
+	__u16 *sum = (__u16 *)(l4 + 6);
+	__u64 diff;
+
+	if (o->proto != IPPROTO_UDP || !*sum)
+		return;
+	diff = csum_diff_addr(saddr, o->src.v6, v6) +
+	       csum_diff_addr(daddr, o->dst.v6, v6) +
+	       csum_diff16(ports[0], o->sport) +
+	       csum_diff16(ports[1], o->dport);
+	*sum = csum_apply(*sum, diff);
+	if (!*sum)
+		*sum = 0xffff;
+}
 
 /* Put the sender's addresses and ports back into a quote (an IPv4
  * header and 8 bytes of L4), with a valid header checksum. */
@@ -246,6 +268,7 @@ SHUNT_INLINE int reject_quote_restore4(__u8 *quote, const struct icmp_orig *o)
 	__be16 *ports = (__be16 *)(quote + sizeof(*ip));
 	__s64 sum;
 
+	reject_quote_udp_sum((__u8 *)ports, o, &ip->saddr, &ip->daddr, false);
 	ip->saddr = o->src.v4;
 	ip->daddr = o->dst.v4;
 	ip->ihl -= o->grown / 4;
@@ -265,6 +288,8 @@ SHUNT_INLINE void reject_quote_restore6(__u8 *quote, const struct icmp_orig *o)
 	struct ipv6hdr *ip = (struct ipv6hdr *)quote;
 	__be16 *ports = (__be16 *)(quote + sizeof(*ip));
 
+	reject_quote_udp_sum((__u8 *)ports, o, (__u32 *)&ip->saddr,
+			     (__u32 *)&ip->daddr, true);
 	__builtin_memcpy(&ip->saddr, &o->src, 16);
 	__builtin_memcpy(&ip->daddr, &o->dst, 16);
 	if (o->grown) {

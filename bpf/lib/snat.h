@@ -59,7 +59,10 @@ SHUNT_INLINE __u32 snat_egress(ctx_t *ctx, const struct pkt *p,
 	else
 		__builtin_memcpy(fib.ipv6_dst, addr, 16);
 	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
-	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
+	/* Too big (tc checks the skb against the device): the interface
+	 * is known all the same, and the packet gets its answer later. */
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH &&
+	    rc != BPF_FIB_LKUP_RET_FRAG_NEEDED)
 		return 0;
 	return fib.ifindex;
 }
