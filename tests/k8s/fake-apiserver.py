@@ -106,6 +106,33 @@ def key_of(obj):
     return "%s/%s" % (meta.get("namespace", ""), meta.get("name", ""))
 
 
+def selector_matches(sel, obj):
+    """Does obj's metadata.labels satisfy the label selector sel (terms
+    "key", "!key", "key=value", "key==value", "key!=value", comma
+    separated)? No selector matches everything."""
+    if not sel:
+        return True
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    for term in sel.split(","):
+        term = term.strip()
+        if not term:
+            continue
+        if "!=" in term:
+            k, v = term.split("!=", 1)
+            if labels.get(k) == v:
+                return False
+        elif "=" in term:
+            k, v = term.replace("==", "=").split("=", 1)
+            if labels.get(k) != v:
+                return False
+        elif term.startswith("!"):
+            if term[1:] in labels:
+                return False
+        elif term not in labels:
+            return False
+    return True
+
+
 def status_body(code, reason, message):
     return {
         "kind": "Status",
@@ -199,6 +226,7 @@ class Handler(BaseHTTPRequestHandler):
         return self.list(res, query, rec)
 
     def list(self, res, query, rec):
+        sel = query.get("labelSelector")
         name, list_kind, api_version, _ = res
         with STATE.cond:
             token = query.get("continue")
@@ -217,6 +245,7 @@ class Handler(BaseHTTPRequestHandler):
                 items = [
                     copy.deepcopy(STATE.store[name][k])
                     for k in sorted(STATE.store[name])
+                    if selector_matches(sel, STATE.store[name][k])
                 ]
                 for it in items:  # list items carry no kind
                     it.pop("kind", None)
@@ -253,7 +282,7 @@ class Handler(BaseHTTPRequestHandler):
                     return STATE.steps[name].popleft()
                 STATE.cond.wait(0.1)
 
-    def event_line(self, name, step):
+    def event_line(self, name, step, sel=None):
         kind, api_version = KIND_OF[name]
         with STATE.cond:
             if "bookmark" in step:
@@ -283,6 +312,12 @@ class Handler(BaseHTTPRequestHandler):
                 else:
                     STATE.store[name][key_of(obj)] = obj
                 ev = {"type": step["type"], "object": obj}
+                # As the API server does for a label selector: an object
+                # that does not match is not sent, or leaves (DELETED).
+                if not selector_matches(sel, obj):
+                    if step["type"] == "ADDED":
+                        return None
+                    ev["type"] = "DELETED"
         return json.dumps(ev).encode() + b"\n"
 
     def watch(self, res, query, rec):
@@ -302,7 +337,7 @@ class Handler(BaseHTTPRequestHandler):
             STATE.watching[name] += 1
             STATE.cond.notify_all()
         try:
-            self.stream(name)
+            self.stream(name, query.get("labelSelector"))
         except OSError:
             self.close_connection = True
         finally:
@@ -310,7 +345,7 @@ class Handler(BaseHTTPRequestHandler):
                 STATE.watching[name] -= 1
                 STATE.cond.notify_all()
 
-    def stream(self, name):
+    def stream(self, name, sel=None):
         while True:
             step = self.next_step(name)
             if step is None:
@@ -326,7 +361,9 @@ class Handler(BaseHTTPRequestHandler):
             if "raw" in step:
                 self.chunk(step["raw"].encode() + b"\n")
                 continue
-            line = self.event_line(name, step)
+            line = self.event_line(name, step, sel)
+            if line is None:
+                continue
             sent = time.monotonic()
             self.chunk(line)
             if "type" in step:

@@ -67,10 +67,14 @@ static void add_item(struct fixture *f, struct json_object *item)
 	}
 }
 
+/* --service-proxy-name for translate(); NULL: unset. */
+static const char *proxy_name;
+
 /* f->d: the objects of f translated for node (NULL: no node name). */
 static void translate(struct fixture *f, const char *node)
 {
-	struct k8s_model_opts o = {.node_name = node};
+	struct k8s_model_opts o = {.node_name = node,
+				   .service_proxy_name = proxy_name};
 
 	assert_int_equal(
 		k8s_model_desired((const struct k8s_service *const *)f->svcs,
@@ -611,6 +615,41 @@ static void test_skipped(void **state)
 	unload(&f);
 }
 
+/* Services labelled for another proxy, or headless, are not ours
+ * (kube-proxy's label selector); --service-proxy-name adopts its own. */
+#define LABELLED(name, ip, labels)                                             \
+	"{\"kind\": \"Service\", \"metadata\": {\"namespace\": \"p\", "        \
+	"\"name\": \"" name "\", \"labels\": " labels "}, \"spec\": "          \
+	"{\"type\": \"ClusterIP\", \"clusterIP\": \"" ip "\", "                \
+	"\"ports\": [{\"port\": 80, \"protocol\": \"TCP\"}]}}"
+
+static void test_not_ours(void **state)
+{
+	static const char objs[] = "[" LABELLED("plain", "10.96.9.1", "{\"app\": \"x\"}") ", " LABELLED(
+		"other", "10.96.9.2",
+		"{\"service.kubernetes.io/service-proxy-name\": "
+		"\"other-proxy\"}") ", " LABELLED("mine", "10.96.9.3",
+						  "{\"service.kubernetes.io/"
+						  "service-proxy-name\": "
+						  "\"shunt\"}") ", " LABELLED("headless",
+									      "10.96.9.4",
+									      "{\"service.kubernetes.io/"
+									      "headless\": \"\"}") "]";
+	struct fixture f;
+
+	(void)state;
+	load_text(&f, objs, "node-a");
+	assert_names(&f.d, "p/plain:80");
+	unload(&f);
+
+	proxy_name = "shunt";
+	load_text(&f, objs, "node-a");
+	assert_names(&f.d, "p/mine:80 p/plain:80");
+	assert_frontends(&f.d, "p/mine:80", "10.96.9.3:80/tcp");
+	unload(&f);
+	proxy_name = NULL;
+}
+
 static void test_conflict(void **state)
 {
 	struct fixture f;
@@ -1014,6 +1053,7 @@ int main(void)
 		cmocka_unit_test(test_conditions),
 		cmocka_unit_test(test_affinity),
 		cmocka_unit_test(test_skipped),
+		cmocka_unit_test(test_not_ours),
 		cmocka_unit_test(test_conflict),
 		cmocka_unit_test(test_conflict_rules),
 		cmocka_unit_test(test_lb_mode_annotation),

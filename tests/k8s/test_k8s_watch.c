@@ -34,6 +34,7 @@
 #include <json-c/json.h>
 
 #include "k8s.h"
+#include "k8s_model.h"
 #include "log.h"
 #include "parse.h"
 
@@ -810,6 +811,20 @@ static void test_list_pagination(void **state)
 		requests(SLICES, true, "resourceVersion", list_rv, auth), 1);
 	assert_int_equal(
 		requests(SVCS, true, "allowWatchBookmarks", "true", auth), 1);
+	/* kube-proxy's label selector on every list and watch: no Service
+	 * of another proxy, no headless one. */
+	assert_int_equal(requests(SVCS, false, "labelSelector",
+				  K8S_NOT_OURS_SELECTOR, auth),
+			 4);
+	assert_int_equal(requests(SLICES, false, "labelSelector",
+				  K8S_NOT_OURS_SELECTOR, auth),
+			 2);
+	assert_int_equal(requests(SVCS, true, "labelSelector",
+				  K8S_NOT_OURS_SELECTOR, auth),
+			 1);
+	assert_int_equal(requests(SLICES, true, "labelSelector",
+				  K8S_NOT_OURS_SELECTOR, auth),
+			 1);
 	assert_int_equal(requests(SLICES, true, "timeoutSeconds", NULL, auth),
 			 1);
 	assert_int_equal(requests(SLICES, true, NULL, NULL, auth), 1);

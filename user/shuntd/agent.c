@@ -131,6 +131,7 @@ static int start_k8s(struct loop *l)
 	struct k8s_options ko = {
 		.kubeconfig = l->opt->kubeconfig,
 		.node_name = l->opt->node_name,
+		.service_proxy_name = l->opt->service_proxy_name,
 	};
 	int err;
 

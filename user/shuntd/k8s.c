@@ -35,6 +35,7 @@ struct k8s_source {
 	struct k8s_shared sh;
 	struct k8s_watch watches[N_KINDS];
 	char *node_name;
+	char *proxy_name; /* --service-proxy-name, NULL when unset */
 	bool curl_ready;
 	bool shared_ready;
 	/* Under sh.lock: */
@@ -276,6 +277,11 @@ static int start_watches(struct k8s_source *src, int notify_fd)
 	if (rc)
 		return rc;
 	src->shared_ready = true;
+	/* kube-proxy's selector: the API server leaves out other proxies'
+	 * and headless Services. With --service-proxy-name the name is
+	 * checked here instead (a selector cannot say "none or this"). */
+	src->sh.label_selector = src->proxy_name ? "!" K8S_HEADLESS_LABEL
+						 : K8S_NOT_OURS_SELECTOR;
 	for (i = 0; i < N_KINDS && !rc; i++)
 		rc = k8s_watch_init(&src->watches[i], &kinds[i], &src->sh, src);
 	for (i = 0; i < N_KINDS && !rc; i++)
@@ -296,7 +302,11 @@ int k8s_source_start(const struct k8s_options *o, int notify_fd,
 	src->state = k8s_state_new();
 	if (o->node_name && *o->node_name)
 		src->node_name = strdup(o->node_name);
-	if (src->state && (!o->node_name || !*o->node_name || src->node_name))
+	if (o->service_proxy_name && *o->service_proxy_name)
+		src->proxy_name = strdup(o->service_proxy_name);
+	if (src->state && (!o->node_name || !*o->node_name || src->node_name) &&
+	    (!o->service_proxy_name || !*o->service_proxy_name ||
+	     src->proxy_name))
 		rc = load_config(src, o);
 	if (!rc)
 		rc = start_watches(src, notify_fd);
@@ -313,7 +323,8 @@ int k8s_source_desired(struct k8s_source *src, struct shunt_desired *out)
 {
 	const struct k8s_cache *svcs = &src->watches[KIND_SERVICES].cache;
 	const struct k8s_cache *slices = &src->watches[KIND_SLICES].cache;
-	struct k8s_model_opts o = {.node_name = src->node_name};
+	struct k8s_model_opts o = {.node_name = src->node_name,
+				   .service_proxy_name = src->proxy_name};
 	void **sv, **sl;
 	int rc = -ENOMEM;
 
@@ -340,7 +351,8 @@ static int retranslate(struct k8s_source *src, const char *key)
 	const struct k8s_cache *slices = &src->watches[KIND_SLICES].cache;
 	const struct k8s_service *svc =
 		k8s_cache_get(&src->watches[KIND_SERVICES].cache, key);
-	struct k8s_model_opts o = {.node_name = src->node_name};
+	struct k8s_model_opts o = {.node_name = src->node_name,
+				   .service_proxy_name = src->proxy_name};
 	struct slice_set *set = set_get(src, key, false);
 	const struct k8s_slice **sl = NULL;
 	struct shunt_desired specs;
@@ -466,5 +478,6 @@ void k8s_source_stop(struct k8s_source *src)
 	vec_free(&src->dirty);
 	k8s_state_free(src->state);
 	free(src->node_name);
+	free(src->proxy_name);
 	free(src);
 }

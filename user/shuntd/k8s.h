@@ -16,6 +16,9 @@
 struct k8s_options {
 	const char *kubeconfig; /* NULL/"": in-cluster service account */
 	const char *node_name;	/* for externalTrafficPolicy: Local */
+	/* Services labelled service-proxy-name with this value are ours
+	 * too; NULL/"": only unlabelled ones (kube-proxy's rule). */
+	const char *service_proxy_name;
 	/* In-cluster files and API address (tests point them elsewhere):
 	 * NULL means the standard paths and $KUBERNETES_SERVICE_HOST/PORT. */
 	const char *token_file;

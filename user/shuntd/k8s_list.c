@@ -89,14 +89,18 @@ static void list_item(struct k8s_watch *w, struct k8s_cache *fresh,
 static char *page_path(struct k8s_watch *w, const char *cont)
 {
 	char *esc = cont ? curl_easy_escape(NULL, cont, 0) : NULL;
-	char *path;
+	char *sel = k8s_watch_selector(w), *path;
 
-	if (cont && !esc)
+	if ((cont && !esc) || !sel) {
+		curl_free(esc);
+		free(sel);
 		return NULL;
-	if (asprintf(&path, "%s?limit=%d%s%s", w->kind->path, K8S_LIST_LIMIT,
-		     esc ? "&continue=" : "", esc ? esc : "") < 0)
+	}
+	if (asprintf(&path, "%s?limit=%d%s%s%s", w->kind->path, K8S_LIST_LIMIT,
+		     sel, esc ? "&continue=" : "", esc ? esc : "") < 0)
 		path = NULL;
 	curl_free(esc);
+	free(sel);
 	return path;
 }
 

@@ -366,19 +366,39 @@ static int watch_sink(const char *p, size_t len, void *arg)
 
 /* --- the loop ---------------------------------------------------------- */
 
+char *k8s_watch_selector(const struct k8s_watch *w)
+{
+	char *esc, *q;
+
+	if (!w->sh->label_selector || !*w->sh->label_selector)
+		return strdup("");
+	esc = curl_easy_escape(NULL, w->sh->label_selector, 0);
+	if (!esc)
+		return NULL;
+	if (asprintf(&q, "&labelSelector=%s", esc) < 0)
+		q = NULL;
+	curl_free(esc);
+	return q;
+}
+
 static char *watch_path(struct k8s_watch *w)
 {
 	char *rv = curl_easy_escape(NULL, w->rv, 0), *path;
+	char *sel = k8s_watch_selector(w);
 	unsigned int timeout = WATCH_MIN + rand_r(&w->seed) % WATCH_SPREAD;
 
-	if (!rv)
+	if (!rv || !sel) {
+		curl_free(rv);
+		free(sel);
 		return NULL;
+	}
 	if (asprintf(&path,
 		     "%s?watch=1&allowWatchBookmarks=true&resourceVersion=%s"
-		     "&timeoutSeconds=%u",
-		     w->kind->path, rv, timeout) < 0)
+		     "&timeoutSeconds=%u%s",
+		     w->kind->path, rv, timeout, sel) < 0)
 		path = NULL;
 	curl_free(rv);
+	free(sel);
 	return path;
 }
 

@@ -43,6 +43,7 @@ struct k8s_shared {
 	unsigned int n_kinds, n_listed;
 	int notify_fd; /* eventfd, or -1 */
 	const struct k8s_config *cfg;
+	const char *label_selector; /* every list and watch; NULL: none */
 	atomic_bool stop;
 	pthread_mutex_t stop_lock; /* with stop_cond: back-off sleeps */
 	pthread_cond_t stop_cond;  /* CLOCK_MONOTONIC */

@@ -51,6 +51,9 @@ static void usage(FILE *f)
 	      "  -k, --kubernetes         watch Services and EndpointSlices\n"
 	      "      --kubeconfig FILE    (default: in-cluster service account)\n"
 	      "      --node-name NAME     this node (default $NODE_NAME, hostname)\n"
+	      "      --service-proxy-name NAME  also serve Services labelled\n"
+	      "                           service.kubernetes.io/service-proxy-name=NAME\n"
+	      "                           (default: only unlabelled ones, as kube-proxy)\n"
 	      "      --node-ip IP         this node's primary addresses (repeatable; default:\n"
 	      "                           the source addresses of the default routes)\n"
 	      "      --nodeport-addresses LIST  addresses NodePorts answer on: CIDRs and\n"
@@ -67,7 +70,8 @@ static void usage(FILE *f)
 	      "SHUNTD_LB_MODE, SHUNTD_GC_INTERVAL, SHUNTD_METRICS_ADDR, SHUNTD_LOG_FORMAT,\n"
 	      "SHUNTD_SERVICES_FILE, "
 	      "SHUNTD_KUBERNETES (1/0), KUBECONFIG, NODE_NAME,\n"
-	      "SHUNTD_NODE_IPS (comma-separated), SHUNTD_NODEPORT_ADDRESSES.\n",
+	      "SHUNTD_NODE_IPS (comma-separated), SHUNTD_NODEPORT_ADDRESSES,\n"
+	      "SHUNTD_SERVICE_PROXY_NAME.\n",
 	      f);
 }
 
@@ -269,6 +273,9 @@ static int set_option(struct shuntd_options *o, const char *name, const char *v,
 		return copy(o->kubeconfig, sizeof(o->kubeconfig), where, v);
 	if (!strcmp(name, "node-name"))
 		return copy(o->node_name, sizeof(o->node_name), where, v);
+	if (!strcmp(name, "service-proxy-name"))
+		return copy(o->service_proxy_name,
+			    sizeof(o->service_proxy_name), where, v);
 	if (!strcmp(name, "node-ip")) {
 		o->n_node_ips = 0;
 		return each_item(o, where, v, add_node_ip);
@@ -376,6 +383,7 @@ static const struct {
 	{"SHUNTD_KUBERNETES", "kubernetes"},
 	{"KUBECONFIG", "kubeconfig"},
 	{"NODE_NAME", "node-name"},
+	{"SHUNTD_SERVICE_PROXY_NAME", "service-proxy-name"},
 	{"SHUNTD_NODE_IPS", "node-ip"},
 };
 
@@ -418,6 +426,7 @@ static const struct option long_opts[] = {
 	{"kubernetes", no_argument, NULL, 'k'},
 	{"kubeconfig", required_argument, NULL, 1},
 	{"node-name", required_argument, NULL, 1},
+	{"service-proxy-name", required_argument, NULL, 1},
 	{"node-ip", required_argument, NULL, 3},
 	{"once", no_argument, NULL, 4},
 	{"cleanup", no_argument, NULL, 5},

@@ -36,6 +36,7 @@ struct shuntd_options {
 	bool kubernetes;
 	char kubeconfig[PATH_MAX];
 	char node_name[256];
+	char service_proxy_name[64]; /* --service-proxy-name, "" unset */
 	char node_ips[SHUNTD_MAX_NODE_IPS][64]; /* primary addresses */
 	int n_node_ips;
 	struct shunt_nodeport_addrs nodeport; /* --nodeport-addresses */

@@ -26,6 +26,12 @@
 #define K8S_AFFINITY_DEFAULT 10800 /* sessionAffinityConfig default */
 /* A Service's own --lb-mode: "snat" or "dsr". */
 #define K8S_LB_MODE_ANNOTATION "shunt.dev/lb-mode"
+/* Labels that say a Service (and its EndpointSlices) is not kube-proxy's
+ * business: another proxy's, or headless. */
+#define K8S_PROXY_NAME_LABEL "service.kubernetes.io/service-proxy-name"
+#define K8S_HEADLESS_LABEL   "service.kubernetes.io/headless"
+/* The label selector of kube-proxy's lists and watches. */
+#define K8S_NOT_OURS_SELECTOR "!" K8S_PROXY_NAME_LABEL ",!" K8S_HEADLESS_LABEL
 
 struct k8s_ip {
 	union shunt_ip addr;
@@ -50,10 +56,12 @@ struct k8s_service {
 	char ns[K8S_NAME_MAX];
 	char name[K8S_NAME_MAX];
 	enum k8s_svc_type type;
-	bool headless;		    /* clusterIP: None */
-	bool local;		    /* externalTrafficPolicy: Local */
-	__u32 lb_mode;		    /* SHUNT_FE_F_MODE_*, 0: the node's */
-	__u32 affinity_timeout;	    /* seconds, 0: no ClientIP affinity */
+	bool headless;		/* clusterIP: None */
+	bool local;		/* externalTrafficPolicy: Local */
+	__u32 lb_mode;		/* SHUNT_FE_F_MODE_*, 0: the node's */
+	char *proxy_name;	/* K8S_PROXY_NAME_LABEL's value, NULL: unset */
+	bool headless_label;	/* K8S_HEADLESS_LABEL set */
+	__u32 affinity_timeout; /* seconds, 0: no ClientIP affinity */
 	struct k8s_ip *cluster_ips; /* spec.clusterIPs, else spec.clusterIP */
 	size_t n_cluster_ips;
 	struct k8s_ip *external_ips; /* spec.externalIPs */
@@ -104,7 +112,14 @@ void k8s_slice_free(struct k8s_slice *sl);
 
 struct k8s_model_opts {
 	const char *node_name; /* this node, for externalTrafficPolicy: Local */
+	/* --service-proxy-name: Services labelled with it are ours too;
+	 * NULL: only those without K8S_PROXY_NAME_LABEL. */
+	const char *service_proxy_name;
 };
+
+/* Is svc ours (not another proxy's, not labelled headless)? */
+bool k8s_service_is_ours(const struct k8s_service *svc,
+			 const struct k8s_model_opts *o);
 
 /*
  * The desired services of one Service (appended to out), from its

@@ -291,6 +291,22 @@ static __u32 parse_lb_mode(struct json_object *obj)
 	return 0;
 }
 
+/* The labels that decide whether the Service is ours. */
+static int parse_labels(struct json_object *obj, struct k8s_service *svc)
+{
+	struct json_object *labels =
+		get_obj(get_obj(obj, "metadata"), "labels");
+	const char *name = get_str(labels, K8S_PROXY_NAME_LABEL);
+
+	svc->headless_label =
+		labels &&
+		json_object_object_get_ex(labels, K8S_HEADLESS_LABEL, NULL);
+	if (!name)
+		return 0;
+	svc->proxy_name = strdup(name);
+	return svc->proxy_name ? 0 : -ENOMEM;
+}
+
 int k8s_service_parse(struct json_object *obj, struct k8s_service **out,
 		      char *err, size_t errlen)
 {
@@ -328,6 +344,11 @@ int k8s_service_parse(struct json_object *obj, struct k8s_service **out,
 	etp = get_str(spec, "externalTrafficPolicy");
 	svc->local = etp && !strcmp(etp, "Local");
 	svc->lb_mode = parse_lb_mode(obj);
+	rc = parse_labels(obj, svc);
+	if (rc) {
+		k8s_service_free(svc);
+		return rc;
+	}
 	*out = svc;
 	return 0;
 }
@@ -336,6 +357,7 @@ void k8s_service_free(struct k8s_service *svc)
 {
 	if (!svc)
 		return;
+	free(svc->proxy_name);
 	free(svc->cluster_ips);
 	free(svc->external_ips);
 	free(svc->lb_ips);

@@ -243,6 +243,17 @@ static int gen_port(struct gen *g, struct shunt_desired *out)
 	return err;
 }
 
+bool k8s_service_is_ours(const struct k8s_service *svc,
+			 const struct k8s_model_opts *o)
+{
+	if (svc->headless_label)
+		return false;
+	if (!svc->proxy_name)
+		return true;
+	return o->service_proxy_name &&
+	       !strcmp(svc->proxy_name, o->service_proxy_name);
+}
+
 int k8s_translate_service(const struct k8s_service *svc,
 			  const struct k8s_slice *const *slices,
 			  size_t n_slices, const struct k8s_model_opts *o,
@@ -258,7 +269,8 @@ int k8s_translate_service(const struct k8s_service *svc,
 	size_t i, f;
 	int err = 0;
 
-	if (svc->type == K8S_SVC_EXTERNAL_NAME || svc->headless)
+	if (svc->type == K8S_SVC_EXTERNAL_NAME || svc->headless ||
+	    !k8s_service_is_ours(svc, o))
 		return 0;
 	for (i = 0; i < svc->n_ports && !err; i++) {
 		g.sp = &svc->ports[i];
