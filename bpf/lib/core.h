@@ -160,7 +160,8 @@ SHUNT_INLINE void lb_flow_backend(ctx_t *ctx, const struct pkt *p,
 			rev = ct_rev_ensure(p, e, be);
 			if (rev || !sn->on) {
 				ct_update_pair(e, rev, p, SHUNT_CT_FWD, now);
-				if (rev && sn->on && (p->tcp_flags & TCP_FLAG_FIN_))
+				if (rev && sn->on &&
+				    (p->tcp_flags & TCP_FLAG_FIN_))
 					snat_note_fin(ctx, p, rev);
 				return;
 			}
