@@ -335,6 +335,9 @@ SHUNT_INLINE int lb_process(ctx_t *ctx)
 		return lb_forward(ctx, &p, fe);
 	if (p.dsr_off)
 		return dsr_accept(ctx, &p);
+	if (p.proto == IPPROTO_TCP &&
+	    (p.tcp_flags & (TCP_FLAG_SYN_ | TCP_FLAG_ACK_)) == TCP_FLAG_SYN_)
+		dsr_forget(&p);
 	return lb_reverse(ctx, &p);
 }
 

@@ -302,6 +302,29 @@ SHUNT_INLINE int dsr_strip(ctx_t *ctx, const struct pkt *p)
 		       : -1;
 }
 
+/* A SYN without the option to an address here that is not a frontend:
+ * a new connection that is not DSR. A dsr-in entry left on its reply
+ * tuple by an earlier DSR flow (its end is not seen here: the client's
+ * FIN and RST go to the pod only) would turn its replies into the
+ * frontend's: it goes. */
+SHUNT_INLINE void dsr_forget(const struct pkt *p)
+{
+	struct shunt_ct_entry *old;
+	struct shunt_ct_key rk = {};
+
+	rk.src = p->dst;
+	rk.dst = p->src;
+	rk.sport = p->dport;
+	rk.dport = p->sport;
+	rk.proto = p->proto;
+	rk.family = p->family;
+	rk.dir = SHUNT_CT_REV;
+	old = bpf_map_lookup_elem(&ct_map, &rk);
+	if (old && (old->flags & SHUNT_CT_F_DSR_IN) &&
+	    !bpf_map_delete_elem(&ct_map, &rk))
+		count(SHUNT_C_DSR_IN_FORGOT);
+}
+
 /* The frontend a DSR option names: exactly, or a NodePort of any node
  * (the address is the balancing node's, not this one's). */
 SHUNT_INLINE struct shunt_frontend *

@@ -519,7 +519,8 @@ struct shunt_traffic_stats {
 	X(DROP_TOO_BIG, "drop_too_big")                                        \
 	X(ICMP_TRANSLATED, "icmp_err_translated")                              \
 	X(DSR_IN_CONFLICT, "dsr_in_conflict")                                  \
-	X(SNAT_PAWS_SKIP, "snat_paws_skip")
+	X(SNAT_PAWS_SKIP, "snat_paws_skip")                                    \
+	X(DSR_IN_FORGOT, "dsr_in_forgot")
 
 #define SHUNT_COUNTER_ENUM(id, name) SHUNT_C_##id,
 enum shunt_counter { SHUNT_COUNTERS(SHUNT_COUNTER_ENUM) SHUNT_C_MAX };
