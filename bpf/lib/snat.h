@@ -115,10 +115,17 @@ SHUNT_INLINE bool snat_paws_ok(const struct shunt_ct_entry *old, __u32 tsval)
 	return false;
 }
 
+enum snat_reuse {
+	SNAT_REUSE_NO = 0,
+	SNAT_REUSE_YES = 1,
+	SNAT_REUSE_PAWS = 2, /* closed, but the backend may refuse the SYN */
+};
+
 /* May a new flow p (a SYN's TSval: tsval) take the tuple of the flow
  * whose REV entry is old? */
-SHUNT_INLINE bool snat_reusable(const struct shunt_ct_entry *old,
-				const struct pkt *p, __u32 now, __u32 tsval)
+SHUNT_INLINE enum snat_reuse snat_reusable(const struct shunt_ct_entry *old,
+					   const struct pkt *p, __u32 now,
+					   __u32 tsval)
 {
 	bool syn = p->proto == IPPROTO_TCP &&
 		   (p->tcp_flags & (TCP_FLAG_SYN_ | TCP_FLAG_ACK_)) ==
@@ -126,8 +133,9 @@ SHUNT_INLINE bool snat_reusable(const struct shunt_ct_entry *old,
 
 	if (syn && (old->state == SHUNT_CT_TIME_WAIT ||
 		    old->state == SHUNT_CT_CLOSE || ct_expired(old, now)))
-		return snat_paws_ok(old, tsval);
-	return ct_expired(old, now);
+		return snat_paws_ok(old, tsval) ? SNAT_REUSE_YES
+						: SNAT_REUSE_PAWS;
+	return ct_expired(old, now) ? SNAT_REUSE_YES : SNAT_REUSE_NO;
 }
 
 /* A masqueraded flow's client sent a FIN: remember its TSval in the REV
@@ -153,7 +161,8 @@ SHUNT_INLINE int snat_alloc(ctx_t *ctx, const struct pkt *p,
 	struct shunt_ct_entry rev, *old;
 	const struct shunt_config *cfg;
 	struct shunt_ct_key rk;
-	__u32 key = 0, span, first, i, port, tsval = 0;
+	__u32 key = 0, span, first, i, port, tsval = 0, fallback = 0;
+	enum snat_reuse r;
 
 	cfg = bpf_map_lookup_elem(&config_map, &key);
 	if (!cfg || !cfg->snat_port_min ||
@@ -176,10 +185,21 @@ SHUNT_INLINE int snat_alloc(ctx_t *ctx, const struct pkt *p,
 		 * yet, or closed both ways (TIME_WAIT, RST) and this is a new
 		 * connection's SYN, which netfilter lets reuse a tuple too. */
 		old = bpf_map_lookup_elem(&ct_map, &rk);
-		if (old && snat_reusable(old, p, now, tsval) &&
+		r = old ? snat_reusable(old, p, now, tsval) : SNAT_REUSE_NO;
+		if (r == SNAT_REUSE_YES &&
 		    !bpf_map_update_elem(&ct_map, &rk, &rev, BPF_EXIST))
 			return 0;
+		if (r == SNAT_REUSE_PAWS && !fallback)
+			fallback = port;
 		count(SHUNT_C_SNAT_RETRY);
+	}
+	/* Only closed tuples the backend may still hold: one of them
+	 * rather than none (at worst the SYN is sent again). */
+	if (fallback) {
+		sn->port = bpf_htons((__u16)fallback);
+		ct_rev_key(&rk, p, &be->addr, be->port, sn);
+		if (!bpf_map_update_elem(&ct_map, &rk, &rev, BPF_ANY))
+			return 0;
 	}
 exhausted:
 	count(SHUNT_C_DROP_SNAT_EXHAUSTED);

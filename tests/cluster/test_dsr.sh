@@ -88,8 +88,11 @@ if ((d_rev1 == 0 && d_opt1 == 10 && d_in2 == 10 && d_rev2 >= 30)); then
 else
 	fail "one-dsr via n1: n1 nat_rev +$d_rev1 dsr_opt_sent +$d_opt1, n2 dsr_in +$d_in2 nat_rev +$d_rev2"
 fi
-ctl 1 ct list | grep -q " dsr$" || fail "node 1 lists no FWD entry marked dsr"
-ctl 2 ct list | grep -q "$(node_ip 1):30086 .* dsr-in$" ||
+# Whole listings first: grep -q would close the pipe early (pipefail).
+list1=$(ctl 1 ct list)
+list2=$(ctl 2 ct list)
+grep -q " dsr$" <<<"$list1" || fail "node 1 lists no FWD entry marked dsr"
+grep -q "$(node_ip 1):30086 .* dsr-in$" <<<"$list2" ||
 	fail "node 2 lists no dsr-in entry naming $(node_ip 1):30086"
 
 # A 4 MB answer: through node 2's fabric interface, not node 1's.
