@@ -251,12 +251,23 @@ SHUNT_INLINE int dsr_encode(ctx_t *ctx, struct pkt *p,
  * when they are cut). */
 SHUNT_INLINE int dsr_strip4(ctx_t *ctx, const struct pkt *p)
 {
+	struct {
+		struct iphdr ip;
+		struct shunt_dsr_opt4 opt;
+	} was;
 	struct iphdr ip;
 	__s64 sum;
 
-	/* The fixed header rewritten whole: ihl, tot_len, checksum. */
-	if (ctx_load(ctx, p->l3_off, ip))
+	/* The fixed header rewritten whole: ihl, tot_len, checksum. With
+	 * other options after it, or a header whose checksum is wrong (the
+	 * stack is to drop it), the option stays (Linux ignores it). */
+	if (ctx_load(ctx, p->l3_off, was))
 		return -1;
+	sum = bpf_csum_diff(NULL, 0, (__be32 *)&was, sizeof(was), 0);
+	if (was.ip.ihl != sizeof(was) / 4 || sum < 0 ||
+	    (__u16)~csum_fold64(sum))
+		return 0;
+	ip = was.ip;
 	ip.ihl -= sizeof(struct shunt_dsr_opt4) / 4;
 	ip.tot_len = bpf_htons(bpf_ntohs(ip.tot_len) -
 			       sizeof(struct shunt_dsr_opt4));
