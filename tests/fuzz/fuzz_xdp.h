@@ -15,7 +15,22 @@
  * FX_CTL_FIXSUM recomputes the IPv4 header and L4 checksums. With
  * FX_CTL_REFLECT the record's bytes are not a frame: the frame is the
  * reply to what the previous record turned into (addresses, ports and
- * MACs swapped, TTL 64, good checksums), byte 0 giving its TCP flags.
+ * MACs swapped, TTL 64, good checksums), byte 0 giving its TCP flags;
+ * bytes 1-2, when there, are its L4 payload length (big endian): the
+ * reply gets that many bytes of payload and, IPv4, DF (a reply too big
+ * for the client's side). With FX_CTL_ICMP (before FX_CTL_REFLECT) the
+ * frame is an ICMP error about what the previous record turned into,
+ * from its destination to its source, as a router or host there would
+ * send it: byte 0 chooses the error (IPv4: destination unreachable, code
+ * in bits 0-3; IPv6: bit 7 packet too big, else destination unreachable
+ * with the code in bits 0-2), bit 6 a quote of the IP header and 8 bytes
+ * only (else as much as fits 576 / 1280 bytes), bit 5 TTL / hop limit 1
+ * (else 64); bytes 1-2, when there and nonzero, the quote's length.
+ *
+ * The harness gives the backends' side (be0) an MTU of FX_BE_MTU and the
+ * clients' side (cli0) FX_CLI_MTU: a translated packet larger than its
+ * egress's MTU that may not be fragmented is answered with ICMP
+ * Fragmentation Needed / Packet Too Big (bpf/lib/pmtu.h).
  */
 #ifndef SHUNT_FUZZ_XDP_H
 #define SHUNT_FUZZ_XDP_H
@@ -29,6 +44,18 @@
 #define FX_CTL_FIXLEN  0x02
 #define FX_CTL_FIXSUM  0x04
 #define FX_CTL_REFLECT 0x08
+#define FX_CTL_ICMP    0x10
+
+#define FX_BE_MTU  1400
+#define FX_CLI_MTU 1500
+
+/* The DSR option's type (SHUNT_DSR_OPT_TYPE, include/shunt/abi.h): IPv4
+ * option {type, 8, port, addr} first after the fixed header, IPv6
+ * destination options header {next, 2, type, 18, port, addr, 1, 0}
+ * first after the fixed header. */
+#define FX_DSR_OPT  0x1E
+#define FX_DSR4_LEN 8
+#define FX_DSR6_LEN 24
 
 struct fx_backend {
 	const char *addr;

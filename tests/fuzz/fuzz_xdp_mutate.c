@@ -6,7 +6,10 @@
  * and ports of the configured services, TTL, IPv4 fragment fields and
  * options, IPv6 fragment and extension headers inserted, VLAN tags,
  * truncation at header boundaries, records duplicated, replies and
- * fragment pairs added. The datapath's branches are invisible to
+ * fragment pairs added; packets grown past the MTUs (with DF), a DSR
+ * option naming a service put in, ICMP errors about the previous
+ * record's output and large replies added, and the parameters of those
+ * records changed. The datapath's branches are invisible to
  * libFuzzer's comparison tracing, so blind byte flips rarely turn a
  * service packet into its interesting variants; these edits do.
  */
@@ -397,24 +400,161 @@ static void frag_pair(int i)
 	fx_fix_csums(s->f, s->len);
 }
 
+/* An IP length around the MTUs of fuzz_xdp.h. */
+static size_t big_len(void)
+{
+	static const uint16_t lens[] = {FX_BE_MTU - 1,	FX_BE_MTU,
+					FX_BE_MTU + 1,	FX_BE_MTU + 4,
+					FX_BE_MTU + 5,	FX_BE_MTU + 50,
+					FX_CLI_MTU - 1, FX_CLI_MTU,
+					FX_CLI_MTU + 1, FX_CLI_MTU + 4,
+					FX_CLI_MTU + 5, FX_CLI_MTU + 100,
+					2000,		3000};
+
+	return lens[rnd(sizeof(lens) / sizeof(lens[0]))];
+}
+
+/* Grow the packet to an IP length around an MTU, mostly with DF. */
+static void grow_big(struct mrec *r, const struct lay *l)
+{
+	size_t want = big_len(), have = r->len - l->l3, i;
+
+	if (want <= have || !insert(r, r->len, want - have))
+		return;
+	for (i = l->l3 + have; i < r->len; i++)
+		r->f[i] = (uint8_t)(i * 7 + 13);
+	if (l->family == 4 && rnd(4))
+		r->f[l->l3 + 6] |= 0x40;
+	fx_fix_lengths(r->f, r->len);
+	fx_fix_csums(r->f, r->len);
+}
+
+/* Put a DSR option naming a service (mostly) first after the fixed IP
+ * header, as a balancing node would, and mostly send the packet to one
+ * of that service's backends. */
+static void dsr_insert(struct mrec *r, const struct lay *l)
+{
+	const struct fx_service *s = NULL;
+	struct pg_addr a;
+	uint16_t port;
+	uint8_t *o;
+	int i;
+
+	for (i = 0; i < 8 && !s; i++) {
+		s = &fx_services[rnd(FX_N_SERVICES)];
+		if ((strchr(s->vip, ':') != NULL) != (l->family == 6))
+			s = NULL;
+	}
+	if (!s)
+		return;
+	a = pg_addr(s->vip);
+	port = rnd(8) ? s->port : (uint16_t)rnd(0x10000);
+	if (l->family == 4) {
+		if (l->ihl + FX_DSR4_LEN > 60 ||
+		    !insert(r, l->l3 + 20, FX_DSR4_LEN))
+			return;
+		o = r->f + l->l3 + 20;
+		o[0] = FX_DSR_OPT;
+		o[1] = FX_DSR4_LEN;
+		put16(o + 2, port);
+		memcpy(o + 4, a.b, 4);
+		r->f[l->l3] = (uint8_t)(0x40 | (l->ihl + FX_DSR4_LEN) / 4);
+		put16(r->f + l->l3 + 2,
+		      (uint16_t)(get16(r->f + l->l3 + 2) + FX_DSR4_LEN));
+	} else {
+		if (!insert(r, l->l3 + 40, FX_DSR6_LEN))
+			return;
+		o = r->f + l->l3 + 40;
+		o[0] = r->f[l->l3 + 6];
+		o[1] = 2;
+		o[2] = FX_DSR_OPT;
+		o[3] = 18;
+		put16(o + 4, port);
+		memcpy(o + 6, a.b, 16);
+		o[22] = 1; /* PadN */
+		r->f[l->l3 + 6] = 60;
+		put16(r->f + l->l3 + 4,
+		      (uint16_t)(get16(r->f + l->l3 + 4) + FX_DSR6_LEN));
+	}
+	if (s->n_be && rnd(4)) {
+		const struct fx_backend *b = &s->be[rnd((unsigned)s->n_be)];
+		struct pg_addr ba = pg_addr(b->addr);
+		size_t l4 =
+			l->l4 + (l->family == 4 ? FX_DSR4_LEN : FX_DSR6_LEN);
+
+		memcpy(r->f + l->l3 + (l->family == 4 ? 16 : 24), ba.b,
+		       l->family == 4 ? 4 : 16);
+		if (l4 + 4 <= r->len)
+			put16(r->f + l4 + 2, b->port);
+		if (l->family == 4)
+			r->f[l->l3 + 9] = s->proto;
+		else
+			r->f[l->l3 + 40] = s->proto;
+	}
+	fx_fix_csums(r->f, r->len);
+}
+
+/* Add a record after i whose frame is made of record i's output: a
+ * reply (large, or not) or an ICMP error about it. */
+static void add_derived(int i, uint8_t ctl)
+{
+	struct mrec *d;
+	size_t plen = big_len() - (rnd(2) ? 40 : 60);
+
+	if (n_recs >= FX_MAX_RECORDS)
+		return;
+	memmove(&recs[i + 2], &recs[i + 1],
+		(size_t)(n_recs - i - 1) * sizeof(recs[0]));
+	n_recs++;
+	d = &recs[i + 1];
+	d->ctl = (uint8_t)(ctl | (rnd(2) ? FX_CTL_BE : 0));
+	d->f[0] = (uint8_t)rnd(256);
+	d->len = 1;
+	if (rnd(2)) {
+		put16(d->f + 1, (uint16_t)(ctl & FX_CTL_ICMP ? rnd(80) : plen));
+		d->len = 3;
+	}
+}
+
+/* A record whose frame is made of the previous output: its parameters. */
+static void mutate_derived(struct mrec *r)
+{
+	switch (rnd(4)) {
+	case 0:
+		r->ctl ^= (uint8_t)(1u << rnd(5));
+		break;
+	case 1:
+		if (r->len < 3)
+			r->len = 3;
+		put16(r->f + 1,
+		      (uint16_t)(r->ctl & FX_CTL_ICMP
+					 ? rnd(2) ? rnd(64) : rnd(1500)
+					 : big_len() - 40));
+		break;
+	default:
+		if (!r->len)
+			r->len = 1;
+		r->f[0] = (uint8_t)rnd(256);
+		break;
+	}
+}
+
 static void mutate_record(int i)
 {
 	struct mrec *r = &recs[i];
 	struct lay l;
 
-	if (r->ctl & FX_CTL_REFLECT) {
-		/* A reply: its TCP flags, or make it a frame again. */
-		if (r->len && rnd(4))
-			r->f[0] = (uint8_t)rnd(256);
-		else
-			r->ctl ^= (uint8_t)(1u << rnd(4));
+	if (r->ctl & (FX_CTL_REFLECT | FX_CTL_ICMP)) {
+		/* A reply or an ICMP error: its parameters, or make it a
+		 * frame again. */
+		mutate_derived(r);
 		return;
 	}
 	if (!layout(r, &l) || !l.family) {
 		r->ctl ^= (uint8_t)(1u << rnd(3));
 		return;
 	}
-	switch (rnd(18)) {
+	switch (rnd(23)) {
 	case 0:
 		r->ctl ^= (uint8_t)(1u << rnd(3));
 		break;
@@ -499,6 +639,18 @@ static void mutate_record(int i)
 			recs[i + 1].len = 1;
 			recs[i + 1].f[0] = (uint8_t)rnd(256);
 		}
+		break;
+	case 17:
+		grow_big(r, &l);
+		break;
+	case 18:
+		dsr_insert(r, &l);
+		break;
+	case 19:
+		add_derived(i, FX_CTL_ICMP);
+		break;
+	case 20:
+		add_derived(i, FX_CTL_REFLECT);
 		break;
 	default:
 		frag_pair(i);

@@ -2,7 +2,9 @@
 /*
  * Writes the seed corpus of fuzz_xdp (tests/fuzz/corpus/fuzz_xdp): valid
  * IPv4/IPv6 TCP/UDP service packets and short conversations in the
- * record format of fuzz_xdp.h, built with tests/lib/pktgen.
+ * record format of fuzz_xdp.h, built with tests/lib/pktgen; among them
+ * packets too big for the MTUs fuzz_xdp sets, ICMP errors about a flow
+ * of the same input and packets with a DSR option.
  *
  *   gen_xdp_seeds DIR        (tests/fuzz/run-fuzz.sh --gen-seeds)
  */
@@ -54,6 +56,23 @@ static void rec_spec(struct seed *s, uint8_t ctl, const struct pg_spec *sp)
 static void rec_reply(struct seed *s, uint8_t flags)
 {
 	rec(s, FX_CTL_REFLECT | FX_CTL_BE, &flags, 1);
+}
+
+/* A reply to the previous record's output with payload_len bytes of
+ * payload (and DF). */
+static void rec_big_reply(struct seed *s, uint8_t flags, size_t payload_len)
+{
+	uint8_t b[3] = {flags, (uint8_t)(payload_len >> 8),
+			(uint8_t)payload_len};
+
+	rec(s, FX_CTL_REFLECT | FX_CTL_BE, b, sizeof(b));
+}
+
+/* An ICMP error about the previous record's output, arriving on the
+ * client's side (cli0) or the backends' (be0); err as fuzz_xdp.h says. */
+static void rec_icmp(struct seed *s, bool be_side, uint8_t err)
+{
+	rec(s, FX_CTL_ICMP | (be_side ? FX_CTL_BE : 0), &err, 1);
 }
 
 static void save(const char *name, struct seed *s)
@@ -156,6 +175,170 @@ static void fragments(int family, uint8_t proto, const char *name)
 	save(name, &s);
 }
 
+/*
+ * Path MTU: a new flow whose first packet is too big for be0 (answered,
+ * the flow opened all the same), then a small one that shows its
+ * backend, a reply too big for cli0, and a too big packet of the now
+ * known flow; IPv4 with DF.
+ */
+static void too_big(int family, uint8_t proto, const char *name)
+{
+	struct seed s = {0};
+	struct pg_spec sp;
+
+	spec(&sp, family, proto, family == 4 ? FX_VIP4 : FX_VIP6, 80);
+	sp.df = true;
+	sp.payload_len = FX_BE_MTU + 10;
+	if (proto == IPPROTO_TCP)
+		sp.tcp_flags = PG_TCP_ACK | PG_TCP_PSH;
+	rec_spec(&s, 0, &sp);
+	sp.payload_len = 0;
+	if (proto == IPPROTO_TCP)
+		sp.tcp_flags = PG_TCP_SYN;
+	rec_spec(&s, 0, &sp);
+	rec_big_reply(&s, PG_TCP_SYN | PG_TCP_ACK, FX_CLI_MTU);
+	sp.payload_len = FX_BE_MTU;
+	if (proto == IPPROTO_TCP)
+		sp.tcp_flags = PG_TCP_ACK;
+	rec_spec(&s, 0, &sp);
+	save(name, &s);
+}
+
+/* Too big and not to be quoted as sent: a fragment, IPv4 options, IPv6
+ * extension headers (drop_too_big). */
+static void too_big_unquotable(int family, bool frag, const char *name)
+{
+	struct seed s = {0};
+	struct pg_spec sp;
+
+	spec(&sp, family, IPPROTO_UDP, family == 4 ? FX_VIP4 : FX_VIP6, 80);
+	sp.df = true;
+	sp.payload_len = FX_BE_MTU + 200;
+	if (frag) {
+		sp.frag = true;
+		sp.frag_more = true;
+		sp.frag_len = FX_BE_MTU + 8;
+		sp.frag_id = 0x4343;
+		sp.ip_id = 0x4343;
+		if (family == 6) {
+			sp.ext[0].type = PG_EXT_FRAGMENT;
+			sp.next = 1;
+		}
+	} else if (family == 4) {
+		memset(sp.ip_opts, 1, 4);
+		sp.ip_opts_len = 4;
+	} else {
+		sp.ext[0].type = PG_EXT_DEST;
+		sp.next = 1;
+	}
+	rec_spec(&s, 0, &sp);
+	save(name, &s);
+}
+
+/*
+ * ICMP errors about a flow of the input: one about the client's request
+ * as translated (from the backends' side, back to the client), then one
+ * about the backend's reply as translated (from the client's side, to
+ * the VIP: on to the backend). err0 / err1 as fuzz_xdp.h says.
+ */
+static void icmp_errors(int family, uint8_t proto, uint8_t err0, uint8_t err1,
+			const char *name)
+{
+	struct seed s = {0};
+	struct pg_spec sp;
+
+	spec(&sp, family, proto, family == 4 ? FX_VIP4 : FX_VIP6, 80);
+	sp.payload_len = 64;
+	rec_spec(&s, 0, &sp);
+	rec_icmp(&s, true, err0);
+	sp.payload_len = 0;
+	rec_spec(&s, 0, &sp);
+	rec_reply(&s, PG_TCP_SYN | PG_TCP_ACK);
+	rec_icmp(&s, false, err1);
+	save(name, &s);
+}
+
+/*
+ * The backend's node of DSR: a client's packet to a backend address
+ * carrying a DSR option that names a service (taken off, a REV entry
+ * written), the backend's reply (from the service), then the same with
+ * the option naming another service (refused while that flow lives);
+ * TCP: then a SYN without the option (the entry goes) and a reply (not
+ * translated).
+ */
+static void dsr_in(int family, uint8_t proto, const char *name)
+{
+	struct seed s = {0};
+	struct pg_addr vip = pg_addr(family == 4 ? FX_VIP4 : FX_VIP6);
+	uint8_t f[PG_MAX_FRAME];
+	struct pg_layout lay;
+	struct pg_spec sp;
+	uint8_t *o;
+	size_t n;
+
+	pg_spec_init(&sp, family == 4 ? FX_CLIENT4 : FX_CLIENT6, 41000,
+		     family == 4 ? FX_BE1_4 : FX_BE1_6, 8080, proto);
+	if (family == 4) {
+		sp.ip_opts[0] = FX_DSR_OPT;
+		sp.ip_opts[1] = FX_DSR4_LEN;
+		sp.ip_opts[2] = 0;
+		sp.ip_opts[3] = 80;
+		memcpy(sp.ip_opts + 4, vip.b, 4);
+		sp.ip_opts_len = FX_DSR4_LEN;
+	} else {
+		sp.ext[0].type = PG_EXT_DEST;
+		sp.ext[0].len = FX_DSR6_LEN;
+		sp.next = 1;
+	}
+	n = pg_build(&sp, f, sizeof(f), &lay);
+	if (!n) {
+		fprintf(stderr, "gen_xdp_seeds: pg_build failed\n");
+		exit(1);
+	}
+	if (family == 6) {
+		/* Over the builder's PadN. */
+		o = f + lay.l3_off + 40;
+		o[2] = FX_DSR_OPT;
+		o[3] = 18;
+		o[4] = 0;
+		o[5] = 80;
+		memcpy(o + 6, vip.b, 16);
+		o[22] = 1;
+		o[23] = 0;
+	}
+	rec(&s, 0, f, n);
+	rec_reply(&s, PG_TCP_SYN | PG_TCP_ACK);
+	/* Another service of the protocol: VIP:443 (TCP), NEIGH:53 (UDP). */
+	if (proto == IPPROTO_UDP)
+		vip = pg_addr(family == 4 ? FX_NEIGH4 : FX_NEIGH6);
+	o = f + lay.l3_off + (family == 4 ? 22 : 44);
+	o[0] = proto == IPPROTO_TCP ? 443 >> 8 : 0;
+	o[1] = proto == IPPROTO_TCP ? 443 & 0xff : 53;
+	memcpy(o + 2, vip.b, family == 4 ? 4 : 16);
+	if (family == 4) {
+		/* The option is in the header checksum only. */
+		uint16_t c;
+
+		f[lay.l3_off + 10] = 0;
+		f[lay.l3_off + 11] = 0;
+		c = pg_ip4_csum(f + lay.l3_off, 20 + FX_DSR4_LEN);
+		f[lay.l3_off + 10] = (uint8_t)(c >> 8);
+		f[lay.l3_off + 11] = (uint8_t)c;
+	}
+	rec(&s, 0, f, n);
+	if (proto == IPPROTO_TCP) {
+		/* A SYN without the option on that tuple: a direct
+		 * connection, whose replies are no longer the service's. */
+		struct pg_spec d;
+
+		pg_spec_init(&d, family == 4 ? FX_CLIENT4 : FX_CLIENT6, 41000,
+			     family == 4 ? FX_BE1_4 : FX_BE1_6, 8080, proto);
+		rec_spec(&s, 0, &d);
+		rec_reply(&s, PG_TCP_SYN | PG_TCP_ACK);
+	}
+	save(name, &s);
+}
+
 int main(int argc, char **argv)
 {
 	struct pg_spec sp;
@@ -254,6 +437,33 @@ int main(int argc, char **argv)
 	raw[13] = 0x06;
 	rec(&s, 0, raw, 42);
 	save("arp", &s);
+
+	/* Path MTU (pmtu.h). */
+	too_big(4, IPPROTO_TCP, "tcp4-too-big");
+	too_big(6, IPPROTO_TCP, "tcp6-too-big");
+	too_big(4, IPPROTO_UDP, "udp4-too-big");
+	too_big(6, IPPROTO_UDP, "udp6-too-big");
+	too_big_unquotable(4, true, "udp4-too-big-frag");
+	too_big_unquotable(6, true, "udp6-too-big-frag");
+	too_big_unquotable(4, false, "udp4-too-big-options");
+	too_big_unquotable(6, false, "udp6-too-big-ext");
+
+	/* ICMP errors about flows (icmp.h): port unreachable, then
+	 * fragmentation needed with the whole quote; ICMPv6 destination
+	 * unreachable, then packet too big; IPv4 host unreachable quoting
+	 * 8 bytes (UDP: its checksum among them). */
+	icmp_errors(4, IPPROTO_TCP, 0x03, 0x04, "icmp4-err-tcp");
+	icmp_errors(6, IPPROTO_TCP, 0x04, 0x80, "icmp6-err-tcp");
+	icmp_errors(4, IPPROTO_UDP, 0x41, 0x04, "icmp4-err-udp");
+	icmp_errors(6, IPPROTO_UDP, 0x41, 0xc0, "icmp6-err-udp");
+	/* TTL 1: for the stack (time exceeded), not translated. */
+	icmp_errors(4, IPPROTO_TCP, 0x23, 0x24, "icmp4-err-ttl1");
+
+	/* DSR, the backend's node (dsr.h). */
+	dsr_in(4, IPPROTO_TCP, "tcp4-dsr-in");
+	dsr_in(6, IPPROTO_TCP, "tcp6-dsr-in");
+	dsr_in(4, IPPROTO_UDP, "udp4-dsr-in");
+	dsr_in(6, IPPROTO_UDP, "udp6-dsr-in");
 
 	/* Larger than one page: XDP multi-buffer. */
 	spec(&sp, 4, IPPROTO_UDP, FX_VIP4, 80);
