@@ -321,15 +321,10 @@ SHUNT_INLINE int dsr_strip(ctx_t *ctx, const struct pkt *p)
 SHUNT_INLINE void dsr_forget(const struct pkt *p)
 {
 	struct shunt_ct_entry *old;
-	struct shunt_ct_key rk = {};
+	struct ct_snat none = {};
+	struct shunt_ct_key rk;
 
-	rk.src = p->dst;
-	rk.dst = p->src;
-	rk.sport = p->dport;
-	rk.dport = p->sport;
-	rk.proto = p->proto;
-	rk.family = p->family;
-	rk.dir = SHUNT_CT_REV;
+	ct_rev_key(&rk, p, &p->dst, p->dport, &none);
 	old = bpf_map_lookup_elem(&ct_map, &rk);
 	if (old && (old->flags & SHUNT_CT_F_DSR_IN) &&
 	    !bpf_map_delete_elem(&ct_map, &rk))
@@ -391,6 +386,7 @@ SHUNT_INLINE int dsr_accept(ctx_t *ctx, const struct pkt *p)
 {
 	struct shunt_ct_entry e, *old;
 	struct shunt_frontend *fe;
+	struct ct_snat none = {};
 	struct shunt_ct_key rk;
 	union shunt_ip vip;
 	__u32 now = now_sec();
@@ -403,14 +399,7 @@ SHUNT_INLINE int dsr_accept(ctx_t *ctx, const struct pkt *p)
 		count(SHUNT_C_DSR_IN_UNKNOWN);
 		return CTX_PASS;
 	}
-	__builtin_memset(&rk, 0, sizeof(rk));
-	rk.src = p->dst;
-	rk.dst = p->src;
-	rk.sport = p->dport;
-	rk.dport = p->sport;
-	rk.proto = p->proto;
-	rk.family = p->family;
-	rk.dir = SHUNT_CT_REV;
+	ct_rev_key(&rk, p, &p->dst, p->dport, &none);
 	old = bpf_map_lookup_elem(&ct_map, &rk);
 	if (old && !ct_expired(old, now) && !ct_is_reopen(old, p)) {
 		if ((old->flags & SHUNT_CT_F_DSR_IN) &&

@@ -58,14 +58,7 @@ SHUNT_INLINE int pmtu_forward_too_big(ctx_t *ctx, const struct pkt *p,
 	o.src = p->src;
 	o.sport = p->sport;
 	if (sn->on) {
-		__builtin_memset(&rk, 0, sizeof(rk));
-		rk.src = be->addr;
-		rk.dst = sn->addr;
-		rk.sport = be->port;
-		rk.dport = sn->port;
-		rk.proto = p->proto;
-		rk.family = p->family;
-		rk.dir = SHUNT_CT_REV;
+		ct_rev_key(&rk, p, &be->addr, be->port, sn);
 		rev = bpf_map_lookup_elem(&ct_map, &rk);
 		if (!rev) {
 			count(SHUNT_C_DROP_TOO_BIG);

@@ -395,15 +395,9 @@ static inline void ic_ct_get(const char *src, __u16 sport, const char *dst,
 static inline void ic_remote_service(struct svc *v, int family, __u8 proto,
 				     __u32 fe_flags)
 {
-	struct pg_addr a4 = pg_addr(IC_SNAT4), a6 = pg_addr(IC_SNAT6), b;
-	struct shunt_frontend_spec fe;
-	struct shunt_backend_spec be;
-	struct shunt_service_spec sp;
-	struct shunt_service_info info;
-	struct shunt_backend_info *bl;
+	struct pg_addr a4 = pg_addr(IC_SNAT4), a6 = pg_addr(IC_SNAT6);
 	struct shunt_iface ifc;
 	__u32 key = (__u32)penv.if_be;
-	size_t n;
 
 	memset(v, 0, sizeof(*v));
 	v->vip = family == 4 ? VIP4 : VIP6;
@@ -411,31 +405,9 @@ static inline void ic_remote_service(struct svc *v, int family, __u8 proto,
 	v->be_addr[0] = v->be_addr[1] = family == 4 ? PENV_BE1_4 : PENV_BE1_6;
 	v->key = penv_svc_key(v->vip, SVC_PORT, proto);
 
-	memset(&fe, 0, sizeof(fe));
-	fe.key = v->key;
-	fe.flags = SHUNT_FE_F_EXTERNAL | fe_flags;
-	memset(&be, 0, sizeof(be));
-	b = pg_addr(v->be_addr[0]);
-	be.addr = penv_ip(&b);
-	be.port = htons(BE1_PORT);
-	be.family = family == 4 ? SHUNT_V4 : SHUNT_V6;
-	be.state = SHUNT_BE_ACTIVE;
-	be.weight = 1;
-	be.flags = SHUNT_BE_F_REMOTE;
-	memset(&sp, 0, sizeof(sp));
-	snprintf(sp.name, sizeof(sp.name), "test/remote");
-	sp.table_size = TABLE;
-	sp.frontends = &fe;
-	sp.n_frontends = 1;
-	sp.backends = &be;
-	sp.n_backends = 1;
-	assert_int_equal(shunt_service_apply(&penv.s, &sp, 0), 0);
-	assert_int_equal(shunt_service_get(&penv.s, &v->key, &info), 0);
-	v->id = info.id;
-	assert_int_equal(shunt_backend_list(&penv.s, v->id, &bl, &n), 0);
-	assert_int_equal(n, 1);
-	v->be[0] = v->be[1] = bl[0].id;
-	free(bl);
+	svc_apply_one("test/remote", &v->key, SHUNT_FE_F_EXTERNAL | fe_flags,
+		      v->be_addr[0], SHUNT_BE_F_REMOTE, &v->id, &v->be[0]);
+	v->be[1] = v->be[0];
 
 	assert_int_equal(bpf_map_lookup_elem(penv.s.iface_map, &key, &ifc), 0);
 	ifc.addr4 = penv_ip(&a4);

@@ -221,6 +221,50 @@ static inline void svc_two(struct svc *v, int family, __u8 proto, __u32 w1,
 			 0);
 }
 
+/*
+ * Apply service name: one frontend (key, fe_flags), one backend
+ * be_addr:BE1_PORT of the key's family with be_flags; its service and
+ * backend ids.
+ */
+static inline void svc_apply_one(const char *name,
+				 const struct shunt_frontend_key *key,
+				 __u32 fe_flags, const char *be_addr,
+				 __u32 be_flags, __u32 *svc_id, __u32 *be_id)
+{
+	struct pg_addr a = pg_addr(be_addr);
+	struct shunt_frontend_spec fe;
+	struct shunt_backend_spec be;
+	struct shunt_service_spec sp;
+	struct shunt_service_info info;
+	struct shunt_backend_info *bl;
+	size_t n;
+
+	memset(&fe, 0, sizeof(fe));
+	fe.key = *key;
+	fe.flags = fe_flags;
+	memset(&be, 0, sizeof(be));
+	be.addr = penv_ip(&a);
+	be.port = htons(BE1_PORT);
+	be.family = key->family;
+	be.state = SHUNT_BE_ACTIVE;
+	be.weight = 1;
+	be.flags = be_flags;
+	memset(&sp, 0, sizeof(sp));
+	snprintf(sp.name, sizeof(sp.name), "%s", name);
+	sp.table_size = TABLE;
+	sp.frontends = &fe;
+	sp.n_frontends = 1;
+	sp.backends = &be;
+	sp.n_backends = 1;
+	assert_int_equal(shunt_service_apply(&penv.s, &sp, 0), 0);
+	assert_int_equal(shunt_service_get(&penv.s, key, &info), 0);
+	*svc_id = info.id;
+	assert_int_equal(shunt_backend_list(&penv.s, *svc_id, &bl, &n), 0);
+	assert_int_equal(n, 1);
+	*be_id = bl[0].id;
+	free(bl);
+}
+
 /* Which of the two backends an id is. */
 static inline int be_index(const struct svc *v, __u32 id)
 {

@@ -71,15 +71,8 @@ static void dsr_service(struct dsr_svc *d, int family, __u8 proto,
 			const char *vip, __u16 port, __u32 fe_flags,
 			__u32 be_flags)
 {
-	struct shunt_frontend_spec fe;
-	struct shunt_backend_spec be;
-	struct shunt_service_spec sp;
-	struct shunt_service_info info;
-	struct shunt_backend_info *bl;
 	struct shunt_frontend got;
 	struct shunt_backend b;
-	struct pg_addr a;
-	size_t n;
 
 	memset(d, 0, sizeof(*d));
 	d->v.vip = vip ? vip : family == 4 ? NODE4 : NODE6;
@@ -89,32 +82,8 @@ static void dsr_service(struct dsr_svc *d, int family, __u8 proto,
 	d->fe = vip ? penv_svc_key(vip, port, proto)
 		    : nodeport_key(family, proto);
 
-	memset(&fe, 0, sizeof(fe));
-	fe.key = d->fe;
-	fe.flags = fe_flags;
-	memset(&be, 0, sizeof(be));
-	a = pg_addr(d->v.be_addr[0]);
-	be.addr = penv_ip(&a);
-	be.port = htons(BE1_PORT);
-	be.family = family == 4 ? SHUNT_V4 : SHUNT_V6;
-	be.state = SHUNT_BE_ACTIVE;
-	be.weight = 1;
-	be.flags = be_flags;
-	memset(&sp, 0, sizeof(sp));
-	snprintf(sp.name, sizeof(sp.name), "test/dsr");
-	sp.table_size = TABLE;
-	sp.frontends = &fe;
-	sp.n_frontends = 1;
-	sp.backends = &be;
-	sp.n_backends = 1;
-	assert_int_equal(shunt_service_apply(&penv.s, &sp, 0), 0);
-
-	assert_int_equal(shunt_service_get(&penv.s, &d->fe, &info), 0);
-	d->id = info.id;
-	assert_int_equal(shunt_backend_list(&penv.s, d->id, &bl, &n), 0);
-	assert_int_equal(n, 1);
-	d->be = bl[0].id;
-	free(bl);
+	svc_apply_one("test/dsr", &d->fe, fe_flags, d->v.be_addr[0], be_flags,
+		      &d->id, &d->be);
 
 	/* What the datapath reads. */
 	assert_int_equal(bpf_map_lookup_elem(penv.s.frontend_map, &d->fe, &got),

@@ -97,13 +97,6 @@ static void set_snat_ports(__u16 pmin, __u16 nports)
  * node (remote). nports SNAT ports from PORT_MIN. */
 static void setup(struct env *e, enum penv_hook h, int family, __u16 nports)
 {
-	struct shunt_frontend_spec fe;
-	struct shunt_backend_spec be;
-	struct shunt_service_spec sp;
-	struct shunt_service_info info;
-	struct shunt_backend_info *bl;
-	struct pg_addr a;
-	size_t n;
 
 	memset(e, 0, sizeof(*e));
 	e->h = h;
@@ -118,31 +111,9 @@ static void setup(struct env *e, enum penv_hook h, int family, __u16 nports)
 	set_snat_ports(PORT_MIN, nports);
 
 	e->fe = penv_svc_key(e->vip, SVC_PORT, IPPROTO_TCP);
-	memset(&fe, 0, sizeof(fe));
-	fe.key = e->fe;
-	fe.flags = SHUNT_FE_F_EXTERNAL | SHUNT_FE_F_MODE_SNAT;
-	memset(&be, 0, sizeof(be));
-	a = pg_addr(e->be);
-	be.addr = penv_ip(&a);
-	be.port = htons(BE1_PORT);
-	be.family = family == 4 ? SHUNT_V4 : SHUNT_V6;
-	be.state = SHUNT_BE_ACTIVE;
-	be.weight = 1;
-	be.flags = SHUNT_BE_F_REMOTE;
-	memset(&sp, 0, sizeof(sp));
-	snprintf(sp.name, sizeof(sp.name), "test/paws");
-	sp.table_size = TABLE;
-	sp.frontends = &fe;
-	sp.n_frontends = 1;
-	sp.backends = &be;
-	sp.n_backends = 1;
-	assert_int_equal(shunt_service_apply(&penv.s, &sp, 0), 0);
-	assert_int_equal(shunt_service_get(&penv.s, &e->fe, &info), 0);
-	e->svc_id = info.id;
-	assert_int_equal(shunt_backend_list(&penv.s, e->svc_id, &bl, &n), 0);
-	assert_int_equal(n, 1);
-	e->be_id = bl[0].id;
-	free(bl);
+	svc_apply_one("test/paws", &e->fe,
+		      SHUNT_FE_F_EXTERNAL | SHUNT_FE_F_MODE_SNAT, e->be,
+		      SHUNT_BE_F_REMOTE, &e->svc_id, &e->be_id);
 }
 
 /* --- TCP options ------------------------------------------------------ */
