@@ -17,6 +17,11 @@
 #include <bpf/bpf_endian.h>
 
 #define SHUNT_INLINE static __always_inline
+/* A global function: the verifier checks it once, on its own, from its
+ * argument types, instead of again on every path that calls it. Pointer
+ * arguments may be NULL as far as it knows: test them first. Only for
+ * the big branches of a program (docs/datapath.md, "Verifier cost"). */
+#define SHUNT_GLOBAL __attribute__((noinline))
 #include <shunt/abi.h>
 #include <shunt/hash.h>
 

@@ -50,20 +50,23 @@ SHUNT_INLINE void frag_learn(const struct pkt *p)
 	count(SHUNT_C_FRAG_FIRST);
 }
 
-/* Later fragment: ports from its first fragment, or false. */
-SHUNT_INLINE bool frag_recall(struct pkt *p)
+/* Later fragment: ports from its first fragment; 0, or -1 when they are
+ * not known. */
+SHUNT_GLOBAL int frag_recall(struct pkt *p)
 {
 	struct shunt_frag_key k;
 	struct shunt_frag *f;
 
+	if (!p)
+		return -1;
 	frag_key(&k, p);
 	f = bpf_map_lookup_elem(&frag_map, &k);
 	if (!f)
-		return false;
+		return -1;
 	p->sport = f->sport;
 	p->dport = f->dport;
 	count(SHUNT_C_FRAG_LATER);
-	return true;
+	return 0;
 }
 
 /* A new flow of service svc_id: its backend, or 0 when it has none. */
@@ -82,8 +85,10 @@ SHUNT_INLINE __u32 lb_new_flow_backend(__u32 svc_id, const struct pkt *p,
 
 /* What a packet to a service gets from conntrack. */
 struct lb_flow {
-	struct shunt_backend *be; /* NULL: drop (counted when dropped) */
-	__u32 id;		  /* be's id */
+	__u32 svc_id;
+	__u32 id;	/* the backend, SHUNT_BACKEND_NONE: drop (counted when
+			 * dropped) */
+	__u32 fe_flags; /* SHUNT_FE_F_* */
 	bool new_flow;
 	bool refused; /* a new flow that could not be made (SNAT) */
 	bool dsr;     /* sent to a remote backend by DSR (dsr.h) */
@@ -111,7 +116,7 @@ SHUNT_INLINE int lb_flow_create(ctx_t *ctx, const struct pkt *p,
 	case SNAT_DROP:
 		return -1;
 	case SNAT_DO:
-		if (snat_alloc(ctx, p, be, fe->svc_id, id, now, sn))
+		if (snat_new_flow(ctx, p, be, fe->svc_id, id, now, sn))
 			return -1;
 		break;
 	default:
@@ -122,19 +127,73 @@ SHUNT_INLINE int lb_flow_create(ctx_t *ctx, const struct pkt *p,
 	return 0;
 }
 
-/* Conntrack for a packet to a service: the backend its flow uses,
- * creating the flow when there is none, and how its source is rewritten.
- * f->be NULL when no backend is left or the flow cannot be made. */
-SHUNT_INLINE void lb_flow_backend(ctx_t *ctx, const struct pkt *p,
-				  const struct shunt_frontend *fe,
-				  struct lb_flow *f)
+/* An existing flow e of p, to backend be: its state, and a REV entry
+ * lost to the LRU restored. False when the flow must start again
+ * (its masqueraded tuple went to a newer flow). */
+SHUNT_INLINE bool lb_flow_continue(ctx_t *ctx, const struct pkt *p,
+				   struct shunt_ct_entry *e,
+				   const struct shunt_backend *be,
+				   struct lb_flow *f, __u32 now)
 {
-	__u32 svc_id = fe->svc_id, now = now_sec(), id;
+	struct shunt_ct_entry *rev;
 	struct ct_snat *sn = &f->sn;
-	struct shunt_ct_entry *e, *rev;
+
+	ct_snat_of(e, sn);
+	f->dsr = e->flags & SHUNT_CT_F_DSR;
+	/* State changes and, once a second, a check that the reply entry
+	 * is still there (the LRU may have taken it alone when the table
+	 * was full). A DSR flow has none. */
+	if (!ct_needs_update(e, p, SHUNT_CT_FWD) && e->last_seen == now)
+		return true;
+	if (f->dsr) {
+		ct_update_pair(e, NULL, p, SHUNT_CT_FWD, now);
+		return true;
+	}
+	rev = ct_rev_ensure(p, e, be);
+	if (!rev && sn->on) {
+		count(SHUNT_C_SNAT_REV_LOST);
+		return false;
+	}
+	ct_update_pair(e, rev, p, SHUNT_CT_FWD, now);
+	if (rev && sn->on && (p->tcp_flags & TCP_FLAG_FIN_))
+		snat_note_fin(ctx, p, rev);
+	return true;
+}
+
+/*
+ * The frontend p is sent to and, through conntrack, the backend of its
+ * flow, creating the flow when there is none, and how its source is
+ * rewritten: LB_FLOW_OK with f filled (f->id SHUNT_BACKEND_NONE when no
+ * backend is left or the flow cannot be made), LB_NOT_FRONTEND, or
+ * LB_FLOW_PASS (counted). A global function: it cannot hand back map
+ * values, lb_forward() looks the backend up again by f->id.
+ */
+#define LB_FLOW_OK	0
+#define LB_NOT_FRONTEND 1
+#define LB_FLOW_PASS	2
+SHUNT_GLOBAL int lb_flow_backend(ctx_t *ctx, const struct pkt *p,
+				 struct lb_flow *f)
+{
+	__u32 svc_id, now = now_sec(), id;
+	struct shunt_frontend *fe;
+	struct shunt_ct_entry *e;
 	struct shunt_ct_key key;
 	struct shunt_backend *be;
 
+	if (!p || !f)
+		return LB_FLOW_PASS;
+	fe = lb_frontend(&p->dst, p->dport, p->proto, p->family);
+	if (!fe)
+		return LB_NOT_FRONTEND;
+	/* Let the stack send Time Exceeded for the untranslated packet. */
+	if (p->ttl <= 1) {
+		count(SHUNT_C_PASS_TTL);
+		return LB_FLOW_PASS;
+	}
+	svc_id = fe->svc_id;
+	f->svc_id = svc_id;
+	f->fe_flags = fe->flags;
+	f->id = SHUNT_BACKEND_NONE;
 	ct_key_from_pkt(&key, p, SHUNT_CT_FWD);
 	e = bpf_map_lookup_elem(&ct_map, &key);
 	if (e && !ct_expired(e, now) && !ct_is_reopen(e, p)) {
@@ -142,33 +201,12 @@ SHUNT_INLINE void lb_flow_backend(ctx_t *ctx, const struct pkt *p,
 		if (be && be->port == e->nat_port &&
 		    ip_equal(&be->addr, &e->nat_addr)) {
 			count(SHUNT_C_CT_HIT);
-			ct_snat_of(e, sn);
-			f->be = be;
-			f->id = e->backend_id;
-			f->dsr = e->flags & SHUNT_CT_F_DSR;
-			/* State changes and, once a second, a check that the
-			 * reply entry is still there (the LRU may have taken
-			 * it alone when the table was full). A DSR flow has
-			 * none. */
-			if (!ct_needs_update(e, p, SHUNT_CT_FWD) &&
-			    e->last_seen == now)
-				return;
-			if (f->dsr) {
-				ct_update_pair(e, NULL, p, SHUNT_CT_FWD, now);
-				return;
+			if (lb_flow_continue(ctx, p, e, be, f, now)) {
+				f->id = e->backend_id;
+				return LB_FLOW_OK;
 			}
-			rev = ct_rev_ensure(p, e, be);
-			if (rev || !sn->on) {
-				ct_update_pair(e, rev, p, SHUNT_CT_FWD, now);
-				if (rev && sn->on &&
-				    (p->tcp_flags & TCP_FLAG_FIN_))
-					snat_note_fin(ctx, p, rev);
-				return;
-			}
-			f->be = NULL;
 			/* Its masqueraded tuple went to a newer flow: this
 			 * one starts again under another. */
-			count(SHUNT_C_SNAT_REV_LOST);
 		} else {
 			count(SHUNT_C_CT_BACKEND_GONE);
 		}
@@ -187,75 +225,80 @@ SHUNT_INLINE void lb_flow_backend(ctx_t *ctx, const struct pkt *p,
 	id = lb_new_flow_backend(svc_id, p, now);
 	be = lb_backend(id, svc_id);
 	if (!be)
-		return;
+		return LB_FLOW_OK;
 	if (lb_flow_create(ctx, p, fe, &key, id, be, now, f)) {
 		f->refused = true;
-		return;
+		return LB_FLOW_OK;
 	}
 	f->new_flow = true;
-	f->be = be;
 	f->id = id;
+	return LB_FLOW_OK;
 }
 
-SHUNT_INLINE int lb_forward(ctx_t *ctx, struct pkt *p,
-			    const struct shunt_frontend *fe)
+/* No backend for a packet of flow f: kube-proxy rejects, but drops for a
+ * Local policy without local endpoints. */
+SHUNT_INLINE int lb_no_backend(ctx_t *ctx, struct pkt *p,
+			       const struct lb_flow *f)
 {
-	__u32 svc_id = fe->svc_id;
+	if (f->refused)
+		return CTX_DROP;
+	stats_no_backend(f->svc_id);
+	if (!(f->fe_flags & SHUNT_FE_F_LOCAL))
+		return reject_packet(ctx, p);
+	count(SHUNT_C_DROP_NO_BACKEND);
+	return CTX_DROP;
+}
+
+/* A packet of flow f (lb_flow_backend()): to its backend, translated. */
+SHUNT_GLOBAL int lb_forward(ctx_t *ctx, struct pkt *p, const struct lb_flow *f)
+{
 	__u64 len = ctx_wire_len(ctx);
-	struct lb_flow f = {};
+	struct shunt_backend *be;
 	union shunt_ip vip;
 	__u32 too_big = 0;
 	int rc, grown = 0;
 	__be16 vport;
 
-	/* Let the stack send Time Exceeded for the untranslated packet. */
-	if (p->ttl <= 1) {
-		count(SHUNT_C_PASS_TTL);
+	if (!p || !f)
 		return CTX_PASS;
-	}
-	lb_flow_backend(ctx, p, fe, &f);
-	if (!f.be) {
-		if (f.refused)
-			return CTX_DROP;
-		stats_no_backend(svc_id);
-		/* kube-proxy rejects, but drops for a Local policy without
-		 * local endpoints. */
-		if (!(fe->flags & SHUNT_FE_F_LOCAL))
-			return reject_packet(ctx, p);
-		count(SHUNT_C_DROP_NO_BACKEND);
-		return CTX_DROP;
-	}
+	be = lb_backend(f->id, f->svc_id);
+	if (!be)
+		return lb_no_backend(ctx, p, f);
 	frag_learn(p);
 	vip = p->dst;
 	vport = p->dport;
-	if (nat_rewrite(ctx, p, NAT_DST, &f.be->addr, f.be->port) ||
-	    (f.sn.on && nat_rewrite(ctx, p, NAT_SRC, &f.sn.addr, f.sn.port))) {
+	if (nat_rewrite(ctx, p, NAT_DST, &be->addr, be->port) ||
+	    (f->sn.on &&
+	     nat_rewrite(ctx, p, NAT_SRC, &f->sn.addr, f->sn.port))) {
 		count(SHUNT_C_DROP_NAT_FAIL);
 		return CTX_DROP;
 	}
-	if (f.dsr && dsr_needs_opt(p)) {
+	if (f->dsr && dsr_needs_opt(p)) {
 		grown = dsr_encode(ctx, p, &vip, vport);
 		if (grown < 0)
 			return CTX_DROP;
 	}
 	count(SHUNT_C_NAT_FWD);
-	stats_add(&svc_stats_map, svc_id, len, true, f.new_flow);
-	stats_add(&backend_stats_map, f.id, len, true, f.new_flow);
+	stats_add(&svc_stats_map, f->svc_id, len, true, f->new_flow);
+	stats_add(&backend_stats_map, f->id, len, true, f->new_flow);
 	rc = fwd_packet(ctx, p, &too_big);
 	if (too_big)
-		return pmtu_forward_too_big(ctx, p, f.be, &f.sn, &vip, vport,
+		return pmtu_forward_too_big(ctx, p, be, &f->sn, &vip, vport,
 					    grown, too_big);
 	return rc;
 }
 
 /* A reply from a backend: translate the source back to the VIP. */
-SHUNT_INLINE int lb_reverse(ctx_t *ctx, struct pkt *p)
+SHUNT_GLOBAL int lb_reverse(ctx_t *ctx, struct pkt *p)
 {
 	struct shunt_ct_key key;
 	struct shunt_ct_entry *e;
 	__u32 now, svc_id, backend_id, too_big = 0;
 	__u64 len = ctx_wire_len(ctx);
 	int rc;
+
+	if (!p)
+		return CTX_PASS;
 
 	ct_key_from_pkt(&key, p, SHUNT_CT_REV);
 	e = bpf_map_lookup_elem(&ct_map, &key);
@@ -314,7 +357,7 @@ SHUNT_INLINE int lb_parse(ctx_t *ctx, struct pkt *p)
 
 SHUNT_INLINE int lb_process(ctx_t *ctx)
 {
-	struct shunt_frontend *fe;
+	struct lb_flow f = {};
 	struct pkt p = {};
 	int rc;
 
@@ -326,13 +369,15 @@ SHUNT_INLINE int lb_process(ctx_t *ctx)
 		count(rc);
 		return CTX_PASS;
 	}
-	if (p.frag == PKT_FRAG_LATER && !frag_recall(&p)) {
+	if (p.frag == PKT_FRAG_LATER && frag_recall(&p)) {
 		count(SHUNT_C_PASS_FRAG_NO_STATE);
 		return CTX_PASS;
 	}
-	fe = lb_frontend(&p.dst, p.dport, p.proto, p.family);
-	if (fe)
-		return lb_forward(ctx, &p, fe);
+	rc = lb_flow_backend(ctx, &p, &f);
+	if (rc == LB_FLOW_OK)
+		return lb_forward(ctx, &p, &f);
+	if (rc == LB_FLOW_PASS)
+		return CTX_PASS;
 	if (p.dsr_off)
 		return dsr_accept(ctx, &p);
 	if (p.proto == IPPROTO_TCP &&

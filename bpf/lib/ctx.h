@@ -103,12 +103,16 @@ SHUNT_INLINE void *ctx_data_end(const ctx_t *ctx)
 }
 
 /* A pointer to len bytes at offset off, or NULL when they are not all in
- * the packet. Offsets are re-derived after helpers that move data. */
+ * the packet. Offsets are re-derived after helpers that move data. The
+ * empty asm makes the compiler bound-check the offset it then adds, not
+ * an earlier value it was computed from (in a global function offsets
+ * are unknown to the verifier, which follows only the checked register). */
 #define ctx_ptr(ctx, off, len)                                                 \
 	({                                                                     \
 		void *__d = ctx_data(ctx);                                     \
 		__u32 __o = (off);                                             \
 		void *__p = NULL;                                              \
+		asm volatile("" : "+r"(__o));                                  \
 		if (__o <= CTX_MAX_HDR_OFF &&                                  \
 		    __d + __o + (len) <= ctx_data_end(ctx))                    \
 			__p = __d + __o;                                       \

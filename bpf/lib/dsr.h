@@ -74,9 +74,10 @@ SHUNT_INLINE bool dsr_needs_opt(const struct pkt *p)
 
 #ifdef SHUNT_HOOK_TC
 /* len zero bytes between the fixed IP header and what follows it. */
-SHUNT_INLINE int dsr_make_room(ctx_t *ctx, const struct pkt *p, __u32 len)
+SHUNT_GLOBAL int dsr_make_room(ctx_t *ctx, const struct pkt *p, __u64 len)
 {
-	(void)p;
+	if (!p)
+		return -1;
 	return bpf_skb_adjust_room(ctx, len, BPF_ADJ_ROOM_NET, 0) ? -1 : 0;
 }
 
@@ -92,9 +93,10 @@ SHUNT_INLINE int dsr_store(ctx_t *ctx, __u32 off, const void *buf, __u32 len,
 }
 
 /* Take len bytes out between the fixed IP header and what follows. */
-SHUNT_INLINE int dsr_cut_room(ctx_t *ctx, const struct pkt *p, __u32 len)
+SHUNT_GLOBAL int dsr_cut_room(ctx_t *ctx, const struct pkt *p, __u64 len)
 {
-	(void)p;
+	if (!p)
+		return -1;
 	return bpf_skb_adjust_room(ctx, -(__s32)len, BPF_ADJ_ROOM_NET, 0) ? -1
 									  : 0;
 }
@@ -108,12 +110,16 @@ SHUNT_INLINE int dsr_ip_csum(ctx_t *ctx, const struct pkt *p, __s64 diff)
 		       : 0;
 }
 #else
-SHUNT_INLINE int dsr_make_room(ctx_t *ctx, const struct pkt *p, __u32 len)
+SHUNT_GLOBAL int dsr_make_room(ctx_t *ctx, const struct pkt *p, __u64 len)
 {
 	__u8 buf[64] = {};
-	__u32 l2 = p->vlan ? ETH_HLEN + 4 : ETH_HLEN;
-	__u32 n = p->family == SHUNT_V4 ? l2 + sizeof(struct iphdr)
-					: l2 + sizeof(struct ipv6hdr);
+	__u32 l2, n;
+
+	if (!p || !len || len > sizeof(buf))
+		return -1;
+	l2 = p->vlan ? ETH_HLEN + 4 : ETH_HLEN;
+	n = p->family == SHUNT_V4 ? l2 + sizeof(struct iphdr)
+				  : l2 + sizeof(struct ipv6hdr);
 
 	/* Grow at the front, then move Ethernet (and its tag) and the
 	 * fixed IP header back to the start. */
@@ -125,12 +131,16 @@ SHUNT_INLINE int dsr_make_room(ctx_t *ctx, const struct pkt *p, __u32 len)
 	return bpf_xdp_store_bytes(ctx, n, buf, len) ? -1 : 0;
 }
 
-SHUNT_INLINE int dsr_cut_room(ctx_t *ctx, const struct pkt *p, __u32 len)
+SHUNT_GLOBAL int dsr_cut_room(ctx_t *ctx, const struct pkt *p, __u64 len)
 {
 	__u8 buf[64] = {};
-	__u32 l2 = p->vlan ? ETH_HLEN + 4 : ETH_HLEN;
-	__u32 n = p->family == SHUNT_V4 ? l2 + sizeof(struct iphdr)
-					: l2 + sizeof(struct ipv6hdr);
+	__u32 l2, n;
+
+	if (!p || !len || len > sizeof(buf))
+		return -1;
+	l2 = p->vlan ? ETH_HLEN + 4 : ETH_HLEN;
+	n = p->family == SHUNT_V4 ? l2 + sizeof(struct iphdr)
+				  : l2 + sizeof(struct ipv6hdr);
 
 	/* Move Ethernet and the fixed IP header over the bytes to go. */
 	if (p->l3_off != l2 || bpf_xdp_load_bytes(ctx, 0, buf, n) ||
@@ -228,10 +238,13 @@ SHUNT_INLINE int dsr_encode6(ctx_t *ctx, struct pkt *p,
  * translated packet, first after the fixed IP header, where the other
  * side's parser looks; p follows the headers that moved. The bytes the
  * packet grew by, or -1 when it is to be dropped (counted). */
-SHUNT_INLINE int dsr_encode(ctx_t *ctx, struct pkt *p,
+SHUNT_GLOBAL int dsr_encode(ctx_t *ctx, struct pkt *p,
 			    const union shunt_ip *vip, __be16 vport)
 {
 	int len;
+
+	if (!p || !vip)
+		return -1;
 
 	len = p->family == SHUNT_V4 ? dsr_encode4(ctx, p, vip, vport)
 				    : dsr_encode6(ctx, p, vip, vport);
@@ -318,17 +331,20 @@ SHUNT_INLINE int dsr_strip(ctx_t *ctx, const struct pkt *p)
  * tuple by an earlier DSR flow (its end is not seen here: the client's
  * FIN and RST go to the pod only) would turn its replies into the
  * frontend's: it goes. */
-SHUNT_INLINE void dsr_forget(const struct pkt *p)
+SHUNT_GLOBAL int dsr_forget(const struct pkt *p)
 {
 	struct shunt_ct_entry *old;
 	struct ct_snat none = {};
 	struct shunt_ct_key rk;
 
+	if (!p)
+		return 0;
 	ct_rev_key(&rk, p, &p->dst, p->dport, &none);
 	old = bpf_map_lookup_elem(&ct_map, &rk);
 	if (old && (old->flags & SHUNT_CT_F_DSR_IN) &&
 	    !bpf_map_delete_elem(&ct_map, &rk))
 		count(SHUNT_C_DSR_IN_FORGOT);
+	return 0;
 }
 
 /* The frontend a DSR option names: exactly, or a NodePort of any node
@@ -382,7 +398,7 @@ SHUNT_INLINE int dsr_decode(ctx_t *ctx, const struct pkt *p,
  * replies appear to come from an arbitrary address, nor take over the
  * replies of a live flow (counted too).
  */
-SHUNT_INLINE int dsr_accept(ctx_t *ctx, const struct pkt *p)
+SHUNT_GLOBAL int dsr_accept(ctx_t *ctx, const struct pkt *p)
 {
 	struct shunt_ct_entry e, *old;
 	struct shunt_frontend *fe;
@@ -392,6 +408,8 @@ SHUNT_INLINE int dsr_accept(ctx_t *ctx, const struct pkt *p)
 	__u32 now = now_sec();
 	__be16 vport;
 
+	if (!p)
+		return CTX_PASS;
 	if (p->frag == PKT_FRAG_LATER || dsr_decode(ctx, p, &vip, &vport))
 		return CTX_PASS;
 	fe = dsr_frontend(&vip, vport, p);

@@ -179,12 +179,15 @@ SHUNT_INLINE bool fwd_may_fragment(ctx_t *ctx, const struct pkt *p)
  * interface it must leave by and may not be fragmented, *too_big is set
  * to that interface's MTU and nothing else is done: the caller answers
  * the sender (pmtu.h). */
-SHUNT_INLINE int fwd_packet(ctx_t *ctx, const struct pkt *p, __u32 *too_big)
+SHUNT_GLOBAL int fwd_packet(ctx_t *ctx, const struct pkt *p, __u32 *too_big)
 {
 	struct bpf_fib_lookup fib = {};
 	struct shunt_iface *out;
 	__u32 ifindex;
 	int rc;
+
+	if (!p || !too_big)
+		return CTX_DROP;
 
 	/* The stack owns VLAN devices: hand tagged traffic to it. */
 	if (p->vlan) {

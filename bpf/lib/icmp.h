@@ -190,7 +190,7 @@ SHUNT_INLINE int icmp_rewrite(ctx_t *ctx, struct pkt *p,
  * An ICMP error to or through this node. Translated and forwarded when
  * it quotes a flow of ct_map; else passed to the stack untouched.
  */
-SHUNT_INLINE int icmp_error(ctx_t *ctx, struct pkt *p)
+SHUNT_GLOBAL int icmp_error(ctx_t *ctx, struct pkt *p)
 {
 	struct shunt_ct_entry *e;
 	struct shunt_ct_key k;
@@ -198,6 +198,9 @@ SHUNT_INLINE int icmp_error(ctx_t *ctx, struct pkt *p)
 	__u32 too_big = 0;
 	__u8 proto;
 	int rc;
+
+	if (!p)
+		return CTX_PASS;
 
 	if (p->ttl <= 1 || icmp_parse_quote(ctx, p, &q, &proto))
 		goto pass;

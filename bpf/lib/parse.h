@@ -271,11 +271,13 @@ SHUNT_INLINE int parse_l4(ctx_t *ctx, struct pkt *p)
 /* Fill p from the packet. PARSE_OK, or the counter naming why the
  * packet is passed to the stack untouched. Later fragments leave the
  * ports zero: the caller finds them in frag_map. */
-SHUNT_INLINE int parse_packet(ctx_t *ctx, struct pkt *p)
+SHUNT_GLOBAL int parse_packet(ctx_t *ctx, struct pkt *p)
 {
 	__u16 proto;
 	int rc;
 
+	if (!p)
+		return SHUNT_C_PASS_MALFORMED_L3;
 	rc = parse_eth(ctx, p, &proto);
 	if (rc != PARSE_OK)
 		return rc;

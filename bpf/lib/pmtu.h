@@ -18,11 +18,15 @@
 #include "stats.h"
 
 /* Answer the sender of p, a packet of flow o (as sent), too big for mtu. */
-SHUNT_INLINE int pmtu_too_big(ctx_t *ctx, const struct pkt *p,
+SHUNT_GLOBAL int pmtu_too_big(ctx_t *ctx, const struct pkt *p,
 			      const struct icmp_orig *o, __u32 mtu)
 {
-	__u32 hdr = p->family == SHUNT_V4 ? sizeof(struct iphdr)
-					  : sizeof(struct ipv6hdr);
+	__u32 hdr;
+
+	if (!p || !o)
+		return CTX_DROP;
+	hdr = p->family == SHUNT_V4 ? sizeof(struct iphdr)
+				    : sizeof(struct ipv6hdr);
 
 	/* The quote is the fixed header and the ports: only where those
 	 * are all there is to restore. A DSR option the packet grew by

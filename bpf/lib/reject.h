@@ -387,11 +387,15 @@ SHUNT_INLINE int reject_udp(ctx_t *ctx, const struct pkt *p)
 /* Answer a packet to a frontend without a usable backend: TCP with a
  * RST, UDP with an ICMP port unreachable; what cannot be answered is
  * dropped. */
-SHUNT_INLINE int reject_packet(ctx_t *ctx, const struct pkt *p)
+SHUNT_GLOBAL int reject_packet(ctx_t *ctx, const struct pkt *p)
 {
 	struct tcphdr th;
-	__u32 hdr = p->family == SHUNT_V4 ? sizeof(struct iphdr)
-					  : sizeof(struct ipv6hdr);
+	__u32 hdr;
+
+	if (!p)
+		return CTX_DROP;
+	hdr = p->family == SHUNT_V4 ? sizeof(struct iphdr)
+				    : sizeof(struct ipv6hdr);
 
 	if (p->frag != PKT_FRAG_NONE || p->vlan || p->l4_off != p->l3_off + hdr)
 		goto drop;

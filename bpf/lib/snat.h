@@ -151,18 +151,22 @@ SHUNT_INLINE void snat_note_fin(ctx_t *ctx, const struct pkt *p,
 
 /*
  * Take a port for a masqueraded new flow p to be and write the flow's
- * REV entry under it; sn->port is set. -1 (counted) when every port
- * tried is in use.
+ * REV entry rev (ct_entry_init() and ct_rev_entry() made it) under it;
+ * sn->port is set. -1 (counted) when every port tried is in use.
  */
 SHUNT_INLINE int snat_alloc(ctx_t *ctx, const struct pkt *p,
-			    const struct shunt_backend *be, __u32 svc_id,
-			    __u32 backend_id, __u32 now, struct ct_snat *sn)
+			    const struct shunt_backend *be,
+			    const struct shunt_ct_entry *rev,
+			    struct ct_snat *sn)
 {
-	struct shunt_ct_entry rev, *old;
-	const struct shunt_config *cfg;
-	struct shunt_ct_key rk;
 	__u32 key = 0, span, first, i, port, tsval = 0, fallback = 0;
+	const struct shunt_config *cfg;
+	struct shunt_ct_entry *old;
+	struct shunt_ct_key rk;
 	enum snat_reuse r;
+	__u32 now;
+
+	now = rev->last_seen;
 
 	cfg = bpf_map_lookup_elem(&config_map, &key);
 	if (!cfg || !cfg->snat_port_min ||
@@ -173,13 +177,11 @@ SHUNT_INLINE int snat_alloc(ctx_t *ctx, const struct pkt *p,
 	first = bpf_get_prandom_u32() % span;
 	if (p->tcp_flags & TCP_FLAG_SYN_)
 		tsval = tcp_tsval(ctx, p);
-	ct_entry_init(&rev, p, svc_id, backend_id, now);
-	ct_rev_entry(&rev, p, true);
 	for (i = 0; i < SNAT_TRIES && i < span; i++) {
 		port = cfg->snat_port_min + (first + i) % span;
 		sn->port = bpf_htons((__u16)port);
 		ct_rev_key(&rk, p, &be->addr, be->port, sn);
-		if (!bpf_map_update_elem(&ct_map, &rk, &rev, BPF_NOEXIST))
+		if (!bpf_map_update_elem(&ct_map, &rk, rev, BPF_NOEXIST))
 			return 0;
 		/* In use, unless its flow is over: expired and not collected
 		 * yet, or closed both ways (TIME_WAIT, RST) and this is a new
@@ -187,7 +189,7 @@ SHUNT_INLINE int snat_alloc(ctx_t *ctx, const struct pkt *p,
 		old = bpf_map_lookup_elem(&ct_map, &rk);
 		r = old ? snat_reusable(old, p, now, tsval) : SNAT_REUSE_NO;
 		if (r == SNAT_REUSE_YES &&
-		    !bpf_map_update_elem(&ct_map, &rk, &rev, BPF_EXIST))
+		    !bpf_map_update_elem(&ct_map, &rk, rev, BPF_EXIST))
 			return 0;
 		if (r == SNAT_REUSE_PAWS && !fallback)
 			fallback = port;
@@ -198,12 +200,24 @@ SHUNT_INLINE int snat_alloc(ctx_t *ctx, const struct pkt *p,
 	if (fallback) {
 		sn->port = bpf_htons((__u16)fallback);
 		ct_rev_key(&rk, p, &be->addr, be->port, sn);
-		if (!bpf_map_update_elem(&ct_map, &rk, &rev, BPF_ANY))
+		if (!bpf_map_update_elem(&ct_map, &rk, rev, BPF_ANY))
 			return 0;
 	}
 exhausted:
 	count(SHUNT_C_DROP_SNAT_EXHAUSTED);
 	return -1;
+}
+
+/* snat_alloc() for a new flow of svc_id to backend_id (be). */
+SHUNT_INLINE int snat_new_flow(ctx_t *ctx, const struct pkt *p,
+			       const struct shunt_backend *be, __u32 svc_id,
+			       __u32 backend_id, __u32 now, struct ct_snat *sn)
+{
+	struct shunt_ct_entry rev;
+
+	ct_entry_init(&rev, p, svc_id, backend_id, now);
+	ct_rev_entry(&rev, p, true);
+	return snat_alloc(ctx, p, be, &rev, sn);
 }
 
 #endif /* SHUNT_BPF_SNAT_H */

@@ -162,7 +162,7 @@ static int start(void)
 			      "1",
 			      NULL};
 
-	return agent_start(&agent, argv, 5000);
+	return agent_start(&agent, argv, 20000);
 }
 
 static int setup(void **state)
@@ -660,7 +660,9 @@ static void test_ready_after_sync(void **state)
 	assert_true(agent.pid >= 0);
 	if (agent.pid == 0)
 		agent_exec(&agent, argv);
-	for (i = 0; i < 300 && answers < 20; i++) {
+	/* Until 20 answers: the first comes once the programs are loaded,
+	 * which takes longer under load (up to 20 s allowed). */
+	for (i = 0; i < 4000 && answers < 20; i++) {
 		if (agent_get(&agent, "/readyz", &status, out, sizeof(out)) ==
 		    0) {
 			assert_int_equal(status, 503);

@@ -275,7 +275,7 @@ static void test_initial_sync(void **state)
 
 	(void)state;
 	/* Ready means synced: the service is there once /readyz says so. */
-	assert_int_equal(agent_start(&agent, argv, 8000), 0);
+	assert_int_equal(agent_start(&agent, argv, 20000), 0);
 	assert_int_equal(backends("10.96.0.50:80/tcp", &b, &n, &info), 0);
 	assert_int_equal(info.svc.flags & SHUNT_SVC_F_OWNERS,
 			 SHUNT_SVC_F_OWNER_K8S);

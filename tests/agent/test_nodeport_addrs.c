@@ -91,7 +91,7 @@ static int start(const char *const *extra)
 	while (extra && *extra && n < 30)
 		argv[n++] = *extra++;
 	argv[n] = NULL;
-	return agent_start(&agent, argv, 5000);
+	return agent_start(&agent, argv, 20000);
 }
 
 static int setup(void **state)

@@ -104,7 +104,7 @@ static int start(void)
 			      "--pin-root",   env.pin_root, "--services-file",
 			      file,	      NULL};
 
-	return agent_start(&agent, argv, 5000);
+	return agent_start(&agent, argv, 20000);
 }
 
 static int setup(void **state)

@@ -24,6 +24,9 @@
  * list. With one or two ports, which port a SYN gets, and whether PAWS
  * refused a tuple first, shows in the frame and the counters.
  *
+ * And an established masqueraded flow whose REV entry went to another
+ * client's flow starts again under a tuple of its own (snat_rev_lost).
+ *
  * Every forwarded frame is compared byte for byte with one built from
  * scratch (tests/lib/pktgen, the TCP options written here and the TCP
  * checksum computed afresh), every counter of every frame is checked,
@@ -963,6 +966,73 @@ static void test_paws_option_layouts(void **state)
 	syn_takes(&e, CPORT + 2, &syn, port, 0, 0);
 }
 
+/* Age the FWD entry of the client's connection from cport by a second,
+ * so that its next packet checks the REV entry. */
+static void age_fwd(const struct env *e, __u16 cport)
+{
+	struct shunt_ct_key k =
+		ct_key(e->client, cport, e->vip, SVC_PORT, SHUNT_CT_FWD);
+	struct shunt_ct_entry v;
+
+	assert_int_equal(bpf_map_lookup_elem(penv.s.ct_map, &k, &v), 0);
+	v.last_seen--;
+	assert_int_equal(bpf_map_update_elem(penv.s.ct_map, &k, &v, BPF_EXIST),
+			 0);
+}
+
+/*
+ * (5) The REV entry of an established masqueraded flow lost, and its
+ * tuple taken by another client's flow (what the LRU and a newer SYN can
+ * do): the flow's next packet notices (snat_rev_lost) and starts again as
+ * a new flow under a tuple of its own, here the same port once the
+ * other flow has expired; while the other flow lives, the packet is
+ * dropped (drop_snat_exhausted), never rejected nor sent under the other
+ * flow's tuple.
+ */
+static void test_snat_rev_lost(void **state)
+{
+	struct shunt_ct_key rk;
+	struct shunt_ct_entry v;
+	struct pg_spec s;
+	struct xmit x;
+	struct env e;
+	__u16 port;
+
+	setup(&e, hook_of(state), 4, 1);
+	port = syn_new(&e, CPORT, NULL);
+	conn_establish(&e, CPORT, port);
+
+	/* Another client's live flow holds the tuple now. */
+	rk = ct_key(e.be, BE1_PORT, e.snat, port, SHUNT_CT_REV);
+	assert_int_equal(bpf_map_lookup_elem(penv.s.ct_map, &rk, &v), 0);
+	v.snat_port = htons(CPORT + 7);
+	assert_int_equal(bpf_map_update_elem(penv.s.ct_map, &rk, &v, BPF_EXIST),
+			 0);
+	age_fwd(&e, CPORT);
+	client_spec(&e, &s, CPORT, PG_TCP_ACK, 1001, 5001);
+	x.in_len = build(&s, NULL, x.in, sizeof(x.in));
+	xmit_raw(e.h, penv.if_cli, &x);
+	assert_verdict(&x, penv_drop(e.h));
+	assert_counters(&x, SHUNT_C_CT_HIT, 1, SHUNT_C_SNAT_REV_LOST, 1,
+			SHUNT_C_SNAT_NEW, 1, SHUNT_C_SNAT_RETRY, 1,
+			SHUNT_C_DROP_SNAT_EXHAUSTED, 1);
+	expect_rev(&e, port, CPORT + 7, SHUNT_CT_ESTABLISHED, F_SNAT, 0);
+
+	/* The other flow over (expired): the tuple is free again. */
+	v.last_seen = 1;
+	assert_int_equal(bpf_map_update_elem(penv.s.ct_map, &rk, &v, BPF_EXIST),
+			 0);
+	age_fwd(&e, CPORT);
+	send_fwd(&e, &s, NULL, port, &x);
+	assert_counters(&x, SHUNT_C_CT_HIT, 1, SHUNT_C_SNAT_REV_LOST, 1,
+			SHUNT_C_SNAT_NEW, 1, SHUNT_C_NAT_FWD, 1,
+			SHUNT_C_REDIRECT, 1);
+	/* A new flow, picked up mid-stream: unconfirmed until the backend
+	 * answers. */
+	expect_rev(&e, port, CPORT, SHUNT_CT_SYN_SENT, F_SNAT, 0);
+	expect_fwd(&e, CPORT, port, SHUNT_CT_SYN_SENT, F_SNAT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -973,6 +1043,7 @@ int main(void)
 		PROG_TEST(test_paws_no_timestamp),
 		PROG_TEST(test_paws_rst),
 		PROG_TEST(test_paws_option_layouts),
+		PROG_TEST(test_snat_rev_lost),
 	};
 
 	return cmocka_run_group_tests_name("prog_snat_paws", tests, penv_setup,
