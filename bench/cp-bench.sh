@@ -261,7 +261,7 @@ PY
 say "shuntd --kubernetes: initial sync"
 : >"$TMP/shuntd.log"
 T0=$EPOCHREALTIME
-nsenter --net="/run/netns/$NS" "$BUILD/shuntd" --kubernetes --kubeconfig "$TMP/kubeconfig" --node-name node-0 \
+nsenter --net="/run/netns/$NS" "$BUILD/shuntd" --kubernetes --insecure-http --kubeconfig "$TMP/kubeconfig" --node-name node-0 \
 	--pin-root "$PIN" --cgroup none --metrics-addr 127.0.0.1:9470 >/dev/null 2>"$TMP/shuntd.log" &
 SHUNTD_PID=$!
 SYNC_WALL=

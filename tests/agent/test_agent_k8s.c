@@ -261,13 +261,21 @@ static int teardown(void **state)
 
 static void test_initial_sync(void **state)
 {
-	const char *argv[] = {"--interfaces", "v0",
-			      "--cgroup",     "none",
-			      "--pin-root",   root,
-			      "--kubernetes", "--kubeconfig",
-			      kubeconfig,     "--services-file",
-			      svcfile,	      "--node-name",
-			      "node-a",	      NULL};
+	const char *argv[] = {"--interfaces",
+			      "v0",
+			      "--cgroup",
+			      "none",
+			      "--pin-root",
+			      root,
+			      "--kubernetes",
+			      "--insecure-http",
+			      "--kubeconfig",
+			      kubeconfig,
+			      "--services-file",
+			      svcfile,
+			      "--node-name",
+			      "node-a",
+			      NULL};
 	struct shunt_backend_info *b;
 	struct shunt_service_info info;
 	char ip[64];
@@ -544,10 +552,21 @@ static void test_once(void **state)
 	agent_binary(bin, sizeof(bin), "shuntd");
 	snprintf(once_root, sizeof(once_root),
 		 "/sys/fs/bpf/shunt-test-agentkonce%d", (int)getpid());
-	assert_int_equal(
+	/* The fake server speaks plain HTTP: refused without
+	 * --insecure-http, before anything is loaded. */
+	assert_int_not_equal(
 		run_capture(
 			out, sizeof(out),
 			"%s --once --kubernetes --kubeconfig %s --node-name node-a --pin-root %s --cgroup none 2>&1",
+			bin, kubeconfig, once_root),
+		0);
+	assert_non_null(strstr(out, "is plain HTTP"));
+	assert_non_null(strstr(out, "--insecure-http"));
+	assert_int_not_equal(access(once_root, F_OK), 0);
+	assert_int_equal(
+		run_capture(
+			out, sizeof(out),
+			"%s --once --kubernetes --insecure-http --kubeconfig %s --node-name node-a --pin-root %s --cgroup none 2>&1",
 			bin, kubeconfig, once_root),
 		0);
 	assert_non_null(

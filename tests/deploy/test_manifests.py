@@ -52,6 +52,8 @@ SHUNTD_FLAGS = {
     "--services-file": True, "-f": True,
     "--kubernetes": False, "-k": False,
     "--kubeconfig": True,
+    "--insecure-http": False,
+    "--external-ip-cidrs": True,
     "--node-name": True,
     "--node-ip": True,
     "--once": False,

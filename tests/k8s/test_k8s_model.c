@@ -69,13 +69,36 @@ static void add_item(struct fixture *f, struct json_object *item)
 
 /* --service-proxy-name for translate(); NULL: unset. */
 static const char *proxy_name;
+/* --external-ip-cidrs for translate(); 0: none. */
+static struct shunt_cidr ext_cidrs[2];
+static size_t n_ext_cidrs;
+/* The refusals of the last translate(): "SERVICE FRONTEND REASON HOLDER"
+ * lines ("-" for no holder). */
+static char refusals[4096];
+
+static void note_refusal(void *arg, const char *service,
+			 const struct shunt_frontend_key *k,
+			 enum k8s_refusal why, const char *holder)
+{
+	char fe[SHUNT_ADDRSTRLEN + 16];
+	size_t n = strlen(refusals);
+
+	(void)arg;
+	shunt_format_service(k, fe, sizeof(fe));
+	snprintf(refusals + n, sizeof(refusals) - n, "%s %s %s %s\n", service,
+		 fe, k8s_refusal_name(why), holder ? holder : "-");
+}
 
 /* f->d: the objects of f translated for node (NULL: no node name). */
 static void translate(struct fixture *f, const char *node)
 {
 	struct k8s_model_opts o = {.node_name = node,
-				   .service_proxy_name = proxy_name};
+				   .service_proxy_name = proxy_name,
+				   .external_ip_cidrs = ext_cidrs,
+				   .n_external_ip_cidrs = n_ext_cidrs,
+				   .refused = note_refusal};
 
+	refusals[0] = '\0';
 	assert_int_equal(
 		k8s_model_desired((const struct k8s_service *const *)f->svcs,
 				  f->n_svcs,
@@ -167,6 +190,40 @@ static void assert_same_set(const char *what, const char *got, const char *want)
 	canon(want, w, sizeof(w));
 	if (strcmp(g, w))
 		fail_msg("%s:\n  got  '%s'\n  want '%s'", what, g, w);
+}
+
+static int cmp_line(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* text's lines, sorted, joined by '\n'. */
+static void sort_lines(const char *text, char *out, size_t len)
+{
+	char copy[STRLEN], *lines[64], *save, *l;
+	size_t n = 0, i;
+
+	snprintf(copy, sizeof(copy), "%s", text);
+	for (l = strtok_r(copy, "\n", &save); l && n < 64;
+	     l = strtok_r(NULL, "\n", &save))
+		lines[n++] = l;
+	qsort(lines, n, sizeof(lines[0]), cmp_line);
+	out[0] = '\0';
+	for (i = 0; i < n; i++)
+		snprintf(out + strlen(out), len - strlen(out), "%s\n",
+			 lines[i]);
+}
+
+/* The same lines in any order. */
+static void assert_same_lines(const char *what, const char *got,
+			      const char *want)
+{
+	char g[STRLEN], w[STRLEN];
+
+	sort_lines(got, g, sizeof(g));
+	sort_lines(want, w, sizeof(w));
+	if (strcmp(g, w))
+		fail_msg("%s:\n  got\n%s  want\n%s", what, g, w);
 }
 
 static void append(char *buf, size_t len, const char *word)
@@ -686,8 +743,9 @@ static void test_conflict(void **state)
 /* Services that claim the same frontends, listed in an order that is
  * not namespace/name order. */
 static const char *const conflicts[] = {
-	/* Loses both its cluster IP (an external IP of m/alpha) and
-	 * 192.0.2.1 (m/alpha's too): nothing left, no service. */
+	/* Keeps its cluster IP, which m/alpha also wants as an external IP
+	 * (a ClusterIP belongs to its Service); loses 192.0.2.1 to
+	 * m/alpha. */
 	SVC("z", "hijack",
 	    "{\"clusterIP\": \"10.96.9.2\", \"externalIPs\": [\"192.0.2.1\"], "
 	    "\"ports\": [{\"name\": \"http\", \"port\": 80}]}"),
@@ -739,7 +797,9 @@ static void load_conflicts(struct fixture *f)
 }
 
 /* A frontend claimed by two Services stays with the first by
- * namespace/name; a service left without frontends is dropped. */
+ * namespace/name when both are alike (no creation times here, both
+ * external); an external IP that is another Service's cluster IP is
+ * refused; a service left without frontends is dropped. */
 static void test_conflict_rules(void **state)
 {
 	struct fixture f, g;
@@ -750,10 +810,11 @@ static void test_conflict_rules(void **state)
 	(void)state;
 	load_conflicts(&f);
 	assert_names(&f.d, "m/alpha:http m/zeta:http n/beta:http "
-			   "n/beta:http/local n/gamma:http");
+			   "n/beta:http/local n/gamma:http z/hijack:http");
 	assert_frontends(&f.d, "m/alpha:http",
-			 "10.96.9.1:80/tcp *:30080/tcp[NE] 192.0.2.1:80/tcp[E] "
-			 "10.96.9.2:80/tcp[E]");
+			 "10.96.9.1:80/tcp *:30080/tcp[NE] "
+			 "192.0.2.1:80/tcp[E]");
+	assert_frontends(&f.d, "z/hijack:http", "10.96.9.2:80/tcp");
 	assert_frontends(&f.d, "m/zeta:http",
 			 "10.96.9.5:80/tcp 192.0.2.5:80/tcp[E]");
 	assert_frontends(&f.d, "n/beta:http", "10.96.9.3:80/tcp");
@@ -763,7 +824,14 @@ static void test_conflict_rules(void **state)
 	assert_backends(&f.d, "n/gamma:http",
 			"10.244.9.4:8080 10.244.9.5:8080");
 	assert_owner(&f.d, "*:30080/tcp", "m/alpha:http");
-	assert_owner(&f.d, "10.96.9.2:80/tcp", "m/alpha:http");
+	assert_owner(&f.d, "10.96.9.2:80/tcp", "z/hijack:http");
+	assert_same_lines("refusals", refusals,
+			  "m/alpha:http 10.96.9.2:80/tcp cluster-ip z/hijack\n"
+			  "n/beta:http/local *:30080/tcp taken m/alpha\n"
+			  "n/gamma:http/local 192.0.2.1:80/tcp taken m/alpha\n"
+			  "n/gamma:http/local 192.0.2.5:80/tcp taken m/zeta\n"
+			  "n/gamma:http/local 192.0.2.7:80/tcp taken n/beta\n"
+			  "z/hijack:http 192.0.2.1:80/tcp taken m/alpha\n");
 
 	/* Alone, each Service translates to all its frontends. */
 	for (i = 0; i < f.n_svcs; i++) {
@@ -785,7 +853,7 @@ static void test_conflict_rules(void **state)
 
 	/* The winner gone, its frontends go to the next by namespace/name:
 	 * the NodePort to n/beta's local service, 192.0.2.1 to n/gamma's
-	 * (before z/hijack), and z/hijack gets its cluster IP back. */
+	 * (before z/hijack); z/hijack keeps its cluster IP. */
 	g = f;
 	memset(&g.d, 0, sizeof(g.d));
 	for (i = 0, g.n_svcs = 0; i < f.n_svcs; i++)
@@ -801,6 +869,139 @@ static void test_conflict_rules(void **state)
 	assert_backends(&g.d, "n/gamma:http/local", "10.244.9.4:8080");
 	assert_frontends(&g.d, "z/hijack:http", "10.96.9.2:80/tcp");
 	shunt_desired_free(&g.d);
+	unload(&f);
+}
+
+#define SVCT(ns, name, created, spec)                                          \
+	"{\"kind\": \"Service\", \"metadata\": {\"namespace\": \"" ns          \
+	"\", \"name\": \"" name "\", \"creationTimestamp\": \"" created        \
+	"\"}, \"spec\": " spec "}"
+
+/*
+ * VIP ownership (CVE-2020-8554): Services in namespace "0evil" (which
+ * sorts first, and is the oldest) ask for victim's ClusterIP as an
+ * externalIP, at the same port and at another, and as a load balancer
+ * IP: all refused, victim keeps its address; the refusals name victim.
+ * Of two Services wanting one externalIP:port, the older keeps it, even
+ * against namespace/name order; a ClusterIP frontend beats an older
+ * Service's external one at the same VIP:port. --external-ip-cidrs
+ * drops externalIPs outside (not load balancer IPs).
+ */
+static void test_vip_ownership(void **state)
+{
+	static const char *const objs[] = {
+		SVCT("a", "victim", "2024-03-01T00:00:00Z",
+		     "{\"clusterIP\": \"10.96.8.1\", \"ports\": [{\"name\": "
+		     "\"http\", \"port\": 80}]}"),
+		SVCT("0evil", "same-port", "2023-01-01T00:00:00Z",
+		     "{\"clusterIP\": \"10.96.8.9\", \"externalIPs\": "
+		     "[\"10.96.8.1\"], \"ports\": [{\"name\": \"http\", "
+		     "\"port\": 80}]}"),
+		SVCT("0evil", "other-port", "2023-01-01T00:00:00Z",
+		     "{\"clusterIP\": \"10.96.8.8\", \"externalIPs\": "
+		     "[\"10.96.8.1\", \"192.0.2.80\"], \"ports\": [{\"name\": "
+		     "\"http\", \"port\": 8080}]}"),
+		SVCT("0evil", "lb", "2023-01-01T00:00:00Z",
+		     "{\"type\": \"LoadBalancer\", \"clusterIP\": "
+		     "\"10.96.8.7\", \"ports\": [{\"name\": \"http\", \"port\": "
+		     "80, \"nodePort\": 30090}]}, \"status\": "
+		     "{\"loadBalancer\": {\"ingress\": [{\"ip\": "
+		     "\"10.96.8.1\"}, {\"ip\": \"198.51.100.80\"}]}}"),
+		/* One externalIP, two Services: b/old is older than a/new. */
+		SVCT("a", "new", "2024-02-01T10:00:00Z",
+		     "{\"clusterIP\": \"10.96.8.2\", \"externalIPs\": "
+		     "[\"192.0.2.50\"], \"ports\": [{\"name\": \"http\", "
+		     "\"port\": 80}]}"),
+		SVCT("b", "old", "2024-02-01T09:59:59Z",
+		     "{\"clusterIP\": \"10.96.8.3\", \"externalIPs\": "
+		     "[\"192.0.2.50\"], \"ports\": [{\"name\": \"http\", "
+		     "\"port\": 80}]}"),
+		/* Newer, but 192.0.2.60:80 is its ClusterIP frontend. */
+		SVCT("c", "cip", "2024-06-01T00:00:00Z",
+		     "{\"clusterIP\": \"192.0.2.60\", \"ports\": [{\"name\": "
+		     "\"http\", \"port\": 80}]}"),
+	};
+	char text[8192] = "[";
+	struct shunt_cidr *c;
+	struct fixture f;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(objs) / sizeof(objs[0]); i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+			 "%s%s", i ? ", " : "", objs[i]);
+	strcat(text, "]");
+	load_text(&f, text, "node-a");
+	assert_names(&f.d, "0evil/lb:http 0evil/other-port:http "
+			   "0evil/same-port:http a/new:http a/victim:http "
+			   "b/old:http c/cip:http");
+	assert_frontends(&f.d, "a/victim:http", "10.96.8.1:80/tcp");
+	assert_frontends(&f.d, "0evil/same-port:http", "10.96.8.9:80/tcp");
+	assert_frontends(&f.d, "0evil/other-port:http",
+			 "10.96.8.8:8080/tcp 192.0.2.80:8080/tcp[E]");
+	assert_frontends(&f.d, "0evil/lb:http",
+			 "10.96.8.7:80/tcp *:30090/tcp[NE] "
+			 "198.51.100.80:80/tcp[E]");
+	assert_frontends(&f.d, "b/old:http",
+			 "10.96.8.3:80/tcp 192.0.2.50:80/tcp[E]");
+	assert_frontends(&f.d, "a/new:http", "10.96.8.2:80/tcp");
+	assert_frontends(&f.d, "c/cip:http", "192.0.2.60:80/tcp");
+	assert_same_lines("refusals", refusals,
+			  "0evil/same-port:http 10.96.8.1:80/tcp cluster-ip "
+			  "a/victim\n"
+			  "0evil/other-port:http 10.96.8.1:8080/tcp cluster-ip "
+			  "a/victim\n"
+			  "0evil/lb:http 10.96.8.1:80/tcp cluster-ip a/victim\n"
+			  "a/new:http 192.0.2.50:80/tcp taken b/old\n");
+	for (i = 0; i < f.n_svcs; i++) {
+		if (!strcmp(f.svcs[i]->name, "old"))
+			assert_int_equal(f.svcs[i]->created, 1706781599);
+		if (!strcmp(f.svcs[i]->name, "new"))
+			assert_int_equal(f.svcs[i]->created, 1706781600);
+	}
+	unload(&f);
+
+	/* c/cip's ClusterIP is also b/old's externalIP now: the ClusterIP
+	 * wins although b/old is older. */
+	load_text(&f,
+		  "[" SVCT("b", "old", "2024-02-01T09:59:59Z",
+			   "{\"clusterIP\": \"10.96.8.3\", "
+			   "\"externalIPs\": [\"192.0.2.60\"], "
+			   "\"ports\": [{\"name\": \"http\", \"port\": "
+			   "80}]}") ", " SVCT("c", "cip",
+					      "2024-06-01T00:00:00Z",
+					      "{\"clusterIP\": "
+					      "\"192.0.2.60\", \"ports\": "
+					      "[{\"name\": \"http\", "
+					      "\"port\": 80}]}") "]",
+		  "node-a");
+	assert_frontends(&f.d, "b/old:http", "10.96.8.3:80/tcp");
+	assert_frontends(&f.d, "c/cip:http", "192.0.2.60:80/tcp");
+	assert_same_lines("refusals", refusals,
+			  "b/old:http 192.0.2.60:80/tcp cluster-ip c/cip\n");
+	unload(&f);
+
+	/* --external-ip-cidrs 192.0.2.0/24: 192.0.2.80 stays, the load
+	 * balancer IP 198.51.100.80 too; victim's address still refused. */
+	c = &ext_cidrs[0];
+	assert_int_equal(
+		shunt_parse_ip("192.0.2.0", &c->net, &c->family, NULL, 0), 0);
+	c->plen = 24;
+	n_ext_cidrs = 1;
+	load_text(&f, text, "node-a");
+	n_ext_cidrs = 0;
+	assert_frontends(&f.d, "0evil/other-port:http",
+			 "10.96.8.8:8080/tcp 192.0.2.80:8080/tcp[E]");
+	assert_frontends(&f.d, "0evil/lb:http",
+			 "10.96.8.7:80/tcp *:30090/tcp[NE] "
+			 "198.51.100.80:80/tcp[E]");
+	assert_same_lines("refusals", refusals,
+			  "0evil/same-port:http 10.96.8.1:80/tcp "
+			  "external-ip-cidrs -\n"
+			  "0evil/other-port:http 10.96.8.1:8080/tcp "
+			  "external-ip-cidrs -\n"
+			  "0evil/lb:http 10.96.8.1:80/tcp cluster-ip a/victim\n"
+			  "a/new:http 192.0.2.50:80/tcp taken b/old\n");
 	unload(&f);
 }
 
@@ -1056,6 +1257,7 @@ int main(void)
 		cmocka_unit_test(test_not_ours),
 		cmocka_unit_test(test_conflict),
 		cmocka_unit_test(test_conflict_rules),
+		cmocka_unit_test(test_vip_ownership),
 		cmocka_unit_test(test_lb_mode_annotation),
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_malformed),

@@ -447,7 +447,8 @@ static int start_with(struct k8s_options *o)
 
 static void start_kubeconfig(void)
 {
-	struct k8s_options o = {.kubeconfig = in_dir("kubeconfig")};
+	struct k8s_options o = {.kubeconfig = in_dir("kubeconfig"),
+				.insecure_http = true};
 
 	assert_int_equal(start_with(&o), 0);
 }
@@ -1088,35 +1089,79 @@ static void test_gone_relists(void **state)
 	assert_int_equal(stats().bad_events, 0);
 }
 
-/* Malformed events are counted and skipped; the cache keeps the last
- * good objects and the events after them apply. */
+/* Wait until the source has listed n times in all. */
+static void wait_relists(uint64_t n)
+{
+	long long end = now_ms() + WAIT_MS;
+
+	while (stats().relists < n && now_ms() < end)
+		usleep(10 * 1000);
+	assert_int_equal(stats().relists, n);
+}
+
+/*
+ * Events shunt cannot read are counted. One that may hide an object
+ * (a line that is not JSON, an event without an object, an object
+ * without a namespace) makes the source list the resource again; one
+ * whose object has a name but is unreadable also drops the version
+ * cached under that name at once (not kept stale), and the list skips
+ * the object while it stays unreadable. An unknown event type or a
+ * bookmark without a version is only skipped: the watch stays up.
+ */
 static void test_malformed_events(void **state)
 {
+	static const char *const unreadable[] = {
+		"{\"raw\": \"{this is not json\"}",
+		"{\"raw\": \"{\\\"type\\\": \\\"ADDED\\\"}\"}",
+		"{\"raw\": \"[1, 2, 3]\"}",
+		"{\"raw\": \"{\\\"type\\\": \\\"ADDED\\\", \\\"object\\\": "
+		"{\\\"metadata\\\": {\\\"name\\\": \\\"nons\\\"}}}\"}",
+	};
+	uint64_t relists = 2, bad = 0;
+	int watches;
+	size_t i;
+
 	(void)state;
 	start_seeded();
+	for (i = 0; i < sizeof(unreadable) / sizeof(unreadable[0]); i++) {
+		ctl("{\"op\": \"events\", \"resource\": \"services\", "
+		    "\"steps\": [%s]}",
+		    unreadable[i]);
+		wait_relists(++relists);
+		assert_int_equal(stats().bad_events, ++bad);
+		wait_desired(SEEDED);
+	}
+
+	/* web made unreadable: gone at once, and skipped by the list. */
 	ctl("{\"op\": \"events\", \"resource\": \"services\", \"steps\": ["
-	    "{\"raw\": \"{this is not json\"},"
-	    "{\"raw\": \"{\\\"type\\\": \\\"ADDED\\\"}\"},"
-	    "{\"raw\": \"[1, 2, 3]\"},"
+	    "{\"type\": \"MODIFIED\", \"object\": {\"metadata\": "
+	    "{\"namespace\": \"default\", \"name\": \"web\"}, \"spec\": "
+	    "{\"type\": \"Magic\"}}}]}");
+	wait_desired(API "10.244.1.1:8443 " DB "10.244.2.1:5432");
+	wait_relists(++relists);
+	bad += 2; /* the event, then the list item */
+	assert_int_equal(stats().bad_events, bad);
+	/* Readable again: back. */
+	ctl("{\"op\": \"events\", \"resource\": \"services\", \"steps\": ["
+	    "{\"type\": \"MODIFIED\", \"object\": %s}]}",
+	    svc("web", "10.96.0.10", 80, "http"));
+	wait_desired(SEEDED);
+
+	/* Skipped, the watch stays up and the next event applies. */
+	watches = requests(SVCS, true, NULL, NULL, NULL);
+	ctl("{\"op\": \"events\", \"resource\": \"services\", \"steps\": ["
 	    "{\"raw\": \"{\\\"type\\\": \\\"EXPLODED\\\", \\\"object\\\": "
 	    "{}}\"},"
-	    "{\"type\": \"ADDED\", \"object\": {\"metadata\": {\"name\": "
-	    "\"nons\"}, \"spec\": {}}},"
-	    "{\"type\": \"MODIFIED\", \"object\": {\"metadata\": "
-	    "{\"namespace\":"
-	    " \"default\", \"name\": \"web\"}, \"spec\": {\"type\": "
-	    "\"Magic\"}}},"
 	    "{\"raw\": \"{\\\"type\\\": \\\"BOOKMARK\\\", \\\"object\\\": "
 	    "{}}\"},"
 	    "{\"type\": \"ADDED\", \"object\": %s}]}",
 	    svc("cache", "10.96.0.13", 6379, "redis"));
 	wait_desired(SEEDED " " CACHE);
 	assert_changes(false, "default/cache:redis", "");
-	assert_int_equal(stats().bad_events, 7);
+	assert_int_equal(stats().bad_events, bad + 2);
+	assert_int_equal(stats().relists, relists);
 	assert_int_equal(stats().errors, 0);
-	assert_int_equal(stats().relists, 2);
-	/* The watch stayed up: one watch request for services. */
-	assert_int_equal(requests(SVCS, true, NULL, NULL, NULL), 1);
+	assert_int_equal(requests(SVCS, true, NULL, NULL, NULL), watches);
 }
 
 /* A list failure (HTTP 500) is retried with back-off, then syncs. */
@@ -1261,6 +1306,16 @@ static void test_bad_config(void **state)
 
 	kubeconfig("ftp://127.0.0.1:1", "", "    token: x\n");
 	assert_int_equal(start_with(&o), -EINVAL);
+
+	/* http:// only with insecure_http (--insecure-http): the token
+	 * would travel in cleartext. */
+	kubeconfig("http://127.0.0.1:1", "", "    token: x\n");
+	assert_int_equal(start_with(&o), -EINVAL);
+	assert_null(E.src);
+	o.insecure_http = true;
+	assert_int_equal(start_with(&o), 0);
+	stop_source();
+	o.insecure_http = false;
 
 	/* certificate-authority is relative to the kubeconfig's directory. */
 	kubeconfig("https://127.0.0.1:1", "    certificate-authority: ca.crt\n",

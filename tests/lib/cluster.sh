@@ -298,7 +298,7 @@ cmd_agent_start() { # PREFIX I
 		cat "$dir/shuntd-n$i.log" >>"$dir/shuntd-n$i.log.old"
 	fi
 	spawn "$n" "$dir/shuntd-n$i.pid" "$dir/shuntd-n$i.log" \
-		"$(bin shuntd)" --kubernetes --kubeconfig "$dir/kubeconfig" \
+		"$(bin shuntd)" --kubernetes --insecure-http --kubeconfig "$dir/kubeconfig" \
 		--node-name "n$i" --pin-root "$(pin_root "$p" "$i")" \
 		--interfaces eth0,p1,p2 --mode tc --cgroup "$(node_cgroup "$p" "$i")" \
 		--metrics-addr 127.0.0.1:9470 "${extra[@]}"

@@ -132,6 +132,9 @@ static int start_k8s(struct loop *l)
 		.kubeconfig = l->opt->kubeconfig,
 		.node_name = l->opt->node_name,
 		.service_proxy_name = l->opt->service_proxy_name,
+		.insecure_http = l->opt->insecure_http,
+		.external_ip_cidrs = l->opt->external_ips.cidrs,
+		.n_external_ip_cidrs = l->opt->external_ips.n_cidrs,
 	};
 	int err;
 

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "k8s_model.h"
 #include "options.h"
 #include "reconcile.h"
 
@@ -43,6 +44,9 @@ struct agent_stats {
 	size_t ct_total;
 	size_t ct_capacity;
 	size_t node_addrs; /* NodePort addresses in node_addr_map */
+	/* Frontends refused to Kubernetes Services (VIP ownership), by
+	 * enum k8s_refusal. */
+	uint64_t refused[K8S_REFUSED_REASONS];
 	bool datapath_ready;
 };
 

@@ -18,6 +18,7 @@
 #include "k8s_state.h"
 #include "k8s_watch.h"
 #include "log.h"
+#include "parse.h"
 #include "vec.h"
 
 enum { KIND_SERVICES, KIND_SLICES, N_KINDS };
@@ -36,6 +37,9 @@ struct k8s_source {
 	struct k8s_watch watches[N_KINDS];
 	char *node_name;
 	char *proxy_name; /* --service-proxy-name, NULL when unset */
+	struct shunt_cidr *ext_cidrs; /* --external-ip-cidrs */
+	size_t n_ext_cidrs;
+	uint64_t refused[K8S_REFUSED_REASONS]; /* atomic */
 	bool curl_ready;
 	bool shared_ready;
 	/* Under sh.lock: */
@@ -260,6 +264,15 @@ static int load_config(struct k8s_source *src, const struct k8s_options *o)
 	else
 		rc = k8s_config_in_cluster(&src->cfg, o->token_file, o->ca_file,
 					   err, sizeof(err));
+	if (!rc && !strncmp(src->cfg.server, "http://", 7) &&
+	    !o->insecure_http) {
+		snprintf(
+			err, sizeof(err),
+			"API server %s is plain HTTP: credentials would travel "
+			"in cleartext; use https:// or pass --insecure-http",
+			src->cfg.server);
+		rc = -EINVAL;
+	}
 	if (rc)
 		log_error("kubernetes configuration", "error",
 			  err[0] ? err : strerror(-rc), NULL);
@@ -289,6 +302,34 @@ static int start_watches(struct k8s_source *src, int notify_fd)
 	return rc;
 }
 
+/* A frontend refused to a Service: logged and counted. */
+static void on_refused(void *arg, const char *service,
+		       const struct shunt_frontend_key *k, enum k8s_refusal why,
+		       const char *holder)
+{
+	struct k8s_source *src = arg;
+	char fe[96];
+
+	if ((unsigned int)why < K8S_REFUSED_REASONS)
+		__atomic_fetch_add(&src->refused[why], 1, __ATOMIC_RELAXED);
+	shunt_format_service(k, fe, sizeof(fe));
+	log_warn("frontend refused to a service", "service", service,
+		 "frontend", fe, "reason", k8s_refusal_name(why), "holder",
+		 holder ? holder : "", NULL);
+}
+
+static struct k8s_model_opts model_opts(struct k8s_source *src)
+{
+	return (struct k8s_model_opts){
+		.node_name = src->node_name,
+		.service_proxy_name = src->proxy_name,
+		.external_ip_cidrs = src->ext_cidrs,
+		.n_external_ip_cidrs = src->n_ext_cidrs,
+		.refused = on_refused,
+		.refused_arg = src,
+	};
+}
+
 int k8s_source_start(const struct k8s_options *o, int notify_fd,
 		     struct k8s_source **out)
 {
@@ -300,6 +341,19 @@ int k8s_source_start(const struct k8s_options *o, int notify_fd,
 		return -ENOMEM;
 	src->need_full = true;
 	src->state = k8s_state_new();
+	if (src->state)
+		k8s_state_on_refused(src->state, on_refused, src);
+	if (o->n_external_ip_cidrs) {
+		src->ext_cidrs =
+			calloc(o->n_external_ip_cidrs, sizeof(*src->ext_cidrs));
+		if (!src->ext_cidrs) {
+			k8s_source_stop(src);
+			return -ENOMEM;
+		}
+		memcpy(src->ext_cidrs, o->external_ip_cidrs,
+		       o->n_external_ip_cidrs * sizeof(*src->ext_cidrs));
+		src->n_ext_cidrs = o->n_external_ip_cidrs;
+	}
 	if (o->node_name && *o->node_name)
 		src->node_name = strdup(o->node_name);
 	if (o->service_proxy_name && *o->service_proxy_name)
@@ -319,15 +373,16 @@ int k8s_source_start(const struct k8s_options *o, int notify_fd,
 	return 0;
 }
 
+/* Tests only: not a sync, so refusals are not told twice. */
 int k8s_source_desired(struct k8s_source *src, struct shunt_desired *out)
 {
 	const struct k8s_cache *svcs = &src->watches[KIND_SERVICES].cache;
 	const struct k8s_cache *slices = &src->watches[KIND_SLICES].cache;
-	struct k8s_model_opts o = {.node_name = src->node_name,
-				   .service_proxy_name = src->proxy_name};
+	struct k8s_model_opts o = model_opts(src);
 	void **sv, **sl;
 	int rc = -ENOMEM;
 
+	o.refused = NULL;
 	pthread_mutex_lock(&src->sh.lock);
 	sv = calloc(svcs->n + 1, sizeof(*sv));
 	sl = calloc(slices->n + 1, sizeof(*sl));
@@ -351,8 +406,7 @@ static int retranslate(struct k8s_source *src, const char *key)
 	const struct k8s_cache *slices = &src->watches[KIND_SLICES].cache;
 	const struct k8s_service *svc =
 		k8s_cache_get(&src->watches[KIND_SERVICES].cache, key);
-	struct k8s_model_opts o = {.node_name = src->node_name,
-				   .service_proxy_name = src->proxy_name};
+	struct k8s_model_opts o = model_opts(src);
 	struct slice_set *set = set_get(src, key, false);
 	const struct k8s_slice **sl = NULL;
 	struct shunt_desired specs;
@@ -371,7 +425,9 @@ static int retranslate(struct k8s_source *src, const char *key)
 		rc = k8s_translate_service(svc, sl, n, &o, &specs);
 	}
 	if (!rc)
-		rc = k8s_state_set(src->state, key, &specs);
+		rc = k8s_state_set(src->state, key,
+				   svc ? svc->created : K8S_CREATED_UNKNOWN,
+				   &specs);
 	shunt_desired_free(&specs);
 	free(sl);
 	return rc;
@@ -399,6 +455,7 @@ static int rebuild(struct k8s_source *src)
 	src->state = k8s_state_new();
 	if (!src->state)
 		return -ENOMEM;
+	k8s_state_on_refused(src->state, on_refused, src);
 	for (i = 0; i < svcs->n_buckets && !rc; i++)
 		for (e = svcs->buckets[i]; e && !rc; e = e->next)
 			rc = retranslate(src, e->key);
@@ -451,9 +508,14 @@ void k8s_changes_free(struct k8s_changes *c)
 
 void k8s_source_stats(struct k8s_source *src, struct k8s_stats *st)
 {
+	int i;
+
 	pthread_mutex_lock(&src->sh.lock);
 	*st = src->sh.stats;
 	pthread_mutex_unlock(&src->sh.lock);
+	for (i = 0; i < K8S_REFUSED_REASONS; i++)
+		st->refused[i] =
+			__atomic_load_n(&src->refused[i], __ATOMIC_RELAXED);
 }
 
 void k8s_source_stop(struct k8s_source *src)
@@ -479,5 +541,6 @@ void k8s_source_stop(struct k8s_source *src)
 	k8s_state_free(src->state);
 	free(src->node_name);
 	free(src->proxy_name);
+	free(src->ext_cidrs);
 	free(src);
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "k8s_model.h"
 #include "reconcile.h"
 
 struct k8s_options {
@@ -19,6 +20,13 @@ struct k8s_options {
 	/* Services labelled service-proxy-name with this value are ours
 	 * too; NULL/"": only unlabelled ones (kube-proxy's rule). */
 	const char *service_proxy_name;
+	/* An http:// API server is refused (the token would travel in
+	 * cleartext) unless this is set (--insecure-http). */
+	bool insecure_http;
+	/* --external-ip-cidrs: externalIPs outside these are ignored; 0: all
+	 * taken. Copied. */
+	const struct shunt_cidr *external_ip_cidrs;
+	size_t n_external_ip_cidrs;
 	/* In-cluster files and API address (tests point them elsewhere):
 	 * NULL means the standard paths and $KUBERNETES_SERVICE_HOST/PORT. */
 	const char *token_file;
@@ -30,7 +38,10 @@ struct k8s_stats {
 	uint64_t bad_events; /* malformed events skipped */
 	uint64_t relists;    /* full lists (start, 410 Gone, errors) */
 	uint64_t errors;     /* failed requests / dropped watches */
-	bool synced;	     /* both resources listed at least once */
+	/* Frontends refused to a Service (VIP ownership), by reason; each
+	 * time a Service's frontends are decided again. */
+	uint64_t refused[K8S_REFUSED_REASONS];
+	bool synced; /* both resources listed at least once */
 };
 
 struct k8s_source;

@@ -196,6 +196,36 @@ bool k8s_watch_set_rv(struct k8s_watch *w, struct json_object *obj)
 
 /* --- watch events ------------------------------------------------------ */
 
+/* The cached object named key dropped (the sources forget it). */
+static void forget(struct wctx *x, const char *key)
+{
+	struct k8s_watch *w = x->w;
+
+	pthread_mutex_lock(&w->sh->lock);
+	if (w->kind->changed && k8s_cache_get(&w->cache, key))
+		w->kind->changed(w->owner, key, k8s_cache_get(&w->cache, key),
+				 NULL);
+	if (k8s_cache_del(&w->cache, key))
+		x->changed = true;
+	pthread_mutex_unlock(&w->sh->lock);
+}
+
+/*
+ * An event whose object shunt cannot read (counted, logged): the version
+ * cached under its name, if any, is no longer the object's and goes; and
+ * since the stream may have lost more than this event, the resource is
+ * listed again (-ESTALE ends the watch with a relist). The list skips
+ * an object that is still unreadable there.
+ */
+static int bad_object(struct wctx *x, const char *type, const char *key,
+		      const char *why)
+{
+	k8s_watch_bad_event(x->w, type, why);
+	if (key)
+		forget(x, key);
+	return -ESTALE;
+}
+
 static int apply_put(struct wctx *x, const char *type, struct json_object *obj)
 {
 	struct k8s_watch *w = x->w;
@@ -204,12 +234,12 @@ static int apply_put(struct wctx *x, const char *type, struct json_object *obj)
 	int rc;
 
 	rc = k8s_object_key(obj, key, sizeof(key), err, sizeof(err));
+	if (rc == -EINVAL)
+		return bad_object(x, type, NULL, err);
 	if (!rc)
 		rc = w->kind->parse(obj, &o, err, sizeof(err));
-	if (rc == -EINVAL) {
-		k8s_watch_bad_event(w, type, err);
-		return 0;
-	}
+	if (rc == -EINVAL)
+		return bad_object(x, type, key, err);
 	pthread_mutex_lock(&w->sh->lock);
 	if (!rc && w->kind->changed)
 		w->kind->changed(w->owner, key, k8s_cache_get(&w->cache, key),
@@ -231,18 +261,10 @@ static int apply_delete(struct wctx *x, struct json_object *obj)
 	struct k8s_watch *w = x->w;
 	char key[2 * K8S_NAME_MAX], err[ERRLEN] = "";
 
-	if (k8s_object_key(obj, key, sizeof(key), err, sizeof(err))) {
-		k8s_watch_bad_event(w, "DELETED", err);
-		return 0;
-	}
-	pthread_mutex_lock(&w->sh->lock);
-	if (w->kind->changed && k8s_cache_get(&w->cache, key))
-		w->kind->changed(w->owner, key, k8s_cache_get(&w->cache, key),
-				 NULL);
-	if (k8s_cache_del(&w->cache, key))
-		x->changed = true;
-	w->sh->stats.events++;
-	pthread_mutex_unlock(&w->sh->lock);
+	if (k8s_object_key(obj, key, sizeof(key), err, sizeof(err)))
+		return bad_object(x, "DELETED", NULL, err);
+	forget(x, key);
+	k8s_watch_count(w, &w->sh->stats.events);
 	k8s_watch_set_rv(w, obj);
 	return 0;
 }
@@ -299,10 +321,10 @@ static int on_line(struct wctx *x, const char *s, size_t len)
 		k8s_json_member(ev, "type", json_type_string));
 	obj = k8s_json_member(ev, "object", json_type_object);
 	if (!ev || !type || !obj) {
-		k8s_watch_bad_event(x->w, type ? type : "?",
-				    ev ? "no type or object" : "not JSON");
+		rc = bad_object(x, type ? type : "?", NULL,
+				ev ? "no type or object" : "not JSON");
 		json_object_put(ev);
-		return 0;
+		return rc;
 	}
 	x->got++;
 	rc = apply_event(x, type, obj);

@@ -370,6 +370,14 @@ static void render_agent(FILE *f, const struct agent_stats *st)
 	help(f, "shunt_nodeport_addresses", "gauge",
 	     "Addresses of this node NodePorts answer on");
 	fprintf(f, "shunt_nodeport_addresses %zu\n", st->node_addrs);
+	help(f, "shunt_service_conflicts_total", "counter",
+	     "Frontends refused to a Kubernetes Service (VIP ownership), "
+	     "each time its frontends were decided, by reason");
+	for (i = 0; i < K8S_REFUSED_REASONS; i++)
+		fprintf(f,
+			"shunt_service_conflicts_total{reason=\"%s\"} %" PRIu64
+			"\n",
+			k8s_refusal_name(i), st->refused[i]);
 	render_sources(f, st);
 }
 

@@ -54,6 +54,10 @@ static void usage(FILE *f)
 	      "      --service-proxy-name NAME  also serve Services labelled\n"
 	      "                           service.kubernetes.io/service-proxy-name=NAME\n"
 	      "                           (default: only unlabelled ones, as kube-proxy)\n"
+	      "      --insecure-http      accept an http:// API server (credentials in\n"
+	      "                           cleartext; refused by default)\n"
+	      "      --external-ip-cidrs LIST  Services' externalIPs outside these CIDRs\n"
+	      "                           (comma-separated) are ignored (default: all)\n"
 	      "      --node-ip IP         this node's primary addresses (repeatable; default:\n"
 	      "                           the source addresses of the default routes)\n"
 	      "      --nodeport-addresses LIST  addresses NodePorts answer on: CIDRs and\n"
@@ -71,7 +75,8 @@ static void usage(FILE *f)
 	      "SHUNTD_SERVICES_FILE, "
 	      "SHUNTD_KUBERNETES (1/0), KUBECONFIG, NODE_NAME,\n"
 	      "SHUNTD_NODE_IPS (comma-separated), SHUNTD_NODEPORT_ADDRESSES,\n"
-	      "SHUNTD_SERVICE_PROXY_NAME.\n",
+	      "SHUNTD_SERVICE_PROXY_NAME, SHUNTD_INSECURE_HTTP (1/0),\n"
+	      "SHUNTD_EXTERNAL_IP_CIDRS.\n",
 	      f);
 }
 
@@ -251,6 +256,15 @@ static int set_option(struct shuntd_options *o, const char *name, const char *v,
 			return bad(where, v, why);
 		return 0;
 	}
+	if (!strcmp(name, "external-ip-cidrs")) {
+		if (shunt_nodeport_addrs_parse(v, &o->external_ips, why,
+					       sizeof(why)))
+			return bad(where, v, why);
+		if (o->external_ips.primary)
+			return bad(where, v,
+				   "CIDRs only ('primary' is not one)");
+		return 0;
+	}
 	if (!strcmp(name, "gc-interval")) {
 		if (shunt_parse_u32(v, 1, 3600, &n, why, sizeof(why)))
 			return bad(where, v, why);
@@ -273,6 +287,8 @@ static int set_option(struct shuntd_options *o, const char *name, const char *v,
 		return copy(o->kubeconfig, sizeof(o->kubeconfig), where, v);
 	if (!strcmp(name, "node-name"))
 		return copy(o->node_name, sizeof(o->node_name), where, v);
+	if (!strcmp(name, "insecure-http"))
+		return parse_bool(where, v, &o->insecure_http);
 	if (!strcmp(name, "service-proxy-name"))
 		return copy(o->service_proxy_name,
 			    sizeof(o->service_proxy_name), where, v);
@@ -384,6 +400,8 @@ static const struct {
 	{"KUBECONFIG", "kubeconfig"},
 	{"NODE_NAME", "node-name"},
 	{"SHUNTD_SERVICE_PROXY_NAME", "service-proxy-name"},
+	{"SHUNTD_INSECURE_HTTP", "insecure-http"},
+	{"SHUNTD_EXTERNAL_IP_CIDRS", "external-ip-cidrs"},
 	{"SHUNTD_NODE_IPS", "node-ip"},
 };
 
@@ -427,6 +445,8 @@ static const struct option long_opts[] = {
 	{"kubeconfig", required_argument, NULL, 1},
 	{"node-name", required_argument, NULL, 1},
 	{"service-proxy-name", required_argument, NULL, 1},
+	{"insecure-http", no_argument, NULL, 6},
+	{"external-ip-cidrs", required_argument, NULL, 1},
 	{"node-ip", required_argument, NULL, 3},
 	{"once", no_argument, NULL, 4},
 	{"cleanup", no_argument, NULL, 5},
@@ -491,6 +511,9 @@ static int load_flags(struct shuntd_options *o, int argc, char **argv,
 			break;
 		case 5:
 			o->cleanup = true;
+			break;
+		case 6:
+			o->insecure_http = true;
 			break;
 		case 'd':
 			o->debug = true;

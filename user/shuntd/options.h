@@ -37,9 +37,12 @@ struct shuntd_options {
 	char kubeconfig[PATH_MAX];
 	char node_name[256];
 	char service_proxy_name[64]; /* --service-proxy-name, "" unset */
+	bool insecure_http;	     /* --insecure-http */
 	char node_ips[SHUNTD_MAX_NODE_IPS][64]; /* primary addresses */
 	int n_node_ips;
 	struct shunt_nodeport_addrs nodeport; /* --nodeport-addresses */
+	/* --external-ip-cidrs (CIDRs only) */
+	struct shunt_nodeport_addrs external_ips;
 	bool cleanup;
 	bool once; /* apply the sources once and exit (tests, scripts) */
 	bool debug;

@@ -140,6 +140,10 @@ static bool k8s_sync(struct loop *l, bool cascade)
 	if (!ks.synced)
 		return true; /* not listed yet: applying would delete all */
 	rc = k8s_source_changes(l->k8s, &c);
+	k8s_source_stats(l->k8s, &ks);
+	pthread_mutex_lock(&l->st->lock);
+	memcpy(l->st->refused, ks.refused, sizeof(ks.refused));
+	pthread_mutex_unlock(&l->st->lock);
 	if (rc) {
 		log_error("kubernetes: cannot build services", "error",
 			  strerror(-rc), NULL);

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <json-c/json.h>
 
+#include "nodeaddrs.h"
 #include "reconcile.h"
 
 /* 253 + NUL: namespaces, names, label values. */
@@ -52,9 +53,13 @@ struct k8s_service_port {
 	__u16 node_port;	      /* host order, 0: none */
 };
 
+/* A Service without metadata.creationTimestamp ranks as the newest. */
+#define K8S_CREATED_UNKNOWN UINT64_MAX
+
 struct k8s_service {
 	char ns[K8S_NAME_MAX];
 	char name[K8S_NAME_MAX];
+	__u64 created; /* creationTimestamp, seconds since the epoch */
 	enum k8s_svc_type type;
 	bool headless;		/* clusterIP: None */
 	bool local;		/* externalTrafficPolicy: Local */
@@ -110,11 +115,42 @@ int k8s_slice_parse(struct json_object *obj, struct k8s_slice **out, char *err,
 		    size_t errlen);
 void k8s_slice_free(struct k8s_slice *sl);
 
+/* Why a Service does not get one of its frontends (VIP ownership). */
+enum k8s_refusal {
+	/* An externalIP or load balancer IP that is another Service's
+	 * ClusterIP: the ClusterIP's Service owns that address. */
+	K8S_REFUSED_CLUSTER_IP,
+	/* The same VIP:port/protocol is a frontend of a Service that ranks
+	 * before this one: a ClusterIP before any other frontend, then the
+	 * older Service, then namespace/name. */
+	K8S_REFUSED_TAKEN,
+	/* An externalIP outside --external-ip-cidrs. */
+	K8S_REFUSED_EXTERNAL_IP_CIDRS,
+	K8S_REFUSED_REASONS,
+};
+
+/* "cluster-ip", "taken", "external-ip-cidrs". */
+const char *k8s_refusal_name(enum k8s_refusal why);
+
+/* Told of each frontend a Service is refused: service is the spec name
+ * ("ns/name:port..."), holder the Service ("ns/name") that keeps the
+ * address or frontend, NULL for external-ip-cidrs. */
+typedef void k8s_refused_fn(void *arg, const char *service,
+			    const struct shunt_frontend_key *k,
+			    enum k8s_refusal why, const char *holder);
+
 struct k8s_model_opts {
 	const char *node_name; /* this node, for externalTrafficPolicy: Local */
 	/* --service-proxy-name: Services labelled with it are ours too;
 	 * NULL: only those without K8S_PROXY_NAME_LABEL. */
 	const char *service_proxy_name;
+	/* --external-ip-cidrs: externalIPs outside these are ignored (the
+	 * DenyServiceExternalIPs admission rule, on the node); 0: all
+	 * taken. Load balancer IPs are not affected. */
+	const struct shunt_cidr *external_ip_cidrs;
+	size_t n_external_ip_cidrs;
+	k8s_refused_fn *refused; /* NULL: not told */
+	void *refused_arg;
 };
 
 /* Is svc ours (not another proxy's, not labelled headless)? */
@@ -142,9 +178,12 @@ int k8s_translate_service(const struct k8s_service *svc,
 
 /*
  * The desired services of all these objects (in any order), sorted by
- * name: k8s_translate_service() of every Service, where a frontend claimed
- * by two Services stays with the first by namespace/name and is dropped
- * from the others. out is initialised here. 0 or -ENOMEM (out freed).
+ * name: k8s_translate_service() of every Service, then VIP ownership: an
+ * externalIP or load balancer IP frontend whose address is another
+ * Service's ClusterIP is dropped; a frontend claimed by several Services
+ * stays with the first by (ClusterIP frontends first, the older Service,
+ * namespace/name) and is dropped from the others. Each drop goes to
+ * o->refused. out is initialised here. 0 or -ENOMEM (out freed).
  */
 int k8s_model_desired(const struct k8s_service *const *svcs, size_t n_svcs,
 		      const struct k8s_slice *const *slices, size_t n_slices,

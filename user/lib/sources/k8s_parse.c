@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "k8s_model.h"
 #include "parse.h"
@@ -307,6 +308,25 @@ static int parse_labels(struct json_object *obj, struct k8s_service *svc)
 	return svc->proxy_name ? 0 : -ENOMEM;
 }
 
+/* metadata.creationTimestamp ("2024-05-01T12:00:00Z", the API server's
+ * RFC 3339 in UTC), or K8S_CREATED_UNKNOWN. */
+static __u64 parse_created(struct json_object *obj)
+{
+	const char *t = get_str(get_obj(obj, "metadata"), "creationTimestamp");
+	struct tm tm;
+	const char *end;
+	time_t s;
+
+	if (!t)
+		return K8S_CREATED_UNKNOWN;
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(t, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!end || strcmp(end, "Z"))
+		return K8S_CREATED_UNKNOWN;
+	s = timegm(&tm);
+	return s < 0 ? K8S_CREATED_UNKNOWN : (__u64)s;
+}
+
 int k8s_service_parse(struct json_object *obj, struct k8s_service **out,
 		      char *err, size_t errlen)
 {
@@ -341,6 +361,7 @@ int k8s_service_parse(struct json_object *obj, struct k8s_service **out,
 		return rc;
 	}
 	parse_affinity(spec, svc);
+	svc->created = parse_created(obj);
 	etp = get_str(spec, "externalTrafficPolicy");
 	svc->local = etp && !strcmp(etp, "Local");
 	svc->lb_mode = parse_lb_mode(obj);

@@ -13,21 +13,39 @@ typedef VEC(char *) name_vec;
 
 struct entry {
 	char *key;		    /* "namespace/name" */
+	__u64 created;		    /* rank among claimants */
 	struct shunt_desired specs; /* as translated */
 	name_vec emitted;	    /* names the last sync produced */
 	bool dirty;
 };
 
+struct claimant {
+	struct entry *e;
+	bool external; /* claimed as other than a ClusterIP */
+};
+
 struct claim {
 	struct shunt_frontend_key key;
-	VEC(struct entry *) by; /* claimants */
+	VEC(struct claimant) by;
+};
+
+typedef VEC(struct entry *) entry_vec;
+
+/* An address: the Services that have it as a ClusterIP, and those that
+ * want it as an externalIP or load balancer IP. */
+struct ip_claim {
+	struct k8s_ip ip;
+	entry_vec owners, users; /* once per frontend */
 };
 
 struct k8s_state {
 	struct hindex entries; /* key -> entry */
 	struct hindex claims;  /* frontend key -> claim */
-	VEC(struct entry *) dirty;
-	VEC(struct entry *) all;
+	struct hindex ips;     /* address -> ip_claim */
+	entry_vec dirty;
+	entry_vec all;
+	k8s_refused_fn *refused;
+	void *refused_arg;
 };
 
 static bool entry_eq(const void *item, const void *key)
@@ -39,6 +57,18 @@ static bool claim_eq(const void *item, const void *key)
 {
 	return !memcmp(&((const struct claim *)item)->key, key,
 		       sizeof(struct shunt_frontend_key));
+}
+
+static bool ip_eq(const void *item, const void *key)
+{
+	return !memcmp(&((const struct ip_claim *)item)->ip, key,
+		       sizeof(struct k8s_ip));
+}
+
+void k8s_state_on_refused(struct k8s_state *st, k8s_refused_fn *fn, void *arg)
+{
+	st->refused = fn;
+	st->refused_arg = arg;
 }
 
 struct k8s_state *k8s_state_new(void)
@@ -82,8 +112,17 @@ void k8s_state_free(struct k8s_state *st)
 			vec_free(&c->by);
 			free(c);
 		}
+	for (i = 0; i < st->ips.cap; i++)
+		if (st->ips.slots[i].hash) {
+			struct ip_claim *c = st->ips.slots[i].item;
+
+			vec_free(&c->owners);
+			vec_free(&c->users);
+			free(c);
+		}
 	hindex_free(&st->entries);
 	hindex_free(&st->claims);
+	hindex_free(&st->ips);
 	vec_free(&st->dirty);
 	vec_free(&st->all);
 	free(st);
@@ -112,16 +151,117 @@ static int key_cmp(const char *a, const char *b)
 	return strcmp(a + na, b + nb);
 }
 
-/* The claimant that keeps the frontend: the first by namespace/name. */
+/* Does claimant a rank before b? ClusterIP frontends first, then the
+ * older Service, then namespace/name. */
+static bool ranks_before(const struct claimant *a, const struct claimant *b)
+{
+	if (a->external != b->external)
+		return !a->external;
+	if (a->e->created != b->e->created)
+		return a->e->created < b->e->created;
+	return key_cmp(a->e->key, b->e->key) < 0;
+}
+
+/* The claimant that keeps the frontend, or NULL. */
 static struct entry *winner(const struct claim *c)
 {
-	struct entry *w = NULL;
+	const struct claimant *w = NULL;
 	size_t i;
 
 	for (i = 0; i < c->by.n; i++)
-		if (!w || key_cmp(c->by.v[i]->key, w->key) < 0)
-			w = c->by.v[i];
-	return w;
+		if (!w || ranks_before(&c->by.v[i], w))
+			w = &c->by.v[i];
+	return w ? w->e : NULL;
+}
+
+static bool is_external_ip(const struct shunt_frontend_spec *f)
+{
+	static const union shunt_ip zero;
+
+	return (f->flags & SHUNT_FE_F_EXTERNAL) &&
+	       memcmp(&f->key.vip, &zero, sizeof(zero));
+}
+
+static struct ip_claim *ip_get(struct k8s_state *st,
+			       const struct shunt_frontend_key *k, bool create)
+{
+	struct ip_claim *c;
+	struct k8s_ip ip;
+	uint64_t h;
+
+	memset(&ip, 0, sizeof(ip));
+	ip.addr = k->vip;
+	ip.family = k->family;
+	h = hindex_hash(&ip, sizeof(ip));
+	c = hindex_get(&st->ips, h, &ip, ip_eq);
+	if (c || !create)
+		return c;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->ip = ip;
+	if (hindex_put(&st->ips, h, c)) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* Another Service than e with k's address as a ClusterIP, or NULL. */
+static struct entry *ip_owner_other(struct k8s_state *st,
+				    const struct shunt_frontend_key *k,
+				    const struct entry *e)
+{
+	struct ip_claim *c = ip_get(st, k, false);
+	size_t i;
+
+	for (i = 0; c && i < c->owners.n; i++)
+		if (c->owners.v[i] != e)
+			return c->owners.v[i];
+	return NULL;
+}
+
+static void entry_vec_drop(entry_vec *v, const struct entry *e)
+{
+	size_t i;
+
+	for (i = 0; i < v->n && v->v[i] != e; i++)
+		;
+	if (i < v->n)
+		v->v[i] = v->v[--v->n];
+}
+
+static int mark(struct k8s_state *st, struct entry *e);
+
+/* e's frontend f adds to (or, !add, leaves) the address's claims; when
+ * its owners change, those who want it as an external IP are output
+ * again. */
+static int ip_claim_update(struct k8s_state *st, struct entry *e,
+			   const struct shunt_frontend_spec *f, bool add)
+{
+	bool owner = !(f->flags & SHUNT_FE_F_EXTERNAL);
+	struct ip_claim *c;
+	size_t i;
+	int err = 0;
+
+	if (!owner && !is_external_ip(f))
+		return 0;
+	c = ip_get(st, &f->key, add);
+	if (!c)
+		return add ? -ENOMEM : 0;
+	if (add)
+		err = vec_push(owner ? &c->owners : &c->users, e);
+	else
+		entry_vec_drop(owner ? &c->owners : &c->users, e);
+	for (i = 0; owner && i < c->users.n && !err; i++)
+		err = mark(st, c->users.v[i]);
+	if (!c->owners.n && !c->users.n) {
+		hindex_del(&st->ips, hindex_hash(&c->ip, sizeof(c->ip)), c);
+		vec_free(&c->owners);
+		vec_free(&c->users);
+		free(c);
+	}
+	return err;
 }
 
 static struct claim *claim_get(struct k8s_state *st,
@@ -155,11 +295,12 @@ static int unclaim(struct k8s_state *st, struct entry *e)
 	for (i = 0; i < e->specs.n; i++) {
 		sp = &e->specs.svcs[i];
 		for (j = 0; j < sp->n_frontends && !err; j++) {
+			err = ip_claim_update(st, e, &sp->frontends[j], false);
 			c = claim_get(st, &sp->frontends[j].key, false);
-			if (!c)
+			if (err || !c)
 				continue;
 			before = winner(c);
-			for (k = 0; k < c->by.n && c->by.v[k] != e; k++)
+			for (k = 0; k < c->by.n && c->by.v[k].e != e; k++)
 				;
 			if (k < c->by.n)
 				c->by.v[k] = c->by.v[--c->by.n];
@@ -189,11 +330,19 @@ static int claim_all(struct k8s_state *st, struct entry *e)
 	for (i = 0; i < e->specs.n; i++) {
 		sp = &e->specs.svcs[i];
 		for (j = 0; j < sp->n_frontends && !err; j++) {
-			c = claim_get(st, &sp->frontends[j].key, true);
+			struct claimant me = {
+				.e = e,
+				.external = sp->frontends[j].flags &
+					    SHUNT_FE_F_EXTERNAL,
+			};
+
+			err = ip_claim_update(st, e, &sp->frontends[j], true);
+			c = err ? NULL
+				: claim_get(st, &sp->frontends[j].key, true);
 			if (!c)
-				return -ENOMEM;
+				return err ? err : -ENOMEM;
 			before = winner(c);
-			err = vec_push(&c->by, e);
+			err = vec_push(&c->by, me);
 			if (!err && before && winner(c) != before)
 				err = mark(st, before);
 		}
@@ -222,7 +371,7 @@ static struct entry *entry_get(struct k8s_state *st, const char *key)
 	return e;
 }
 
-int k8s_state_set(struct k8s_state *st, const char *key,
+int k8s_state_set(struct k8s_state *st, const char *key, __u64 created,
 		  struct shunt_desired *specs)
 {
 	struct entry *e = entry_get(st, key);
@@ -233,6 +382,7 @@ int k8s_state_set(struct k8s_state *st, const char *key,
 	err = unclaim(st, e);
 	if (err)
 		return err;
+	e->created = created;
 	shunt_desired_free(&e->specs);
 	e->specs = *specs;
 	shunt_desired_init(specs);
@@ -255,7 +405,27 @@ static bool emitted_before(const struct shunt_desired *out, size_t first,
 	return false;
 }
 
-/* e's specs as they are applied: frontends it does not win left out,
+/* Does e keep its frontend f of spec name? Refusals are told. */
+static bool keeps(struct k8s_state *st, struct entry *e, const char *name,
+		  const struct shunt_frontend_spec *f)
+{
+	enum k8s_refusal why = K8S_REFUSED_CLUSTER_IP;
+	struct entry *holder = NULL;
+
+	if (is_external_ip(f))
+		holder = ip_owner_other(st, &f->key, e);
+	if (!holder) {
+		why = K8S_REFUSED_TAKEN;
+		holder = winner(claim_get(st, &f->key, false));
+		if (holder == e)
+			return true;
+	}
+	if (st->refused && holder)
+		st->refused(st->refused_arg, name, &f->key, why, holder->key);
+	return false;
+}
+
+/* e's specs as they are applied: frontends it does not own left out,
  * specs without frontends dropped. */
 static int output(struct k8s_state *st, struct entry *e,
 		  struct shunt_desired *out, size_t *first)
@@ -271,8 +441,7 @@ static int output(struct k8s_state *st, struct entry *e,
 			return err;
 		sp = &out->svcs[out->n - 1];
 		for (j = 0, n = 0; j < sp->n_frontends; j++)
-			if (winner(claim_get(st, &sp->frontends[j].key,
-					     false)) == e &&
+			if (keeps(st, e, sp->name, &sp->frontends[j]) &&
 			    !emitted_before(out, *first, &sp->frontends[j].key))
 				sp->frontends[n++] = sp->frontends[j];
 		sp->n_frontends = n;

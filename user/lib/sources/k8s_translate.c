@@ -167,6 +167,60 @@ static int add_fes(struct gen *g, const struct k8s_ip *ips, size_t n,
 	return err;
 }
 
+const char *k8s_refusal_name(enum k8s_refusal why)
+{
+	static const char *const names[K8S_REFUSED_REASONS] = {
+		[K8S_REFUSED_CLUSTER_IP] = "cluster-ip",
+		[K8S_REFUSED_TAKEN] = "taken",
+		[K8S_REFUSED_EXTERNAL_IP_CIDRS] = "external-ip-cidrs",
+	};
+
+	return (unsigned int)why < K8S_REFUSED_REASONS ? names[why] : "?";
+}
+
+static void name_of(const struct gen *g, bool local, char *buf, size_t len);
+
+/* Is externalIP a allowed by --external-ip-cidrs (told when not)? */
+static bool external_ip_allowed(const struct gen *g, const struct k8s_ip *a)
+{
+	const struct k8s_model_opts *o = g->o;
+	struct shunt_frontend_key k;
+	char name[SHUNT_NAME_MAX];
+	size_t i;
+
+	if (!o->n_external_ip_cidrs)
+		return true;
+	for (i = 0; i < o->n_external_ip_cidrs; i++)
+		if (shunt_cidr_contains(&o->external_ip_cidrs[i], &a->addr,
+					a->family))
+			return true;
+	if (o->refused) {
+		memset(&k, 0, sizeof(k));
+		k.vip = a->addr;
+		k.port = htons(g->sp->port);
+		k.proto = g->sp->proto;
+		k.family = a->family;
+		name_of(g, g->svc->local, name, sizeof(name));
+		o->refused(o->refused_arg, name, &k,
+			   K8S_REFUSED_EXTERNAL_IP_CIDRS, NULL);
+	}
+	return false;
+}
+
+static int add_external_ips(struct gen *g)
+{
+	const struct k8s_service *svc = g->svc;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < svc->n_external_ips && !err; i++)
+		if (svc->external_ips[i].family == g->family &&
+		    external_ip_allowed(g, &svc->external_ips[i]))
+			err = add_fe(g, &svc->external_ips[i].addr, g->sp->port,
+				     true);
+	return err;
+}
+
 static int frontends(struct gen *g)
 {
 	const struct k8s_service *svc = g->svc;
@@ -180,8 +234,7 @@ static int frontends(struct gen *g)
 	if (!err && svc->type == K8S_SVC_LOAD_BALANCER)
 		err = add_fes(g, svc->lb_ips, svc->n_lb_ips, g->sp->port, true);
 	if (!err)
-		err = add_fes(g, svc->external_ips, svc->n_external_ips,
-			      g->sp->port, true);
+		err = add_external_ips(g);
 	return err;
 }
 
@@ -333,43 +386,223 @@ static size_t slices_of(const struct k8s_slice *const *sl, size_t n,
 	return hi;
 }
 
-static bool key_eq(const void *item, const void *key)
+/* VIP ownership over the whole translation: which Service owns each
+ * ClusterIP, and which claimant of each frontend ranks first. */
+struct ip_owner {
+	struct k8s_ip ip;
+	size_t svc, other; /* two Services that have it; other == svc: one */
+};
+
+struct fe_claim {
+	struct shunt_frontend_key key;
+	size_t svc; /* the first claimant by rank */
+	bool external;
+};
+
+struct ownership {
+	const struct k8s_service **sv;
+	size_t *spec_svc; /* the Service of each spec of out */
+	struct ip_owner *ips;
+	struct fe_claim *claims;
+	size_t n_ips, n_claims;
+	struct hindex ip_index, claim_index;
+};
+
+static bool ip_eq(const void *item, const void *key)
 {
-	return !memcmp(item, key, sizeof(struct shunt_frontend_key));
+	return !memcmp(&((const struct ip_owner *)item)->ip, key,
+		       sizeof(struct k8s_ip));
 }
 
-/* Drop from d->svcs[from..] the frontends an earlier service claimed;
- * claim the rest. Specs left without a frontend are dropped. */
-static int claim(struct hindex *claims, struct shunt_desired *d, size_t from)
+static bool claim_eq(const void *item, const void *key)
+{
+	return !memcmp(&((const struct fe_claim *)item)->key, key,
+		       sizeof(struct shunt_frontend_key));
+}
+
+/* Does claimant (a, external ea) rank before (b, eb)? ClusterIP
+ * frontends first, then the older Service, then namespace/name (the
+ * Services are sorted by it: the lower index). */
+static bool ranks_before(const struct ownership *w, size_t a, bool ea, size_t b,
+			 bool eb)
+{
+	if (ea != eb)
+		return !ea;
+	if (w->sv[a]->created != w->sv[b]->created)
+		return w->sv[a]->created < w->sv[b]->created;
+	return a < b;
+}
+
+static bool fe_is_external_ip(const struct shunt_frontend_spec *f)
+{
+	static const union shunt_ip zero;
+
+	return (f->flags & SHUNT_FE_F_EXTERNAL) &&
+	       memcmp(&f->key.vip, &zero, sizeof(zero));
+}
+
+static int own_ip(struct ownership *w, const struct shunt_frontend_key *k,
+		  size_t svc)
+{
+	struct k8s_ip ip;
+	struct ip_owner *o;
+	uint64_t h;
+
+	memset(&ip, 0, sizeof(ip));
+	ip.addr = k->vip;
+	ip.family = k->family;
+	h = hindex_hash(&ip, sizeof(ip));
+	o = hindex_get(&w->ip_index, h, &ip, ip_eq);
+	if (o) {
+		if (o->other == o->svc && svc != o->svc)
+			o->other = svc;
+		return 0;
+	}
+	o = &w->ips[w->n_ips++];
+	o->ip = ip;
+	o->svc = o->other = svc;
+	return hindex_put(&w->ip_index, h, o);
+}
+
+static int claim_fe(struct ownership *w, const struct shunt_frontend_spec *f,
+		    size_t svc)
+{
+	bool ext = f->flags & SHUNT_FE_F_EXTERNAL;
+	uint64_t h = hindex_hash(&f->key, sizeof(f->key));
+	struct fe_claim *c = hindex_get(&w->claim_index, h, &f->key, claim_eq);
+
+	if (c) {
+		if (ranks_before(w, svc, ext, c->svc, c->external)) {
+			c->svc = svc;
+			c->external = ext;
+		}
+		return 0;
+	}
+	c = &w->claims[w->n_claims++];
+	c->key = f->key;
+	c->svc = svc;
+	c->external = ext;
+	return hindex_put(&w->claim_index, h, c);
+}
+
+/* Every ClusterIP's owners and every frontend's first claimant. */
+static int ownership_build(struct ownership *w, const struct shunt_desired *d)
+{
+	const struct shunt_service_spec *sp;
+	size_t i, j, n = 0;
+	int err = 0;
+
+	for (i = 0; i < d->n; i++)
+		n += d->svcs[i].n_frontends;
+	w->ips = calloc(n + 1, sizeof(*w->ips));
+	w->claims = calloc(n + 1, sizeof(*w->claims));
+	if (!w->ips || !w->claims)
+		return -ENOMEM;
+	for (i = 0; i < d->n && !err; i++) {
+		sp = &d->svcs[i];
+		for (j = 0; j < sp->n_frontends && !err; j++) {
+			if (!(sp->frontends[j].flags & SHUNT_FE_F_EXTERNAL))
+				err = own_ip(w, &sp->frontends[j].key,
+					     w->spec_svc[i]);
+			if (!err)
+				err = claim_fe(w, &sp->frontends[j],
+					       w->spec_svc[i]);
+		}
+	}
+	return err;
+}
+
+static void svc_key(const struct k8s_service *svc, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", svc->ns, svc->name);
+}
+
+/* Does spec i of d keep frontend f? Refusals are told to o. */
+static bool keeps(const struct ownership *w, const struct shunt_desired *d,
+		  size_t i, const struct shunt_frontend_spec *f,
+		  const struct k8s_model_opts *o)
+{
+	size_t svc = w->spec_svc[i], holder = svc;
+	enum k8s_refusal why = K8S_REFUSED_TAKEN;
+	char name[2 * K8S_NAME_MAX];
+	const struct ip_owner *own;
+	const struct fe_claim *c;
+	struct k8s_ip ip;
+
+	memset(&ip, 0, sizeof(ip));
+	ip.addr = f->key.vip;
+	ip.family = f->key.family;
+	own = fe_is_external_ip(f)
+		      ? hindex_get(&w->ip_index, hindex_hash(&ip, sizeof(ip)),
+				   &ip, ip_eq)
+		      : NULL;
+	if (own && (own->svc != svc || own->other != svc)) {
+		why = K8S_REFUSED_CLUSTER_IP;
+		holder = own->svc != svc ? own->svc : own->other;
+	} else {
+		c = hindex_get(&w->claim_index,
+			       hindex_hash(&f->key, sizeof(f->key)), &f->key,
+			       claim_eq);
+		if (!c || c->svc == svc)
+			return true;
+		holder = c->svc;
+	}
+	if (o->refused) {
+		svc_key(w->sv[holder], name, sizeof(name));
+		o->refused(o->refused_arg, d->svcs[i].name, &f->key, why, name);
+	}
+	return false;
+}
+
+/* Is key a frontend of d->svcs[from..i-1] (an earlier spec of the same
+ * Service, which keeps it)? */
+static bool kept_before(const struct shunt_desired *d, size_t from, size_t i,
+			const struct shunt_frontend_key *key)
+{
+	size_t s, j;
+
+	for (s = from; s < i; s++)
+		for (j = 0; j < d->svcs[s].n_frontends; j++)
+			if (!memcmp(&d->svcs[s].frontends[j].key, key,
+				    sizeof(*key)))
+				return true;
+	return false;
+}
+
+/* Drop from every spec the frontends its Service does not own; specs
+ * left without a frontend are dropped. */
+static void ownership_apply(const struct ownership *w, struct shunt_desired *d,
+			    const struct k8s_model_opts *o)
 {
 	struct shunt_service_spec *sp;
-	struct shunt_frontend_key *k;
-	size_t i, j, n;
-	uint64_t h;
-	int err;
+	size_t i, j, n, from = 0;
 
-	for (i = from; i < d->n; i++) {
+	for (i = 0; i < d->n; i++) {
 		sp = &d->svcs[i];
-		for (j = 0, n = 0; j < sp->n_frontends; j++) {
-			k = &sp->frontends[j].key;
-			h = hindex_hash(k, sizeof(*k));
-			if (hindex_get(claims, h, k, key_eq))
-				continue;
-			sp->frontends[n++] = sp->frontends[j];
-			err = hindex_put(claims, h, &sp->frontends[n - 1].key);
-			if (err)
-				return err;
-		}
+		if (i && w->spec_svc[i] != w->spec_svc[i - 1])
+			from = i;
+		for (j = 0, n = 0; j < sp->n_frontends; j++)
+			if (keeps(w, d, i, &sp->frontends[j], o) &&
+			    !kept_before(d, from, i, &sp->frontends[j].key))
+				sp->frontends[n++] = sp->frontends[j];
 		sp->n_frontends = n;
 	}
-	for (i = from, n = from; i < d->n; i++) {
+	for (i = 0, n = 0; i < d->n; i++) {
 		if (d->svcs[i].n_frontends)
 			d->svcs[n++] = d->svcs[i];
 		else
 			shunt_spec_free(&d->svcs[i]);
 	}
 	d->n = n;
-	return 0;
+}
+
+static void ownership_free(struct ownership *w)
+{
+	hindex_free(&w->ip_index);
+	hindex_free(&w->claim_index);
+	free(w->ips);
+	free(w->claims);
+	free(w->spec_svc);
 }
 
 static int cmp_spec_name(const void *a, const void *b)
@@ -384,12 +617,13 @@ int k8s_model_desired(const struct k8s_service *const *svcs, size_t n_svcs,
 {
 	const struct k8s_service **sv = calloc(n_svcs + 1, sizeof(*sv));
 	const struct k8s_slice **sl = calloc(n_slices + 1, sizeof(*sl));
-	struct hindex claims;
-	size_t i, first, end, from;
+	struct ownership w = {.sv = sv};
+	size_t i, j, first, end, from, *grown;
 	int err = 0;
 
 	shunt_desired_init(out);
-	hindex_init(&claims);
+	hindex_init(&w.ip_index);
+	hindex_init(&w.claim_index);
 	if (!sv || !sl)
 		err = -ENOMEM;
 	if (!err) {
@@ -405,14 +639,26 @@ int k8s_model_desired(const struct k8s_service *const *svcs, size_t n_svcs,
 		from = out->n;
 		err = k8s_translate_service(sv[i], sl + first, end - first, o,
 					    out);
-		if (!err)
-			err = claim(&claims, out, from);
+		grown = err ? NULL
+			    : realloc(w.spec_svc,
+				      (out->n + 1) * sizeof(*w.spec_svc));
+		if (!err && !grown)
+			err = -ENOMEM;
+		if (!err) {
+			w.spec_svc = grown;
+			for (j = from; j < out->n; j++)
+				w.spec_svc[j] = i;
+		}
 	}
+	if (!err)
+		err = ownership_build(&w, out);
+	if (!err)
+		ownership_apply(&w, out, o);
 	if (!err && out->n)
 		qsort(out->svcs, out->n, sizeof(*out->svcs), cmp_spec_name);
 	else
 		shunt_desired_free(out);
-	hindex_free(&claims);
+	ownership_free(&w);
 	free(sv);
 	free(sl);
 	return err;
