@@ -511,6 +511,73 @@ static void test_conflict_handover(void **state)
 		out, sizeof(out), 5000));
 }
 
+/* A Service of namespace "attacker" (older than default/web) asks for
+ * web's ClusterIP as an externalIP, another as its load balancer IP:
+ * both refused (logged, counted), web keeps 10.96.0.50:80 in the
+ * datapath, the attackers keep their own ClusterIPs. */
+static void test_hijack_refused(void **state)
+{
+	const char *const ext =
+		"{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":"
+		"{\"name\":\"ext\",\"namespace\":\"attacker\","
+		"\"creationTimestamp\":\"2020-01-01T00:00:00Z\"},\"spec\":"
+		"{\"type\":\"ClusterIP\",\"clusterIP\":\"10.96.0.81\","
+		"\"externalIPs\":[\"10.96.0.50\"],\"ports\":[{\"name\":"
+		"\"http\",\"port\":80,\"protocol\":\"TCP\"}]}}";
+	const char *const lb =
+		"{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":"
+		"{\"name\":\"lb\",\"namespace\":\"attacker\","
+		"\"creationTimestamp\":\"2020-01-01T00:00:00Z\"},\"spec\":"
+		"{\"type\":\"LoadBalancer\",\"clusterIP\":\"10.96.0.82\","
+		"\"ports\":[{\"name\":\"http\",\"port\":80,\"protocol\":"
+		"\"TCP\",\"nodePort\":30181}]},\"status\":{\"loadBalancer\":"
+		"{\"ingress\":[{\"ip\":\"10.96.0.50\"}]}}}";
+	struct shunt_service_info info;
+	struct shunt_backend_info *b;
+	char body[4096];
+	size_t n;
+
+	(void)state;
+	snprintf(body, sizeof(body),
+		 "{\"op\":\"events\",\"resource\":\"services\",\"steps\":["
+		 "{\"type\":\"ADDED\",\"object\":%s},"
+		 "{\"type\":\"ADDED\",\"object\":%s}]}",
+		 ext, lb);
+	assert_int_equal(control(body), 0);
+	assert_true(wait_backends("10.96.0.81:80/tcp", 0, 0));
+	assert_true(wait_backends("10.96.0.82:80/tcp", 0, 0));
+	assert_true(agent_wait_log(
+		&agent,
+		"service=attacker/ext:http frontend=10.96.0.50:80/tcp "
+		"reason=cluster-ip holder=default/web",
+		3000));
+	assert_true(agent_wait_log(
+		&agent,
+		"service=attacker/lb:http frontend=10.96.0.50:80/tcp "
+		"reason=cluster-ip holder=default/web",
+		3000));
+	assert_int_equal(backends("10.96.0.50:80/tcp", &b, &n, &info), 0);
+	free(b);
+	assert_string_equal(info.svc.name, "default/web:http");
+	assert_true(agent_wait_metric(
+		&agent,
+		"shunt_service_conflicts_total{reason=\"cluster-ip\"} 2\n", out,
+		sizeof(out), 5000));
+
+	/* Gone again: nothing else changes for web. */
+	snprintf(body, sizeof(body),
+		 "{\"op\":\"events\",\"resource\":\"services\",\"steps\":["
+		 "{\"type\":\"DELETED\",\"object\":%s},"
+		 "{\"type\":\"DELETED\",\"object\":%s}]}",
+		 ext, lb);
+	assert_int_equal(control(body), 0);
+	assert_true(wait_backends("10.96.0.81:80/tcp", -1, 0));
+	assert_true(wait_backends("10.96.0.82:80/tcp", -1, 0));
+	assert_int_equal(backends("10.96.0.50:80/tcp", &b, &n, &info), 0);
+	free(b);
+	assert_string_equal(info.svc.name, "default/web:http");
+}
+
 static void test_deleted_service(void **state)
 {
 	char body[4096];
@@ -589,6 +656,7 @@ int main(void)
 		cmocka_unit_test(test_nodeport),
 		cmocka_unit_test(test_sighup_resync),
 		cmocka_unit_test(test_conflict_handover),
+		cmocka_unit_test(test_hijack_refused),
 		cmocka_unit_test(test_deleted_service),
 		cmocka_unit_test(test_stop),
 		cmocka_unit_test(test_once),
