@@ -292,7 +292,8 @@ static void state_set(struct k8s_state *st, const struct k8s_service *svc,
 				  n_slices, o, &specs))
 		BAD("k8s_translate_service failed");
 	snprintf(key, sizeof(key), "%s/%s", svc->ns, svc->name);
-	if (k8s_state_set(st, key, &specs))
+	if (k8s_state_set(st, key, gone ? K8S_CREATED_UNKNOWN : svc->created,
+			  &specs))
 		BAD("k8s_state_set failed");
 	shunt_desired_free(&specs);
 }

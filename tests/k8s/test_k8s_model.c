@@ -1217,6 +1217,12 @@ static void test_malformed(void **state)
 		"no namespace and name");
 	svc_bad("{\"metadata\": {\"namespace\": \"a\", \"name\": \"b\"}}",
 		"no spec");
+	svc_bad("{\"metadata\": {\"namespace\": \"a/b\", \"name\": \"c\"},"
+		" \"spec\": {}}",
+		"contains '/'");
+	slice_bad("{\"metadata\": {\"namespace\": \"a\", \"name\": \"b/c\"},"
+		  " \"addressType\": \"IPv4\"}",
+		  "contains '/'");
 	svc_bad("{\"metadata\": {\"namespace\": \"a\", \"name\": \"b\"},"
 		" \"spec\": {\"type\": \"Magic\"}}",
 		"unknown Service type Magic");

@@ -121,6 +121,12 @@ static int parse_meta(struct json_object *obj, char *ns, char *name, char *err,
 		snprintf(err, errlen, "object has no namespace and name");
 		return -EINVAL;
 	}
+	/* "namespace/name" is the key everywhere: Kubernetes allows no '/'
+	 * in either (DNS labels and subdomains). */
+	if (strchr(s, '/') || strchr(n, '/')) {
+		snprintf(err, errlen, "object namespace or name contains '/'");
+		return -EINVAL;
+	}
 	if (!copy_str(ns, K8S_NAME_MAX, s) ||
 	    !copy_str(name, K8S_NAME_MAX, n)) {
 		snprintf(err, errlen, "object name too long");
