@@ -2,7 +2,8 @@
 /*
  * What the kernel's verifier spent on each program of shunt's BPF objects:
  * instructions processed (the limit is 1,000,000 per program), peak and
- * total states, the stack it found, and the wall time of the load.
+ * total states, its time (ms), the stack it found, and the wall time of
+ * the whole load (map creation included).
  *
  *   verifier-stats [OBJECT.bpf.o...]   default: every object in build/bpf
  *
@@ -49,9 +50,10 @@ static void print_prog(const char *obj, struct bpf_program *prog,
 	const char *stack = strstr(log, "stack depth ");
 	int len = stack ? (int)strcspn(stack, "\n") : 0;
 
-	printf("%-28s %-22s %9ld %8ld %9ld  %.*s\n", obj,
+	printf("%-28s %-22s %9ld %8ld %9ld %7.1f  %.*s\n", obj,
 	       bpf_program__name(prog), stat_of(log, "processed "),
-	       stat_of(log, "peak_states "), stat_of(log, "total_states "), len,
+	       stat_of(log, "peak_states "), stat_of(log, "total_states "),
+	       stat_of(log, "verification time ") / 1000.0, len,
 	       stack ? stack : "");
 }
 
@@ -85,6 +87,7 @@ static int stats_object(const char *path)
 {
 	struct bpf_object *obj;
 	struct bpf_program *prog;
+	struct bpf_map *map;
 	const char *base = strrchr(path, '/');
 	char *logs[16] = {0};
 	double t0;
@@ -95,6 +98,8 @@ static int stats_object(const char *path)
 		fprintf(stderr, "%s: %s\n", path, strerror(errno));
 		return -errno;
 	}
+	/* Private maps: nothing pinned, nothing reused. */
+	bpf_object__for_each_map(map, obj) bpf_map__set_pin_path(map, NULL);
 	bpf_object__for_each_program(prog, obj)
 	{
 		if (n == 16)
@@ -137,8 +142,8 @@ int main(int argc, char **argv)
 		printf("Usage: verifier-stats [OBJECT.bpf.o...]\n");
 		return 0;
 	}
-	printf("%-28s %-22s %9s %8s %9s  %s\n", "object", "program", "insns",
-	       "peak_st", "total_st", "stack");
+	printf("%-28s %-22s %9s %8s %9s %7s  %s\n", "object", "program",
+	       "insns", "peak_st", "total_st", "ms", "stack");
 	for (i = 0; i < n; i++)
 		failed |= stats_object(argc > 1 ? argv[i + 1]
 						: default_objs[i]) != 0;

@@ -95,6 +95,17 @@ struct lb_flow {
 	struct ct_snat sn;
 };
 
+/* The packet's struct lb_flow lives in a per-CPU slot, not on the stack:
+ * the frames of the functions along a call chain share 512 bytes. A
+ * program run is neither preempted nor nested on its CPU. Not pinned:
+ * each load has its own. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lb_flow);
+} lb_flow_scratch SEC(".maps");
+
 /* A new flow to be: by DSR, masqueraded or neither (snat.h), then its
  * entries. 0, or -1 when it must be dropped (counted). */
 SHUNT_INLINE int lb_flow_create(ctx_t *ctx, const struct pkt *p,
@@ -122,9 +133,15 @@ SHUNT_INLINE int lb_flow_create(ctx_t *ctx, const struct pkt *p,
 	default:
 		break;
 	}
-	if (ct_create(p, key, fe->svc_id, id, be, sn, now))
+	switch (ct_create(p, key, fe->svc_id, id, be, sn, now)) {
+	case 0:
+		return 0;
+	case CT_CLASH:
+		return -1;
+	default:
 		count(SHUNT_C_CT_CREATE_FAIL);
-	return 0;
+		return 0;
+	}
 }
 
 /* An existing flow e of p, to backend be: its state, and a REV entry
@@ -140,6 +157,7 @@ SHUNT_INLINE bool lb_flow_continue(ctx_t *ctx, const struct pkt *p,
 
 	ct_snat_of(e, sn);
 	f->dsr = e->flags & SHUNT_CT_F_DSR;
+	ct_note_ack(e, p);
 	/* State changes and, once a second, a check that the reply entry
 	 * is still there (the LRU may have taken it alone when the table
 	 * was full). A DSR flow has none. */
@@ -164,13 +182,17 @@ SHUNT_INLINE bool lb_flow_continue(ctx_t *ctx, const struct pkt *p,
  * The frontend p is sent to and, through conntrack, the backend of its
  * flow, creating the flow when there is none, and how its source is
  * rewritten: LB_FLOW_OK with f filled (f->id SHUNT_BACKEND_NONE when no
- * backend is left or the flow cannot be made), LB_NOT_FRONTEND, or
- * LB_FLOW_PASS (counted). A global function: it cannot hand back map
- * values, lb_forward() looks the backend up again by f->id.
+ * backend is left or the flow cannot be made), LB_NOT_FRONTEND,
+ * LB_FLOW_REPLY or LB_FLOW_PASS (counted). A packet that is the reply of
+ * a tracked flow is one even when it is addressed to a frontend (a
+ * masqueraded or DSR tuple that is also a VIP:port): it is translated
+ * back, never balanced as a new flow. A global function: it cannot hand back
+ * map values, lb_forward() looks the backend up again by f->id.
  */
 #define LB_FLOW_OK	0
 #define LB_NOT_FRONTEND 1
 #define LB_FLOW_PASS	2
+#define LB_FLOW_REPLY	3 /* a tracked flow's reply: lb_reverse() */
 SHUNT_GLOBAL int lb_flow_backend(ctx_t *ctx, const struct pkt *p,
 				 struct lb_flow *f)
 {
@@ -185,6 +207,11 @@ SHUNT_GLOBAL int lb_flow_backend(ctx_t *ctx, const struct pkt *p,
 	fe = lb_frontend(&p->dst, p->dport, p->proto, p->family);
 	if (!fe)
 		return LB_NOT_FRONTEND;
+	ct_key_from_pkt(&key, p, SHUNT_CT_REV);
+	if (bpf_map_lookup_elem(&ct_map, &key)) {
+		count(SHUNT_C_CT_REV_TO_FRONTEND);
+		return LB_FLOW_REPLY;
+	}
 	/* Let the stack send Time Exceeded for the untranslated packet. */
 	if (p->ttl <= 1) {
 		count(SHUNT_C_PASS_TTL);
@@ -307,6 +334,7 @@ SHUNT_GLOBAL int lb_reverse(ctx_t *ctx, struct pkt *p)
 		return CTX_PASS;
 	}
 	count(SHUNT_C_CT_REV_HIT);
+	ct_note_ack(e, p);
 	if (p->ttl <= 1) {
 		count(SHUNT_C_PASS_TTL);
 		return CTX_PASS;
@@ -357,8 +385,9 @@ SHUNT_INLINE int lb_parse(ctx_t *ctx, struct pkt *p)
 
 SHUNT_INLINE int lb_process(ctx_t *ctx)
 {
-	struct lb_flow f = {};
 	struct pkt p = {};
+	struct lb_flow *f;
+	__u32 zero = 0;
 	int rc;
 
 	rc = lb_parse(ctx, &p);
@@ -373,11 +402,17 @@ SHUNT_INLINE int lb_process(ctx_t *ctx)
 		count(SHUNT_C_PASS_FRAG_NO_STATE);
 		return CTX_PASS;
 	}
-	rc = lb_flow_backend(ctx, &p, &f);
+	f = bpf_map_lookup_elem(&lb_flow_scratch, &zero);
+	if (!f)
+		return CTX_PASS;
+	__builtin_memset(f, 0, sizeof(*f));
+	rc = lb_flow_backend(ctx, &p, f);
 	if (rc == LB_FLOW_OK)
-		return lb_forward(ctx, &p, &f);
+		return lb_forward(ctx, &p, f);
 	if (rc == LB_FLOW_PASS)
 		return CTX_PASS;
+	if (rc == LB_FLOW_REPLY)
+		return lb_reverse(ctx, &p);
 	if (p.dsr_off)
 		return dsr_accept(ctx, &p);
 	if (p.proto == IPPROTO_TCP &&

@@ -122,6 +122,46 @@ SHUNT_INLINE void ct_next_state(__u8 *state, __u8 *flags, const struct pkt *p,
 		*state = SHUNT_CT_ESTABLISHED;
 }
 
+/* TCP: remember what e's sender last acknowledged, and its window (a
+ * store only when they changed). */
+SHUNT_INLINE void ct_note_ack(struct shunt_ct_entry *e, const struct pkt *p)
+{
+	if (p->proto != IPPROTO_TCP ||
+	    (p->tcp_flags & (TCP_FLAG_ACK_ | TCP_FLAG_RST_)) != TCP_FLAG_ACK_)
+		return;
+	if (e->ack_seen != p->tcp_ack)
+		e->ack_seen = p->tcp_ack;
+	if (e->win_seen != p->tcp_win)
+		e->win_seen = p->tcp_win;
+}
+
+/* The window scale a RST's window is assumed to have (Linux's for the
+ * default buffers); at least 64 KiB either way. */
+#define CT_RST_WSCALE  7
+#define CT_RST_WIN_MIN 65535
+
+/*
+ * Is RST p inside the window of the flow's other side, whose entry is
+ * other: its sequence number within the window of other's sender's last
+ * ACK? A blind RST must guess that (1 in ~32,000 at best); one sent by
+ * the endpoint is there. Nothing seen from the other side yet (or no
+ * other entry): believed.
+ */
+SHUNT_INLINE bool ct_rst_in_window(const struct shunt_ct_entry *other,
+				   const struct pkt *p)
+{
+	__u32 win, d;
+
+	if (!other || p->proto != IPPROTO_TCP ||
+	    (!other->ack_seen && !other->win_seen))
+		return true;
+	win = (__u32)other->win_seen << CT_RST_WSCALE;
+	if (win < CT_RST_WIN_MIN)
+		win = CT_RST_WIN_MIN;
+	d = p->tcp_seq - other->ack_seen;
+	return d <= win || -d <= win;
+}
+
 /* A new SYN on a closing or closed entry starts a new connection. */
 SHUNT_INLINE bool ct_is_reopen(const struct shunt_ct_entry *e,
 			       const struct pkt *p)
@@ -224,14 +264,37 @@ SHUNT_INLINE bool ct_rev_is_ours(const struct shunt_ct_entry *rev,
 	       ip_equal(&rev->nat_addr, &p->dst) && rev->nat_port == p->dport;
 }
 
+/* Is old, the REV entry found under a new flow p's reply tuple, another
+ * live flow's? Its replies go to another frontend (or client), and it
+ * is neither expired nor closed. The same frontend's is this client's
+ * connection starting again: taken over. */
+SHUNT_INLINE bool ct_rev_clash(const struct shunt_ct_entry *old,
+			       const struct pkt *p, __u32 now)
+{
+	if (ct_expired(old, now) || old->state == SHUNT_CT_CLOSE ||
+	    old->state == SHUNT_CT_TIME_WAIT)
+		return false;
+	if ((old->flags & SHUNT_CT_F_SNAT) &&
+	    (!ip_equal(&old->snat_addr, &p->src) || old->snat_port != p->sport))
+		return true;
+	return !ip_equal(&old->nat_addr, &p->dst) || old->nat_port != p->dport;
+}
+
+/* ct_create(): the reply tuple belongs to another live flow. */
+#define CT_CLASH (-2)
+
 /* Create both entries of a new flow. A masqueraded flow's REV entry was
- * written when its port was taken (snat.h): only FWD is left. */
+ * written when its port was taken (snat.h): only FWD is left. 0, -1, or
+ * CT_CLASH (counted) when the flow's reply tuple is another live flow's
+ * (one client address and port to two frontends sharing a backend): the
+ * flow must not be made, or the other's replies would be translated
+ * from the wrong address. */
 SHUNT_INLINE int ct_create(const struct pkt *p, const struct shunt_ct_key *fwd,
 			   __u32 svc_id, __u32 backend_id,
 			   const struct shunt_backend *be,
 			   const struct ct_snat *sn, __u32 now)
 {
-	struct shunt_ct_entry e;
+	struct shunt_ct_entry e, *old;
 	struct shunt_ct_key rev;
 
 	ct_entry_init(&e, p, svc_id, backend_id, now);
@@ -239,8 +302,15 @@ SHUNT_INLINE int ct_create(const struct pkt *p, const struct shunt_ct_key *fwd,
 		/* REV first: a reply can only follow once FWD exists. */
 		ct_rev_key(&rev, p, &be->addr, be->port, sn);
 		ct_rev_entry(&e, p, false);
-		if (bpf_map_update_elem(&ct_map, &rev, &e, BPF_ANY))
-			return -1;
+		if (bpf_map_update_elem(&ct_map, &rev, &e, BPF_NOEXIST)) {
+			old = bpf_map_lookup_elem(&ct_map, &rev);
+			if (old && ct_rev_clash(old, p, now)) {
+				count(SHUNT_C_CT_REPLY_CLASH);
+				return CT_CLASH;
+			}
+			if (bpf_map_update_elem(&ct_map, &rev, &e, BPF_ANY))
+				return -1;
+		}
 	} else {
 		e.flags |= SHUNT_CT_F_SNAT;
 		e.snat_addr = sn->addr;
@@ -269,6 +339,8 @@ ct_rev_ensure(const struct pkt *p, const struct shunt_ct_entry *fwd,
 		return ct_rev_is_ours(rev, p) ? rev : NULL;
 	e = *fwd;
 	e.flags &= ~SHUNT_CT_F_SNAT;
+	e.ack_seen = 0; /* the backend's, not the client's */
+	e.win_seen = 0;
 	ct_rev_entry(&e, p, sn.on);
 	/* NOEXIST: never take a tuple over from a flow that got it. A
 	 * packet of this flow on another CPU may have just restored it. */
@@ -289,6 +361,16 @@ SHUNT_INLINE void ct_update_pair(struct shunt_ct_entry *self,
 {
 	__u8 state = self->state, flags = self->flags;
 
+	/* A RST outside the window changes nothing, not even liveness:
+	 * blind RSTs can neither close a flow nor keep it. */
+	if ((p->tcp_flags & TCP_FLAG_RST_) &&
+	    !ct_rst_in_window(other && other->backend_id == self->backend_id
+				      ? other
+				      : NULL,
+			      p)) {
+		count(SHUNT_C_CT_RST_IGNORED);
+		return;
+	}
 	ct_next_state(&state, &flags, p, dir);
 	self->state = state;
 	self->flags = flags;

@@ -54,6 +54,9 @@ struct pkt {
 	__u8 ttl;	/* TTL or hop limit */
 	__u8 vlan;	/* 1: arrived with an 802.1Q tag */
 	__u16 dsr_off;	/* offset of a DSR option (dsr.h), or 0 */
+	__u16 tcp_win;	/* TCP: the raw window, host order */
+	__u32 tcp_seq;	/* TCP: sequence and ACK numbers, host order */
+	__u32 tcp_ack;
 };
 
 SHUNT_INLINE int parse_eth(ctx_t *ctx, struct pkt *p, __u16 *proto)
@@ -248,6 +251,9 @@ SHUNT_INLINE int parse_l4(ctx_t *ctx, struct pkt *p)
 		p->sport = th.source;
 		p->dport = th.dest;
 		p->tcp_flags = ((__u8 *)&th)[13];
+		p->tcp_seq = bpf_ntohl(th.seq);
+		p->tcp_ack = bpf_ntohl(th.ack_seq);
+		p->tcp_win = bpf_ntohs(th.window);
 		return PARSE_OK;
 	}
 	if (p->proto == IPPROTO_UDP) {

@@ -244,12 +244,16 @@ struct shunt_ct_entry {
 	 * SNAT port); REV: the client's address and port. */
 	union shunt_ip snat_addr;
 	__be16 snat_port;
-	__u8 pad[2];
+	/* TCP: the raw window and the ACK number of the last segment this
+	 * entry's sender sent (both 0: none seen). A RST from the other
+	 * side is believed only inside that window (bpf/lib/ct.h). */
+	__u16 win_seen;
 	/* SHUNT_CT_F_SNAT REV entries: the TCP timestamp (TSval) of the
 	 * client's FIN, 0 when none was seen. A new connection takes the
 	 * tuple over only with a later TSval, or the backend's TIME_WAIT
 	 * socket would refuse its SYN (PAWS; bpf/lib/snat.h). */
 	__u32 fin_tsval;
+	__u32 ack_seen;
 };
 
 /* affinity_map: ClientIP session affinity. */
@@ -520,7 +524,10 @@ struct shunt_traffic_stats {
 	X(ICMP_TRANSLATED, "icmp_err_translated")                              \
 	X(DSR_IN_CONFLICT, "dsr_in_conflict")                                  \
 	X(SNAT_PAWS_SKIP, "snat_paws_skip")                                    \
-	X(DSR_IN_FORGOT, "dsr_in_forgot")
+	X(DSR_IN_FORGOT, "dsr_in_forgot")                                      \
+	X(CT_REV_TO_FRONTEND, "ct_rev_to_frontend")                            \
+	X(CT_REPLY_CLASH, "ct_reply_clash")                                    \
+	X(CT_RST_IGNORED, "ct_rst_out_of_window")
 
 #define SHUNT_COUNTER_ENUM(id, name) SHUNT_C_##id,
 enum shunt_counter { SHUNT_COUNTERS(SHUNT_COUNTER_ENUM) SHUNT_C_MAX };

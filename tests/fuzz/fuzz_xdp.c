@@ -1714,6 +1714,32 @@ static void check_dsr_forget(const struct run *r)
 			flows[f].gone = true;
 }
 
+/* A new flow refused because its reply tuple is another live flow's
+ * (bpf/lib/ct.h ct_create): a frame to a frontend, dropped, from a
+ * client address and port an earlier flow of this input used towards
+ * another frontend. */
+static void check_reply_clash(const struct run *r)
+{
+	const struct pg_info *pi = &r->pi;
+	int f;
+
+	if (r->verdict != penv_drop(cur_hook) ||
+	    r->delta[SHUNT_C_CT_REPLY_CLASH] != 1)
+		violation(r, "ct_reply_clash counted, the frame not dropped");
+	if (r->in_err || !pi->has_l4 ||
+	    !svc_find(&pi->dst, pi->dport, pi->proto))
+		violation(r, "ct_reply_clash for a frame to no frontend");
+	for (f = 0; f < n_flows; f++)
+		if (flows[f].proto == pi->proto &&
+		    addr_eq(&flows[f].client, &pi->src) &&
+		    flows[f].cport == pi->sport &&
+		    (!addr_eq(&flows[f].vip, &pi->dst) ||
+		     flows[f].vport != pi->dport))
+			return;
+	violation(r, "ct_reply_clash, and no earlier flow of this client "
+		     "address and port to another frontend");
+}
+
 static void check(const struct run *r, int ingress)
 {
 	static const int never[] = {
@@ -1738,6 +1764,10 @@ static void check(const struct run *r, int ingress)
 				  shunt_counter_name((unsigned int)never[i]));
 	unchanged =
 		r->out_len == r->in_len && !memcmp(r->in, r->out, r->in_len);
+	/* First: whatever happens to the frame next (a reply translated,
+	 * answered as too big...), the forgotten flow is gone. */
+	if (r->delta[SHUNT_C_DSR_IN_FORGOT])
+		check_dsr_forget(r);
 	if (r->delta[SHUNT_C_REJECT_TCP]) {
 		check_reject(r);
 		return;
@@ -1758,14 +1788,16 @@ static void check(const struct run *r, int ingress)
 		check_drop_too_big(r);
 		return;
 	}
-	if (r->delta[SHUNT_C_DSR_IN_FORGOT])
-		check_dsr_forget(r); /* and on: it goes on as any packet */
 	if (check_dsr(r, unchanged))
 		return;
 	if (r->delta[SHUNT_C_DSR_IN] || r->delta[SHUNT_C_DSR_IN_CONFLICT] ||
 	    r->delta[SHUNT_C_DROP_DSR_ENCAP])
 		violation(r, "DSR counters moved for a frame without a DSR "
 			     "option to an address that is no frontend");
+	if (r->delta[SHUNT_C_CT_REPLY_CLASH]) {
+		check_reply_clash(r);
+		return;
+	}
 	if (r->verdict == drop && r->delta[SHUNT_C_DROP_SNAT_NO_ADDR]) {
 		if (r->in_err || !pi->has_l4 || !hairpin(pi))
 			violation(r, "dropped for SNAT, and not hairpin");

@@ -265,6 +265,87 @@ static void test_ct_rst(void **state)
 	expect_pair_state(SHUNT_CT_CLOSE, SHUNT_CT_F_FIN_FWD | SHUNT_CT_F_RST);
 }
 
+/* Send spec (a client or backend packet, from ifindex) as a RST with
+ * sequence number seq: forwarded either way. */
+static void send_rst(enum penv_hook h, int ifindex, struct pg_spec *spec,
+		     __u32 seq, struct xmit *x)
+{
+	spec->tcp_flags = PG_TCP_RST;
+	spec->seq = seq;
+	xmit(h, ifindex, spec, x);
+	assert_verdict(x, penv_redirect(h));
+}
+
+/*
+ * A RST closes a flow only inside the window of the other side's last
+ * ACK (its window scaled by 2^7, at least 64 KiB, either way): a blind
+ * RST, from either side, is forwarded but changes nothing
+ * (ct_rst_out_of_window), not even the flow's liveness; the endpoint's
+ * own RST, at the sequence number the peer acknowledged, closes it.
+ */
+static void test_ct_rst_window(void **state)
+{
+	enum penv_hook h = hook_of(state);
+	struct pg_spec spec, reply;
+	struct shunt_ct_info f, r;
+	__u32 cseq, bseq, seen;
+	struct svc v;
+	struct xmit x;
+	int idx, from_client;
+
+	for (from_client = 0; from_client <= 1; from_client++) {
+		assert_int_equal(penv_reset(NULL), 0);
+		svc_two(&v, 4, IPPROTO_TCP, 1, 1);
+		idx = open_flow(h, &v, IPPROTO_TCP, 49350, &spec);
+		reply_spec(&spec, &reply, &v, idx);
+		backend_send(h, &reply, PG_TCP_SYN | PG_TCP_ACK, &x);
+		spec.ack = reply.seq + 1;
+		client_send(h, &spec, PG_TCP_ACK, &x);
+		reply.ack = spec.seq;
+		backend_send(h, &reply, PG_TCP_ACK, &x);
+		expect_pair_state(SHUNT_CT_ESTABLISHED, 0);
+		cseq = spec.seq;      /* what the backend acknowledged */
+		bseq = reply.seq + 1; /* what the client acknowledged */
+		ct_pair(&f, &r);
+		seen = f.e.last_seen;
+
+		/* Blind: 100 MB off, and just outside the window. */
+		if (from_client) {
+			send_rst(h, penv.if_cli, &spec, cseq + 100000000, &x);
+			assert_int_equal(
+				x.after[SHUNT_C_CT_RST_IGNORED] -
+					x.before[SHUNT_C_CT_RST_IGNORED],
+				1);
+			send_rst(h, penv.if_cli, &spec,
+				 cseq - (65535u << 7) - 1, &x);
+		} else {
+			send_rst(h, penv.if_be, &reply, bseq + 100000000, &x);
+			assert_int_equal(
+				x.after[SHUNT_C_CT_RST_IGNORED] -
+					x.before[SHUNT_C_CT_RST_IGNORED],
+				1);
+			send_rst(h, penv.if_be, &reply,
+				 bseq + (65535u << 7) + 1, &x);
+		}
+		assert_int_equal(x.after[SHUNT_C_CT_RST_IGNORED] -
+					 x.before[SHUNT_C_CT_RST_IGNORED],
+				 1);
+		expect_pair_state(SHUNT_CT_ESTABLISHED, 0);
+		ct_pair(&f, &r);
+		assert_int_equal(f.e.last_seen, seen);
+
+		/* The endpoint's RST: at the acknowledged number (plus
+		 * data in flight). */
+		if (from_client)
+			send_rst(h, penv.if_cli, &spec, cseq + 1400, &x);
+		else
+			send_rst(h, penv.if_be, &reply, bseq, &x);
+		assert_int_equal(x.after[SHUNT_C_CT_RST_IGNORED],
+				 x.before[SHUNT_C_CT_RST_IGNORED]);
+		expect_pair_state(SHUNT_CT_CLOSE, SHUNT_CT_F_RST);
+	}
+}
+
 /* The first packet seen is mid-stream (no SYN): balanced, but
  * unconfirmed (SYN_SENT, the short lifetime) until the backend answers,
  * so spoofed ACKs cannot fill the table with established entries. A
@@ -786,6 +867,7 @@ int main(void)
 		PROG_TEST(test_ct_client_closes),
 		PROG_TEST(test_ct_backend_closes),
 		PROG_TEST(test_ct_rst),
+		PROG_TEST(test_ct_rst_window),
 		PROG_TEST(test_ct_initial_states),
 		PROG_TEST(test_ct_udp),
 		PROG_TEST(test_ct_reopen),

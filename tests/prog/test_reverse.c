@@ -6,6 +6,7 @@
  * the client side; replies without a flow pass untouched.
  */
 #include "progtest.h"
+#include "nodeaddr.h"
 
 static void reverse_case(void **state, int family, __u8 proto)
 {
@@ -154,6 +155,129 @@ static void test_reverse_no_flow(void **state)
 	assert_counters(&x, SHUNT_C_PASS_NOT_SERVICE, 1);
 }
 
+/*
+ * A reply addressed to a frontend: the client is this node (its address
+ * is a NodePort address) and its source port, 43100, is also a NodePort
+ * of another service. The backend's reply to client:43100 must be
+ * translated back from the VIP (the flow's REV entry comes first,
+ * ct_rev_to_frontend), not balanced to the NodePort's backends. Both
+ * families.
+ */
+static void test_reverse_to_frontend(void **state)
+{
+	enum penv_hook h = hook_of(state);
+	struct shunt_frontend_key np;
+	struct pg_spec fwd, reply, want;
+	struct pg_addr ca;
+	union shunt_ip cip;
+	__u32 np_id, np_be;
+	struct svc v;
+	struct xmit x;
+	int family, idx;
+
+	for (family = 4; family <= 6; family += 2) {
+		assert_int_equal(penv_reset(NULL), 0);
+		svc_two(&v, family, IPPROTO_TCP, 1, 1);
+		idx = open_flow(h, &v, IPPROTO_TCP, 43100, &fwd);
+
+		/* Then the NodePort, and the client's address a node's. */
+		memset(&np, 0, sizeof(np));
+		np.port = htons(43100);
+		np.proto = IPPROTO_TCP;
+		np.family = v.key.family;
+		svc_apply_one("test/np", &np,
+			      SHUNT_FE_F_EXTERNAL | SHUNT_FE_F_NODEPORT,
+			      v.be_addr[1 - idx], 0, &np_id, &np_be);
+		ca = pg_addr(v.client);
+		cip = penv_ip(&ca);
+		assert_int_equal(
+			shunt_node_addr_add(&penv.s, &cip, v.key.family), 0);
+
+		reply_spec(&fwd, &reply, &v, idx);
+		xmit(h, penv.if_be, &reply, &x);
+		assert_verdict(&x, penv_redirect(h));
+		reversed_spec(&reply, &want, &v);
+		assert_frame(&x, &want);
+		assert_csums_ok(&x);
+		assert_counters(&x, SHUNT_C_CT_REV_TO_FRONTEND, 1,
+				SHUNT_C_CT_REV_HIT, 1, SHUNT_C_NAT_REV, 1,
+				SHUNT_C_REDIRECT, 1);
+
+		/* A packet from elsewhere to that NodePort is balanced. */
+		pg_spec_init(&fwd, PENV_BE2_4, 41000, v.client, 43100,
+			     IPPROTO_TCP);
+		if (family == 6)
+			pg_spec_init(&fwd, PENV_BE2_6, 41000, v.client, 43100,
+				     IPPROTO_TCP);
+		xmit(h, penv.if_cli, &fwd, &x);
+		assert_int_equal(x.after[SHUNT_C_CT_REV_TO_FRONTEND],
+				 x.before[SHUNT_C_CT_REV_TO_FRONTEND]);
+		assert_int_equal(x.after[SHUNT_C_CT_MISS] -
+					 x.before[SHUNT_C_CT_MISS],
+				 1);
+		assert_int_equal(
+			shunt_node_addr_del(&penv.s, &cip, v.key.family), 0);
+	}
+}
+
+/*
+ * One client address and port to two frontends that share a backend
+ * (VIP4:80 and 10.96.0.11:80, both to BE1:8080): the second flow's
+ * reply tuple is the first's. The second is refused (dropped,
+ * ct_reply_clash) and the first's replies still come from VIP4; once the
+ * first is closed, the second may have the tuple.
+ */
+static void test_reply_clash(void **state)
+{
+	enum penv_hook h = hook_of(state);
+	struct shunt_frontend_key k2 =
+		penv_svc_key("10.96.0.11", SVC_PORT, IPPROTO_TCP);
+	struct pg_spec fwd, second, reply, want;
+	__u32 id2, be2;
+	__u16 sport;
+	struct svc v;
+	struct xmit x;
+
+	svc_two(&v, 4, IPPROTO_TCP, 1, 1);
+	svc_apply_one("test/second", &k2, 0, PENV_BE1_4, 0, &id2, &be2);
+	/* A client port whose flow to VIP4 goes to BE1. */
+	for (sport = 43300;; sport++) {
+		pg_spec_init(&fwd, v.client, sport, v.vip, SVC_PORT,
+			     IPPROTO_TCP);
+		if (predict_idx(&v, &fwd) == 0)
+			break;
+	}
+	assert_int_equal(open_flow(h, &v, IPPROTO_TCP, sport, &fwd), 0);
+
+	pg_spec_init(&second, v.client, sport, "10.96.0.11", SVC_PORT,
+		     IPPROTO_TCP);
+	xmit(h, penv.if_cli, &second, &x);
+	assert_verdict(&x, penv_drop(h));
+	assert_int_equal(x.after[SHUNT_C_CT_REPLY_CLASH] -
+				 x.before[SHUNT_C_CT_REPLY_CLASH],
+			 1);
+	assert_int_equal(x.after[SHUNT_C_NAT_FWD], x.before[SHUNT_C_NAT_FWD]);
+
+	reply_spec(&fwd, &reply, &v, 0);
+	xmit(h, penv.if_be, &reply, &x);
+	assert_verdict(&x, penv_redirect(h));
+	reversed_spec(&reply, &want, &v);
+	assert_frame(&x, &want);
+
+	/* The first flow reset: the tuple is free for the second. */
+	reply.tcp_flags = PG_TCP_RST;
+	xmit(h, penv.if_be, &reply, &x);
+	assert_verdict(&x, penv_redirect(h));
+	xmit(h, penv.if_cli, &second, &x);
+	assert_verdict(&x, penv_redirect(h));
+	assert_int_equal(x.after[SHUNT_C_CT_REPLY_CLASH],
+			 x.before[SHUNT_C_CT_REPLY_CLASH]);
+	reply_spec(&second, &reply, &v, 0);
+	xmit(h, penv.if_be, &reply, &x);
+	assert_verdict(&x, penv_redirect(h));
+	assert_addr(&x.info.src, "10.96.0.11");
+}
+
 /* A reply with TTL 1 is left to the stack (Time Exceeded). */
 static void test_reverse_ttl_exceeded(void **state)
 {
@@ -212,6 +336,8 @@ int main(void)
 		PROG_TEST(test_reverse_v6_udp),
 		PROG_TEST(test_reverse_udp_csum_zero),
 		PROG_TEST(test_reverse_no_flow),
+		PROG_TEST(test_reverse_to_frontend),
+		PROG_TEST(test_reply_clash),
 		PROG_TEST(test_reverse_ttl_exceeded),
 		PROG_TEST(test_reverse_egress_not_xdp),
 	};
