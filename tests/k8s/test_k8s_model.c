@@ -872,6 +872,123 @@ static void test_conflict_rules(void **state)
 	unload(&f);
 }
 
+/* objs[0..n-1] as one JSON array (in text), translated for node-a. */
+static void load_objs(struct fixture *f, const char *const *objs, size_t n,
+		      char *text, size_t len)
+{
+	size_t i;
+
+	snprintf(text, len, "[");
+	for (i = 0; i < n; i++)
+		snprintf(text + strlen(text), len - strlen(text), "%s%s",
+			 i ? ", " : "", objs[i]);
+	assert_true(strlen(text) + 2 < len);
+	strcat(text, "]");
+	load_text(f, text, "node-a");
+}
+
+#define EP_ENDING(ip, node)                                                    \
+	"{\"addresses\": [\"" ip "\"], \"conditions\": {\"ready\": false, "    \
+	"\"serving\": true, \"terminating\": true}, \"nodeName\": \"" node     \
+	"\"}"
+#define EP_READY(ip, node)                                                     \
+	"{\"addresses\": [\"" ip "\"], \"conditions\": {\"ready\": true}, "    \
+	"\"nodeName\": \"" node "\"}"
+
+/*
+ * kube-proxy's fallback to serving-and-terminating endpoints, for each
+ * set on its own: a Service whose endpoints are all terminating keeps
+ * them active; with one ready endpoint the terminating ones drain. Under
+ * externalTrafficPolicy: Local, node-a's local set has only a
+ * terminating endpoint (active there) while the cluster set has a ready
+ * one on node-b (the local terminating one drains there).
+ */
+static void test_terminating_fallback(void **state)
+{
+	static const char *const objs[] = {
+		SVC("d", "ending",
+		    "{\"clusterIP\": \"10.96.6.1\", \"ports\": [{\"name\": "
+		    "\"http\", \"port\": 80}]}"),
+		SLICE("d", "ending", "ending-1",
+		      "[" EP_ENDING("10.244.6.1", "node-a") ", " EP_ENDING(
+			      "10.244.6.2", "node-b") "]",
+		      "[{\"name\": \"http\", \"port\": 8080}]"),
+		SVC("d", "mixed",
+		    "{\"clusterIP\": \"10.96.6.2\", \"ports\": [{\"name\": "
+		    "\"http\", \"port\": 80}]}"),
+		SLICE("d", "mixed", "mixed-1",
+		      "[" EP_ENDING("10.244.6.3", "node-a") ", " EP_READY(
+			      "10.244.6.4", "node-b") "]",
+		      "[{\"name\": \"http\", \"port\": 8080}]"),
+		SVC("d", "local",
+		    "{\"type\": \"NodePort\", \"clusterIP\": \"10.96.6.3\", "
+		    "\"externalTrafficPolicy\": \"Local\", \"ports\": "
+		    "[{\"name\": \"http\", \"port\": 80, \"nodePort\": "
+		    "30066}]}"),
+		SLICE("d", "local", "local-1",
+		      "[" EP_ENDING("10.244.6.5", "node-a") ", " EP_READY(
+			      "10.244.6.6", "node-b") "]",
+		      "[{\"name\": \"http\", \"port\": 8080}]"),
+	};
+	char text[8192];
+	struct fixture f;
+
+	(void)state;
+	load_objs(&f, objs, sizeof(objs) / sizeof(objs[0]), text, sizeof(text));
+	assert_backends(&f.d, "d/ending:http",
+			"10.244.6.1:8080 10.244.6.2:8080");
+	assert_backends(&f.d, "d/mixed:http",
+			"10.244.6.3:8080~ 10.244.6.4:8080");
+	assert_backends(&f.d, "d/local:http",
+			"10.244.6.5:8080~ 10.244.6.6:8080");
+	assert_backends(&f.d, "d/local:http/local", "10.244.6.5:8080");
+	unload(&f);
+}
+
+/*
+ * internalTrafficPolicy: Local: the ClusterIP frontends go to the local
+ * set (this node's endpoints only, flag L: dropped, not rejected,
+ * without one); the NodePort stays with all endpoints under ETP
+ * Cluster. With both policies Local, every frontend is in the local set.
+ */
+static void test_internal_traffic_policy(void **state)
+{
+	static const char *const objs[] = {
+		SVC("d", "itp",
+		    "{\"type\": \"NodePort\", \"clusterIP\": \"10.96.6.7\", "
+		    "\"internalTrafficPolicy\": \"Local\", \"ports\": "
+		    "[{\"name\": \"http\", \"port\": 80, \"nodePort\": "
+		    "30067}]}"),
+		SLICE("d", "itp", "itp-1",
+		      "[" EP_READY("10.244.6.7", "node-a") ", " EP_READY(
+			      "10.244.6.8", "node-b") "]",
+		      "[{\"name\": \"http\", \"port\": 8080}]"),
+		SVC("d", "both",
+		    "{\"type\": \"NodePort\", \"clusterIP\": \"10.96.6.8\", "
+		    "\"internalTrafficPolicy\": \"Local\", "
+		    "\"externalTrafficPolicy\": \"Local\", \"ports\": "
+		    "[{\"name\": \"http\", \"port\": 80, \"nodePort\": "
+		    "30068}]}"),
+		SLICE("d", "both", "both-1",
+		      "[" EP_READY("10.244.6.9", "node-b") "]",
+		      "[{\"name\": \"http\", \"port\": 8080}]"),
+	};
+	char text[8192];
+	struct fixture f;
+
+	(void)state;
+	load_objs(&f, objs, sizeof(objs) / sizeof(objs[0]), text, sizeof(text));
+	assert_names(&f.d, "d/itp:http d/itp:http/local d/both:http/local");
+	assert_frontends(&f.d, "d/itp:http", "*:30067/tcp[NE]");
+	assert_backends(&f.d, "d/itp:http", "10.244.6.7:8080 10.244.6.8:8080");
+	assert_frontends(&f.d, "d/itp:http/local", "10.96.6.7:80/tcp[L]");
+	assert_backends(&f.d, "d/itp:http/local", "10.244.6.7:8080");
+	assert_frontends(&f.d, "d/both:http/local",
+			 "10.96.6.8:80/tcp[L] *:30068/tcp[NEL]");
+	assert_backends(&f.d, "d/both:http/local", "");
+	unload(&f);
+}
+
 #define SVCT(ns, name, created, spec)                                          \
 	"{\"kind\": \"Service\", \"metadata\": {\"namespace\": \"" ns          \
 	"\", \"name\": \"" name "\", \"creationTimestamp\": \"" created        \
@@ -921,17 +1038,13 @@ static void test_vip_ownership(void **state)
 		     "{\"clusterIP\": \"192.0.2.60\", \"ports\": [{\"name\": "
 		     "\"http\", \"port\": 80}]}"),
 	};
-	char text[8192] = "[";
+	char text[8192];
 	struct shunt_cidr *c;
 	struct fixture f;
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(objs) / sizeof(objs[0]); i++)
-		snprintf(text + strlen(text), sizeof(text) - strlen(text),
-			 "%s%s", i ? ", " : "", objs[i]);
-	strcat(text, "]");
-	load_text(&f, text, "node-a");
+	load_objs(&f, objs, sizeof(objs) / sizeof(objs[0]), text, sizeof(text));
 	assert_names(&f.d, "0evil/lb:http 0evil/other-port:http "
 			   "0evil/same-port:http a/new:http a/victim:http "
 			   "b/old:http c/cip:http");
@@ -1258,6 +1371,8 @@ int main(void)
 		cmocka_unit_test(test_dual_stack),
 		cmocka_unit_test(test_named_target_port),
 		cmocka_unit_test(test_conditions),
+		cmocka_unit_test(test_terminating_fallback),
+		cmocka_unit_test(test_internal_traffic_policy),
 		cmocka_unit_test(test_affinity),
 		cmocka_unit_test(test_skipped),
 		cmocka_unit_test(test_not_ours),

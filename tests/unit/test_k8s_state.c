@@ -150,6 +150,7 @@ static struct k8s_service *random_service(const char *ns, const char *name)
 		s->type = K8S_SVC_EXTERNAL_NAME;
 	s->headless = chance(3);
 	s->local = s->type != K8S_SVC_CLUSTER_IP && chance(40);
+	s->internal_local = chance(25);
 	s->affinity_timeout = chance(20) ? 300 : 0;
 	s->created = PICK(created);
 	v6 = chance(35);

@@ -63,6 +63,7 @@ struct k8s_service {
 	enum k8s_svc_type type;
 	bool headless;		/* clusterIP: None */
 	bool local;		/* externalTrafficPolicy: Local */
+	bool internal_local;	/* internalTrafficPolicy: Local */
 	__u32 lb_mode;		/* SHUNT_FE_F_MODE_*, 0: the node's */
 	char *proxy_name;	/* K8S_PROXY_NAME_LABEL's value, NULL: unset */
 	bool headless_label;	/* K8S_HEADLESS_LABEL set */
@@ -168,8 +169,10 @@ bool k8s_service_is_ours(const struct k8s_service *svc,
  * are the endpoints of the slices of that family, at the port of the
  * slice port with the Service port's name and protocol. With
  * externalTrafficPolicy: Local the external frontends (all but the
- * cluster IPs) go to a second service, "/local" added, with only this
- * node's endpoints. 0 or -ENOMEM.
+ * cluster IPs), with internalTrafficPolicy: Local the cluster IPs, go to
+ * a second service, "/local" added, with only this node's endpoints
+ * (flag SHUNT_FE_F_LOCAL). A set without ready endpoints uses its
+ * serving and terminating ones. 0 or -ENOMEM.
  */
 int k8s_translate_service(const struct k8s_service *svc,
 			  const struct k8s_slice *const *slices,

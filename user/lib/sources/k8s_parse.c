@@ -338,7 +338,7 @@ int k8s_service_parse(struct json_object *obj, struct k8s_service **out,
 {
 	struct json_object *spec = get_obj(obj, "spec");
 	struct k8s_service *svc;
-	const char *etp;
+	const char *policy;
 	int rc;
 
 	svc = calloc(1, sizeof(*svc));
@@ -368,8 +368,10 @@ int k8s_service_parse(struct json_object *obj, struct k8s_service **out,
 	}
 	parse_affinity(spec, svc);
 	svc->created = parse_created(obj);
-	etp = get_str(spec, "externalTrafficPolicy");
-	svc->local = etp && !strcmp(etp, "Local");
+	policy = get_str(spec, "externalTrafficPolicy");
+	svc->local = policy && !strcmp(policy, "Local");
+	policy = get_str(spec, "internalTrafficPolicy");
+	svc->internal_local = policy && !strcmp(policy, "Local");
 	svc->lb_mode = parse_lb_mode(obj);
 	rc = parse_labels(obj, svc);
 	if (rc) {

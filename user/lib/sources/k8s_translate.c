@@ -73,6 +73,21 @@ static void unique_backends(struct gen *g)
 	g->bes.n = n + 1;
 }
 
+/* kube-proxy's fallback: a set without a ready endpoint takes new flows
+ * on its serving-and-terminating ones (each set on its own: the cluster
+ * set, and the local one of a Local policy), so a Service whose pods are
+ * all being replaced keeps answering. */
+static void terminating_fallback(struct gen *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->bes.n; i++)
+		if (g->bes.v[i].state == SHUNT_BE_ACTIVE)
+			return;
+	for (i = 0; i < g->bes.n; i++)
+		g->bes.v[i].state = SHUNT_BE_ACTIVE;
+}
+
 static bool on_this_node(const struct gen *g, const struct k8s_endpoint *ep)
 {
 	return ep->node && g->o->node_name &&
@@ -114,6 +129,7 @@ static int backends(struct gen *g, bool local)
 		}
 	}
 	unique_backends(g);
+	terminating_fallback(g);
 	return 0;
 }
 
@@ -131,7 +147,8 @@ static bool has_fe(const struct gen *g, const struct shunt_frontend_key *k)
 }
 
 /* Add frontend addr:port (addr NULL: the NodePort wildcard) of g's family
- * once; external ones go to the local set under ETP Local. */
+ * once; external ones go to the local set under ETP Local, cluster IPs
+ * under ITP Local. */
 static int add_fe(struct gen *g, const union shunt_ip *addr, __u16 port,
 		  bool external)
 {
@@ -145,11 +162,10 @@ static int add_fe(struct gen *g, const union shunt_ip *addr, __u16 port,
 	f.key.family = g->family;
 	if (!port || has_fe(g, &f.key))
 		return 0;
-	if (!external)
-		return vec_push(&g->fes, f);
-	f.flags = SHUNT_FE_F_EXTERNAL | (addr ? 0 : SHUNT_FE_F_NODEPORT) |
-		  g->svc->lb_mode;
-	if (!g->svc->local)
+	if (external)
+		f.flags = SHUNT_FE_F_EXTERNAL |
+			  (addr ? 0 : SHUNT_FE_F_NODEPORT) | g->svc->lb_mode;
+	if (!(external ? g->svc->local : g->svc->internal_local))
 		return vec_push(&g->fes, f);
 	f.flags |= SHUNT_FE_F_LOCAL;
 	return vec_push(&g->ext, f);
