@@ -14,6 +14,15 @@ SHUNT_INLINE bool sockkey_mapped(const __u32 *ip6)
 	return ip6[0] == 0 && ip6[1] == 0 && ip6[2] == bpf_htonl(0xffff);
 }
 
+/* 127.0.0.0/8 or ::1: an address every network namespace has. */
+SHUNT_INLINE bool sockkey_loopback(const struct shunt_sock_key *k)
+{
+	if (k->family == SHUNT_V4)
+		return (bpf_ntohl(k->local.v4) >> 24) == 127;
+	return !k->local.v6[0] && !k->local.v6[1] && !k->local.v6[2] &&
+	       k->local.v6[3] == bpf_htonl(1);
+}
+
 /* From the fields sock_ops and sk_msg share. */
 #define SOCKKEY_FILL(k, ctx)                                                   \
 	({                                                                     \
@@ -44,6 +53,8 @@ SHUNT_INLINE bool sockkey_mapped(const __u32 *ip6)
 		} else {                                                       \
 			__ok = 0;                                              \
 		}                                                              \
+		if (__ok && sockkey_loopback(k))                               \
+			(k)->netns = bpf_get_netns_cookie(ctx);                \
 		__ok;                                                          \
 	})
 
@@ -57,6 +68,7 @@ SHUNT_INLINE void sockkey_peer(struct shunt_sock_key *peer,
 	peer->lport = k->rport;
 	peer->rport = k->lport;
 	peer->family = k->family;
+	peer->netns = k->netns;
 }
 
 #endif /* SHUNT_BPF_SOCKKEY_H */

@@ -414,6 +414,10 @@ struct shunt_sock_key {
 	__u16 rport; /* host order */
 	__u8 family;
 	__u8 pad[3];
+	/* Loopback pairs only: the network namespace's cookie. Loopback
+	 * addresses are every pod's own, so two pods' connections can have
+	 * equal keys otherwise; any other address is one namespace's. */
+	__u64 netns;
 };
 
 /* sock_state_map flags. */

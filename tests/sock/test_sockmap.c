@@ -28,8 +28,12 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <json-c/json.h>
 
 #include <cmocka.h>
@@ -55,6 +59,8 @@
 #define V6_PORT	       9500 /* enabled, IPv6 and v4-mapped sockets */
 #define ORDER_PORT     9600 /* enabled, handshake ACK dropped */
 #define EARLY_PORT     9700 /* enabled, clients send before accept */
+#define LOOP_PORT      9900 /* enabled, loopback in two namespaces */
+#define LOOP_CPORT     9901 /* the clients' source port */
 #define VIP3	       "10.96.0.30" /* -> HOST2:VIP3_BE_PORT, not enabled */
 #define VIP3_BE_PORT   9800
 #define TIMEOUT_MS     10000
@@ -1615,6 +1621,113 @@ static void test_service_port_target(void **state)
 	close(lfd);
 }
 
+/* --- loopback in two network namespaces ------------------------------------
+ */
+
+/* A connection 127.0.0.1:LOOP_CPORT -> 127.0.0.1:LOOP_PORT in this
+ * network namespace: *c the client, *s the server's end (lfd listens). */
+static int loop_connect(int *lfd, int *c, int *s)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	int one = 1;
+
+	*lfd = sockenv_listen("127.0.0.1", LOOP_PORT, 8);
+	*c = socket(AF_INET, SOCK_STREAM, 0);
+	if (*lfd < 0 || *c < 0)
+		return -1;
+	setsockopt(*c, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons(LOOP_CPORT);
+	if (bind(*c, (struct sockaddr *)&a, sizeof(a)))
+		return -1;
+	a.sin_port = htons(LOOP_PORT);
+	if (connect(*c, (struct sockaddr *)&a, sizeof(a)))
+		return -1;
+	*s = sockenv_accept(*lfd, TIMEOUT_MS);
+	return *s < 0 ? -1 : 0;
+}
+
+/* tag's bytes from c to s and back: each end gets exactly them. */
+static int loop_exchange(int c, int s, const char *tag)
+{
+	char buf[64];
+	size_t len = strlen(tag), got = 0;
+
+	if (sockenv_send_all(c, tag, len, TIMEOUT_MS) ||
+	    sockenv_recv_full(s, buf, len, &got, TIMEOUT_MS) || got != len ||
+	    memcmp(buf, tag, len))
+		return -1;
+	got = 0;
+	if (sockenv_send_all(s, tag, len, TIMEOUT_MS) ||
+	    sockenv_recv_full(c, buf, len, &got, TIMEOUT_MS) || got != len ||
+	    memcmp(buf, tag, len))
+		return -1;
+	return 0;
+}
+
+/* In a child: a network namespace of its own with lo up. */
+static int own_netns(void)
+{
+	struct ifreq ifr;
+	int fd, rc;
+
+	if (unshare(CLONE_NEWNET))
+		return -1;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	rc = ioctl(fd, SIOCGIFFLAGS, &ifr);
+	ifr.ifr_flags |= IFF_UP;
+	if (!rc)
+		rc = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	close(fd);
+	return rc;
+}
+
+/*
+ * Loopback addresses are every network namespace's own: two pods (here
+ * this test and a child in a namespace of its own, one cgroup) each with
+ * a connection 127.0.0.1:9901 -> 127.0.0.1:9900 have equal addresses and
+ * ports. Both pairs join the sockmap, each keyed with its namespace's
+ * cookie, and each end gets only its own namespace's bytes, redirected.
+ */
+static void test_loopback_per_netns(void **state)
+{
+	struct sockenv_counters a, b;
+	int lfd, c, s, status;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(sockenv_ctl(&env, "sockmap enable %d", LOOP_PORT), 0);
+	assert_int_equal(sockenv_counters(&env, &a), 0);
+	assert_int_equal(loop_connect(&lfd, &c, &s), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int cl, cc, cs;
+
+		if (own_netns() || loop_connect(&cl, &cc, &cs) ||
+		    loop_exchange(cc, cs, "bytes of the child's namespace"))
+			_exit(1);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(loop_exchange(c, s, "bytes of the test's namespace"),
+			 0);
+	assert_int_equal(sockenv_counters(&env, &b), 0);
+	print_message("  two namespaces: pairs +%lld msgs +%lld\n",
+		      b.pairs - a.pairs, b.msgs - a.msgs);
+	assert_int_equal(b.pairs - a.pairs, 2);
+	assert_true(b.msgs - a.msgs >= 4);
+	close(c);
+	close(s);
+	close(lfd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1634,6 +1747,7 @@ int main(void)
 		cmocka_unit_test(test_send_before_accept),
 		cmocka_unit_test(test_tcp_only_keeps_order),
 		cmocka_unit_test(test_service_port_target),
+		cmocka_unit_test(test_loopback_per_netns),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
