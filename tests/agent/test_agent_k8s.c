@@ -32,6 +32,7 @@
 #include <cmocka.h>
 
 #include "agentenv.h"
+#include "httpc.h"
 #include "netns.h"
 #include "nodeaddr.h"
 #include "parse.h"
@@ -578,6 +579,95 @@ static void test_hijack_refused(void **state)
 	assert_string_equal(info.svc.name, "default/web:http");
 }
 
+/* GET / from the healthCheckNodePort until status is want (up to ~5 s;
+ * 0: until the port refuses connections). */
+static bool hc_wait(int port, int want, char *body, size_t len)
+{
+	int i, status, rc;
+
+	for (i = 0; i < 100; i++) {
+		status = 0;
+		rc = http_get_once(NULL, "127.0.0.1", port, "/", &status, body,
+				   len, 1000);
+		if ((!want && rc) || (want && !rc && status == want))
+			return true;
+		usleep(50 * 1000);
+	}
+	fprintf(stderr, "healthCheckNodePort %d: status %d, want %d\n", port,
+		status, want);
+	return false;
+}
+
+/* A LoadBalancer Service with externalTrafficPolicy: Local and
+ * healthCheckNodePort 31901: the port answers kube-proxy's JSON, 200
+ * with an endpoint on this node (node-a), 503 without; it closes with
+ * the Service. */
+static void test_health_check_node_port(void **state)
+{
+	const char *const svc =
+		"{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":"
+		"{\"name\":\"lb-local\",\"namespace\":\"default\"},\"spec\":"
+		"{\"type\":\"LoadBalancer\",\"clusterIP\":\"10.96.0.90\","
+		"\"externalTrafficPolicy\":\"Local\",\"healthCheckNodePort\":"
+		"31901,\"ports\":[{\"name\":\"http\",\"port\":80,\"protocol\":"
+		"\"TCP\",\"nodePort\":31180}]}}";
+	const char *const slice =
+		"{\"apiVersion\":\"discovery.k8s.io/v1\",\"kind\":"
+		"\"EndpointSlice\",\"metadata\":{\"name\":\"lb-local-1\","
+		"\"namespace\":\"default\",\"labels\":{\"kubernetes.io/"
+		"service-name\":\"lb-local\"}},\"addressType\":\"IPv4\","
+		"\"endpoints\":[%s{\"addresses\":[\"10.244.9.2\"],"
+		"\"conditions\":{\"ready\":true},\"nodeName\":\"node-b\"}],"
+		"\"ports\":[{\"name\":\"http\",\"port\":8080,\"protocol\":"
+		"\"TCP\"}]}";
+	const char *const local_ep =
+		"{\"addresses\":[\"10.244.9.1\"],\"conditions\":{\"ready\":"
+		"true},\"nodeName\":\"node-a\"},";
+	char sl[2048], body[8192], answer[1024];
+
+	(void)state;
+	snprintf(sl, sizeof(sl), slice, local_ep);
+	snprintf(body, sizeof(body),
+		 "{\"op\":\"events\",\"resource\":\"services\",\"steps\":"
+		 "[{\"type\":\"ADDED\",\"object\":%s}]}",
+		 svc);
+	assert_int_equal(control(body), 0);
+	snprintf(body, sizeof(body),
+		 "{\"op\":\"events\",\"resource\":\"endpointslices\","
+		 "\"steps\":[{\"type\":\"ADDED\",\"object\":%s}]}",
+		 sl);
+	assert_int_equal(control(body), 0);
+	assert_true(hc_wait(31901, 200, answer, sizeof(answer)));
+	assert_non_null(strstr(answer, "\"service\": {\"namespace\": "
+				       "\"default\", \"name\": \"lb-local\"}"));
+	assert_non_null(strstr(answer, "\"localEndpoints\": 1"));
+	assert_non_null(strstr(answer, "\"serviceProxyHealthy\": true"));
+
+	/* The node-a endpoint gone: 503. */
+	snprintf(sl, sizeof(sl), slice, "");
+	snprintf(body, sizeof(body),
+		 "{\"op\":\"events\",\"resource\":\"endpointslices\","
+		 "\"steps\":[{\"type\":\"MODIFIED\",\"object\":%s}]}",
+		 sl);
+	assert_int_equal(control(body), 0);
+	assert_true(hc_wait(31901, 503, answer, sizeof(answer)));
+	assert_non_null(strstr(answer, "\"localEndpoints\": 0"));
+
+	/* The Service gone: the port closes. */
+	snprintf(body, sizeof(body),
+		 "{\"op\":\"events\",\"resource\":\"services\",\"steps\":"
+		 "[{\"type\":\"DELETED\",\"object\":%s}]}",
+		 svc);
+	assert_int_equal(control(body), 0);
+	snprintf(body, sizeof(body),
+		 "{\"op\":\"events\",\"resource\":\"endpointslices\","
+		 "\"steps\":[{\"type\":\"DELETED\",\"object\":%s}]}",
+		 sl);
+	assert_int_equal(control(body), 0);
+	assert_true(hc_wait(31901, 0, answer, sizeof(answer)));
+	assert_true(wait_backends("10.96.0.90:80/tcp", -1, 0));
+}
+
 static void test_deleted_service(void **state)
 {
 	char body[4096];
@@ -657,6 +747,7 @@ int main(void)
 		cmocka_unit_test(test_sighup_resync),
 		cmocka_unit_test(test_conflict_handover),
 		cmocka_unit_test(test_hijack_refused),
+		cmocka_unit_test(test_health_check_node_port),
 		cmocka_unit_test(test_deleted_service),
 		cmocka_unit_test(test_stop),
 		cmocka_unit_test(test_once),

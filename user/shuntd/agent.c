@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "healthcheck.h"
 #include "loop.h"
 #include "cgroup.h"
 #include "config.h"
@@ -145,6 +146,12 @@ static int start_k8s(struct loop *l)
 	l->k8sfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (l->k8sfd < 0)
 		return -errno;
+	/* healthCheckNodePorts are answered while the agent runs. */
+	if (!l->opt->once) {
+		err = hc_start(&l->hc);
+		if (err)
+			return err;
+	}
 	err = k8s_source_start(&ko, l->k8sfd, &l->k8s);
 	return err ? err : add_fd(l, l->k8sfd);
 }
@@ -226,6 +233,8 @@ static int start_sources(struct loop *l)
 static void loop_close(struct loop *l)
 {
 	gc_stop(l);
+	hc_stop(l->hc);
+	l->hc = NULL;
 	if (l->k8s)
 		k8s_source_stop(l->k8s);
 	metrics_stop(l->metrics);

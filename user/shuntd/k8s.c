@@ -14,6 +14,7 @@
 #include "hindex.h"
 #include "k8s.h"
 #include "k8s_config.h"
+#include "k8s_health.h"
 #include "k8s_model.h"
 #include "k8s_state.h"
 #include "k8s_watch.h"
@@ -44,6 +45,7 @@ struct k8s_source {
 	bool shared_ready;
 	/* Under sh.lock: */
 	struct hindex slices_of; /* Service key -> slice_set */
+	struct hindex health;	 /* Service key -> k8s_health */
 	struct hindex dirty_idx; /* Service keys to translate again */
 	key_vec dirty;
 	bool need_full; /* first sync, a relist, or lost track */
@@ -428,6 +430,9 @@ static int retranslate(struct k8s_source *src, const char *key)
 		rc = k8s_state_set(src->state, key,
 				   svc ? svc->created : K8S_CREATED_UNKNOWN,
 				   &specs);
+	if (!rc)
+		rc = k8s_health_set(&src->health, key, svc, sl, n,
+				    src->node_name);
 	shunt_desired_free(&specs);
 	free(sl);
 	return rc;
@@ -456,6 +461,7 @@ static int rebuild(struct k8s_source *src)
 	if (!src->state)
 		return -ENOMEM;
 	k8s_state_on_refused(src->state, on_refused, src);
+	k8s_health_clear(&src->health);
 	for (i = 0; i < svcs->n_buckets && !rc; i++)
 		for (e = svcs->buckets[i]; e && !rc; e = e->next)
 			rc = retranslate(src, e->key);
@@ -518,6 +524,17 @@ void k8s_source_stats(struct k8s_source *src, struct k8s_stats *st)
 			__atomic_load_n(&src->refused[i], __ATOMIC_RELAXED);
 }
 
+int k8s_source_health(struct k8s_source *src, struct k8s_health **out,
+		      size_t *n)
+{
+	int rc;
+
+	pthread_mutex_lock(&src->sh.lock);
+	rc = k8s_health_list(&src->health, out, n);
+	pthread_mutex_unlock(&src->sh.lock);
+	return rc;
+}
+
 void k8s_source_stop(struct k8s_source *src)
 {
 	int i;
@@ -542,5 +559,6 @@ void k8s_source_stop(struct k8s_source *src)
 	free(src->node_name);
 	free(src->proxy_name);
 	free(src->ext_cidrs);
+	k8s_health_clear(&src->health);
 	free(src);
 }

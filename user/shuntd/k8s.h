@@ -44,6 +44,14 @@ struct k8s_stats {
 	bool synced; /* both resources listed at least once */
 };
 
+/* A healthCheckNodePort to serve (healthcheck.h): a LoadBalancer Service
+ * with externalTrafficPolicy: Local, and its endpoints on this node. */
+struct k8s_health {
+	char svc[2 * K8S_NAME_MAX]; /* "namespace/name" */
+	uint16_t port;
+	uint32_t local_endpoints; /* ready (or serving) ones, any family */
+};
+
 struct k8s_source;
 
 /* Start watching. notify_fd (an eventfd) is written to whenever the
@@ -72,6 +80,10 @@ void k8s_changes_free(struct k8s_changes *c);
  * did not all make it into the maps. */
 void k8s_source_resync(struct k8s_source *src);
 void k8s_source_stats(struct k8s_source *src, struct k8s_stats *st);
+/* The healthCheckNodePorts to serve now (malloc'd, sorted by port). 0 or
+ * -ENOMEM. */
+int k8s_source_health(struct k8s_source *src, struct k8s_health **out,
+		      size_t *n);
 void k8s_source_stop(struct k8s_source *src);
 
 #endif /* SHUNTD_K8S_H */

@@ -10,6 +10,8 @@
 #include "k8s.h"
 #include "metrics.h"
 
+struct hc_server;
+
 struct loop {
 	struct shuntd_options *opt;
 	struct agent_stats *st;
@@ -21,6 +23,7 @@ struct loop {
 	char watch_dir[PATH_MAX];
 	char watch_name[NAME_MAX + 1];
 	struct k8s_source *k8s;
+	struct hc_server *hc; /* healthCheckNodePorts, with k8s */
 	struct gc_worker *gc;
 };
 

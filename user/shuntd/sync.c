@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "healthcheck.h"
 #include "log.h"
 #include "loop.h"
 #include "svcfile.h"
@@ -127,6 +128,18 @@ static bool file_sync(struct loop *l, bool cascade)
 	return !r.failed;
 }
 
+/* The healthCheckNodePorts as the Kubernetes state now has them. */
+static void health_sync(struct loop *l)
+{
+	struct k8s_health *h;
+	size_t n;
+
+	if (!l->hc || k8s_source_health(l->k8s, &h, &n))
+		return;
+	hc_update(l->hc, h, n);
+	free(h);
+}
+
 static bool k8s_sync(struct loop *l, bool cascade)
 {
 	struct shunt_reconcile_result r = {0};
@@ -140,6 +153,8 @@ static bool k8s_sync(struct loop *l, bool cascade)
 	if (!ks.synced)
 		return true; /* not listed yet: applying would delete all */
 	rc = k8s_source_changes(l->k8s, &c);
+	if (!rc)
+		health_sync(l);
 	k8s_source_stats(l->k8s, &ks);
 	pthread_mutex_lock(&l->st->lock);
 	memcpy(l->st->refused, ks.refused, sizeof(ks.refused));

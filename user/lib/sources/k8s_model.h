@@ -64,6 +64,7 @@ struct k8s_service {
 	bool headless;		/* clusterIP: None */
 	bool local;		/* externalTrafficPolicy: Local */
 	bool internal_local;	/* internalTrafficPolicy: Local */
+	__u16 hc_node_port;	/* healthCheckNodePort, 0: none */
 	__u32 lb_mode;		/* SHUNT_FE_F_MODE_*, 0: the node's */
 	char *proxy_name;	/* K8S_PROXY_NAME_LABEL's value, NULL: unset */
 	bool headless_label;	/* K8S_HEADLESS_LABEL set */

@@ -372,6 +372,8 @@ int k8s_service_parse(struct json_object *obj, struct k8s_service **out,
 	svc->local = policy && !strcmp(policy, "Local");
 	policy = get_str(spec, "internalTrafficPolicy");
 	svc->internal_local = policy && !strcmp(policy, "Local");
+	svc->hc_node_port =
+		(__u16)get_int(spec, "healthCheckNodePort", 1, 65535, 0);
 	svc->lb_mode = parse_lb_mode(obj);
 	rc = parse_labels(obj, svc);
 	if (rc) {
