@@ -63,7 +63,10 @@ static int resize(int i)
 }
 
 /* be4 joins (every third step) and leaves (the next): the automatic
- * size follows the backend count. */
+ * size follows the backend count. It leaves as an endpoint leaves a
+ * Kubernetes Service: draining first (its open connections finish),
+ * then removed; a removed backend's flows move to another backend, so a
+ * connection still open on it would fail (docs/datapath.md). */
 static int churn(int i)
 {
 	char b4[32], b6[64];
@@ -71,6 +74,14 @@ static int churn(int i)
 
 	vethenv_backend_ip4(b4, sizeof(b4), 4);
 	vethenv_backend_ip6(b6, sizeof(b6), 4);
+	if (i % 2) {
+		if (vethenv_ctl(&env, "backend set %s:80/tcp %s:%d --drain",
+				VETH_VIP4, b4, VETH_HTTP_PORT) ||
+		    vethenv_ctl(&env, "backend set [%s]:80/tcp [%s]:%d --drain",
+				VETH_VIP6, b6, VETH_HTTP_PORT))
+			return -1;
+		usleep(100 * 1000);
+	}
 	return vethenv_ctl(&env, "backend %s %s:80/tcp %s:%d", verb, VETH_VIP4,
 			   b4, VETH_HTTP_PORT) ||
 	       vethenv_ctl(&env, "backend %s [%s]:80/tcp [%s]:%d", verb,
