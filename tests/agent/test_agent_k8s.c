@@ -512,6 +512,22 @@ static void test_conflict_handover(void **state)
 		out, sizeof(out), 5000));
 }
 
+/* Post watch events of resource: type and object, twice when object2
+ * is not NULL. */
+static void post_events(const char *resource, const char *type,
+			const char *object, const char *object2)
+{
+	char body[8192];
+
+	snprintf(body, sizeof(body),
+		 "{\"op\":\"events\",\"resource\":\"%s\",\"steps\":["
+		 "{\"type\":\"%s\",\"object\":%s}%s%s%s%s%s]}",
+		 resource, type, object, object2 ? ",{\"type\":\"" : "",
+		 object2 ? type : "", object2 ? "\",\"object\":" : "",
+		 object2 ? object2 : "", object2 ? "}" : "");
+	assert_int_equal(control(body), 0);
+}
+
 /* A Service of namespace "attacker" (older than default/web) asks for
  * web's ClusterIP as an externalIP, another as its load balancer IP:
  * both refused (logged, counted), web keeps 10.96.0.50:80 in the
@@ -535,16 +551,10 @@ static void test_hijack_refused(void **state)
 		"{\"ingress\":[{\"ip\":\"10.96.0.50\"}]}}}";
 	struct shunt_service_info info;
 	struct shunt_backend_info *b;
-	char body[4096];
 	size_t n;
 
 	(void)state;
-	snprintf(body, sizeof(body),
-		 "{\"op\":\"events\",\"resource\":\"services\",\"steps\":["
-		 "{\"type\":\"ADDED\",\"object\":%s},"
-		 "{\"type\":\"ADDED\",\"object\":%s}]}",
-		 ext, lb);
-	assert_int_equal(control(body), 0);
+	post_events("services", "ADDED", ext, lb);
 	assert_true(wait_backends("10.96.0.81:80/tcp", 0, 0));
 	assert_true(wait_backends("10.96.0.82:80/tcp", 0, 0));
 	assert_true(agent_wait_log(
@@ -566,12 +576,7 @@ static void test_hijack_refused(void **state)
 		sizeof(out), 5000));
 
 	/* Gone again: nothing else changes for web. */
-	snprintf(body, sizeof(body),
-		 "{\"op\":\"events\",\"resource\":\"services\",\"steps\":["
-		 "{\"type\":\"DELETED\",\"object\":%s},"
-		 "{\"type\":\"DELETED\",\"object\":%s}]}",
-		 ext, lb);
-	assert_int_equal(control(body), 0);
+	post_events("services", "DELETED", ext, lb);
 	assert_true(wait_backends("10.96.0.81:80/tcp", -1, 0));
 	assert_true(wait_backends("10.96.0.82:80/tcp", -1, 0));
 	assert_int_equal(backends("10.96.0.50:80/tcp", &b, &n, &info), 0);
@@ -623,20 +628,12 @@ static void test_health_check_node_port(void **state)
 	const char *const local_ep =
 		"{\"addresses\":[\"10.244.9.1\"],\"conditions\":{\"ready\":"
 		"true},\"nodeName\":\"node-a\"},";
-	char sl[2048], body[8192], answer[1024];
+	char sl[2048], answer[1024];
 
 	(void)state;
 	snprintf(sl, sizeof(sl), slice, local_ep);
-	snprintf(body, sizeof(body),
-		 "{\"op\":\"events\",\"resource\":\"services\",\"steps\":"
-		 "[{\"type\":\"ADDED\",\"object\":%s}]}",
-		 svc);
-	assert_int_equal(control(body), 0);
-	snprintf(body, sizeof(body),
-		 "{\"op\":\"events\",\"resource\":\"endpointslices\","
-		 "\"steps\":[{\"type\":\"ADDED\",\"object\":%s}]}",
-		 sl);
-	assert_int_equal(control(body), 0);
+	post_events("services", "ADDED", svc, NULL);
+	post_events("endpointslices", "ADDED", sl, NULL);
 	assert_true(hc_wait(31901, 200, answer, sizeof(answer)));
 	assert_non_null(strstr(answer, "\"service\": {\"namespace\": "
 				       "\"default\", \"name\": \"lb-local\"}"));
@@ -645,25 +642,13 @@ static void test_health_check_node_port(void **state)
 
 	/* The node-a endpoint gone: 503. */
 	snprintf(sl, sizeof(sl), slice, "");
-	snprintf(body, sizeof(body),
-		 "{\"op\":\"events\",\"resource\":\"endpointslices\","
-		 "\"steps\":[{\"type\":\"MODIFIED\",\"object\":%s}]}",
-		 sl);
-	assert_int_equal(control(body), 0);
+	post_events("endpointslices", "MODIFIED", sl, NULL);
 	assert_true(hc_wait(31901, 503, answer, sizeof(answer)));
 	assert_non_null(strstr(answer, "\"localEndpoints\": 0"));
 
 	/* The Service gone: the port closes. */
-	snprintf(body, sizeof(body),
-		 "{\"op\":\"events\",\"resource\":\"services\",\"steps\":"
-		 "[{\"type\":\"DELETED\",\"object\":%s}]}",
-		 svc);
-	assert_int_equal(control(body), 0);
-	snprintf(body, sizeof(body),
-		 "{\"op\":\"events\",\"resource\":\"endpointslices\","
-		 "\"steps\":[{\"type\":\"DELETED\",\"object\":%s}]}",
-		 sl);
-	assert_int_equal(control(body), 0);
+	post_events("services", "DELETED", svc, NULL);
+	post_events("endpointslices", "DELETED", sl, NULL);
 	assert_true(hc_wait(31901, 0, answer, sizeof(answer)));
 	assert_true(wait_backends("10.96.0.90:80/tcp", -1, 0));
 }

@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 #include <json-c/json.h>
 
 #include "nodeaddrs.h"
@@ -130,6 +131,17 @@ enum k8s_refusal {
 	K8S_REFUSED_EXTERNAL_IP_CIDRS,
 	K8S_REFUSED_REASONS,
 };
+
+/* Is f an externalIP or load balancer IP frontend (external, not the
+ * NodePort wildcard)? The frontends VIP ownership weighs against
+ * ClusterIPs. */
+static inline bool k8s_fe_is_external_ip(const struct shunt_frontend_spec *f)
+{
+	static const union shunt_ip zero;
+
+	return (f->flags & SHUNT_FE_F_EXTERNAL) &&
+	       memcmp(&f->key.vip, &zero, sizeof(zero));
+}
 
 /* "cluster-ip", "taken", "external-ip-cidrs". */
 const char *k8s_refusal_name(enum k8s_refusal why);

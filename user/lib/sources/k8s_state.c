@@ -174,14 +174,6 @@ static struct entry *winner(const struct claim *c)
 	return w ? w->e : NULL;
 }
 
-static bool is_external_ip(const struct shunt_frontend_spec *f)
-{
-	static const union shunt_ip zero;
-
-	return (f->flags & SHUNT_FE_F_EXTERNAL) &&
-	       memcmp(&f->key.vip, &zero, sizeof(zero));
-}
-
 static struct ip_claim *ip_get(struct k8s_state *st,
 			       const struct shunt_frontend_key *k, bool create)
 {
@@ -244,7 +236,7 @@ static int ip_claim_update(struct k8s_state *st, struct entry *e,
 	size_t i;
 	int err = 0;
 
-	if (!owner && !is_external_ip(f))
+	if (!owner && !k8s_fe_is_external_ip(f))
 		return 0;
 	c = ip_get(st, &f->key, add);
 	if (!c)
@@ -412,7 +404,7 @@ static bool keeps(struct k8s_state *st, struct entry *e, const char *name,
 	enum k8s_refusal why = K8S_REFUSED_CLUSTER_IP;
 	struct entry *holder = NULL;
 
-	if (is_external_ip(f))
+	if (k8s_fe_is_external_ip(f))
 		holder = ip_owner_other(st, &f->key, e);
 	if (!holder) {
 		why = K8S_REFUSED_TAKEN;

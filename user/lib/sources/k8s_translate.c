@@ -449,14 +449,6 @@ static bool ranks_before(const struct ownership *w, size_t a, bool ea, size_t b,
 	return a < b;
 }
 
-static bool fe_is_external_ip(const struct shunt_frontend_spec *f)
-{
-	static const union shunt_ip zero;
-
-	return (f->flags & SHUNT_FE_F_EXTERNAL) &&
-	       memcmp(&f->key.vip, &zero, sizeof(zero));
-}
-
 static int own_ip(struct ownership *w, const struct shunt_frontend_key *k,
 		  size_t svc)
 {
@@ -548,7 +540,7 @@ static bool keeps(const struct ownership *w, const struct shunt_desired *d,
 	memset(&ip, 0, sizeof(ip));
 	ip.addr = f->key.vip;
 	ip.family = f->key.family;
-	own = fe_is_external_ip(f)
+	own = k8s_fe_is_external_ip(f)
 		      ? hindex_get(&w->ip_index, hindex_hash(&ip, sizeof(ip)),
 				   &ip, ip_eq)
 		      : NULL;
