@@ -653,6 +653,101 @@ static void test_health_check_node_port(void **state)
 	assert_true(wait_backends("10.96.0.90:80/tcp", -1, 0));
 }
 
+/* Node name with a zone label ("" none), as an object. */
+static void node_obj(char *buf, size_t len, const char *name, const char *zone)
+{
+	snprintf(buf, len,
+		 "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":"
+		 "{\"name\":\"%s\",\"labels\":{%s%s%s}}}",
+		 name, *zone ? "\"topology.kubernetes.io/zone\":\"" : "", zone,
+		 *zone ? "\"" : "");
+}
+
+/* The address of the service's only backend ("" unless exactly one). */
+static void only_backend(const char *svc, char *ip, size_t len)
+{
+	struct shunt_service_info info;
+	struct shunt_backend_info *b;
+	size_t n;
+
+	ip[0] = '\0';
+	if (backends(svc, &b, &n, &info))
+		return;
+	if (n == 1)
+		shunt_format_ip(&b[0].be.addr, SHUNT_V4, ip, len);
+	free(b);
+}
+
+/* Topology hints with the Node watch: a Service whose endpoints are
+ * hinted for zone-a and zone-b. node-a has no Node object at first (all
+ * endpoints); labelled zone-a it gets the zone-a endpoint only, relabelled
+ * zone-b the other one; node-b's events (zone-a) are not this node's and
+ * change nothing; the lists and watches of nodes ask for node-a only. */
+static void test_topology_zone(void **state)
+{
+	const char *const svc =
+		"{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":"
+		"{\"name\":\"zonal\",\"namespace\":\"default\"},\"spec\":"
+		"{\"clusterIP\":\"10.96.0.95\",\"trafficDistribution\":"
+		"\"PreferClose\",\"ports\":[{\"name\":\"http\",\"port\":80,"
+		"\"protocol\":\"TCP\"}]}}";
+	const char *const slice =
+		"{\"apiVersion\":\"discovery.k8s.io/v1\",\"kind\":"
+		"\"EndpointSlice\",\"metadata\":{\"name\":\"zonal-1\","
+		"\"namespace\":\"default\",\"labels\":{\"kubernetes.io/"
+		"service-name\":\"zonal\"}},\"addressType\":\"IPv4\","
+		"\"endpoints\":[{\"addresses\":[\"10.244.5.1\"],\"conditions\":"
+		"{\"ready\":true},\"nodeName\":\"node-c\",\"zone\":\"zone-a\","
+		"\"hints\":{\"forZones\":[{\"name\":\"zone-a\"}]}},"
+		"{\"addresses\":[\"10.244.5.2\"],\"conditions\":{\"ready\":"
+		"true},\"nodeName\":\"node-d\",\"zone\":\"zone-b\",\"hints\":"
+		"{\"forZones\":[{\"name\":\"zone-b\"}]}}],\"ports\":[{\"name\":"
+		"\"http\",\"port\":8080,\"protocol\":\"TCP\"}]}";
+	char node[512], other[512], ip[64];
+	int i;
+
+	(void)state;
+	post_events("services", "ADDED", svc, NULL);
+	post_events("endpointslices", "ADDED", slice, NULL);
+	assert_true(wait_backends("10.96.0.95:80/tcp", 2, 0));
+
+	node_obj(node, sizeof(node), "node-a", "zone-a");
+	post_events("nodes", "ADDED", node, NULL);
+	assert_true(wait_backends("10.96.0.95:80/tcp", 1, 0));
+	only_backend("10.96.0.95:80/tcp", ip, sizeof(ip));
+	assert_string_equal(ip, "10.244.5.1");
+	assert_true(agent_log_has(&agent, "msg=\"node zone\" node=node-a "
+					  "zone=zone-a"));
+
+	node_obj(node, sizeof(node), "node-a", "zone-b");
+	node_obj(other, sizeof(other), "node-b", "zone-a");
+	post_events("nodes", "MODIFIED", node, NULL);
+	post_events("nodes", "ADDED", other, NULL);
+	for (i = 0; i < 100; i++) {
+		only_backend("10.96.0.95:80/tcp", ip, sizeof(ip));
+		if (!strcmp(ip, "10.244.5.2"))
+			break;
+		usleep(50 * 1000);
+	}
+	assert_string_equal(ip, "10.244.5.2");
+	assert_int_equal(agent_log_count(&agent, "zone=zone-a"), 1);
+
+	/* The label removed: every endpoint again. */
+	node_obj(node, sizeof(node), "node-a", "");
+	post_events("nodes", "MODIFIED", node, NULL);
+	assert_true(wait_backends("10.96.0.95:80/tcp", 2, 0));
+
+	assert_int_equal(
+		run_capture(out, sizeof(out),
+			    "curl -sf http://127.0.0.1:%d/_control/requests",
+			    port),
+		0);
+	assert_non_null(strstr(out, "fieldSelector=metadata.name%3Dnode-a"));
+	post_events("services", "DELETED", svc, NULL);
+	post_events("endpointslices", "DELETED", slice, NULL);
+	assert_true(wait_backends("10.96.0.95:80/tcp", -1, 0));
+}
+
 static void test_deleted_service(void **state)
 {
 	char body[4096];
@@ -733,6 +828,7 @@ int main(void)
 		cmocka_unit_test(test_conflict_handover),
 		cmocka_unit_test(test_hijack_refused),
 		cmocka_unit_test(test_health_check_node_port),
+		cmocka_unit_test(test_topology_zone),
 		cmocka_unit_test(test_deleted_service),
 		cmocka_unit_test(test_stop),
 		cmocka_unit_test(test_once),

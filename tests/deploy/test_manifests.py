@@ -113,7 +113,8 @@ MAGLEV_MIN, MAGLEV_MAX, MAGLEV_DEFAULT = 7, 131071, 16381
 MAX_SVC_BACKENDS = 4096
 AFFINITY_MAX = 86400
 
-RBAC_ALLOWED = {("", "services"), ("discovery.k8s.io", "endpointslices")}
+RBAC_ALLOWED = {("", "services"), ("discovery.k8s.io", "endpointslices"),
+                ("", "nodes")}
 RBAC_VERBS = {"get", "list", "watch"}
 CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding",
                   "PriorityClass", "CustomResourceDefinition"}
@@ -1348,9 +1349,10 @@ class MutationTests(unittest.TestCase):
                 "secrets")),
             ("wildcard", lambda r: r["rules"][1]["verbs"].__setitem__(
                 0, "*")),
-            ("nodes", lambda r: r["rules"].append(
-                {"apiGroups": [""], "resources": ["nodes"],
+            ("pods", lambda r: r["rules"].append(
+                {"apiGroups": [""], "resources": ["pods"],
                  "verbs": ["get"]})),
+            ("no nodes", lambda r: r["rules"].pop()),
             ("no watch", lambda r: r["rules"][1]["verbs"].remove("watch")),
         ]
         for what, fn in cases:

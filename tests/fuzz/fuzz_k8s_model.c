@@ -434,6 +434,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			else
 				svcs[n_svcs++] = s;
 		}
+		if (!k || !strcmp(k, "Node")) {
+			struct k8s_node *nd = NULL;
+
+			memset(err, 0, sizeof(err));
+			rc = k8s_node_parse(obj, &nd, err, sizeof(err));
+			if (rc)
+				check_err("k8s_node_parse", rc, err);
+			k8s_node_free(nd);
+		}
 		if (!k || !strcmp(k, "EndpointSlice")) {
 			struct k8s_slice *sl = NULL;
 
@@ -448,6 +457,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(&o, 0, sizeof(o));
 	o.node_name = size & 1 ? "node-a" : NULL;
+	/* Topology hints weighed for a zone too, on every other input. */
+	o.zone = size & 2 ? "zone-a" : NULL;
 	unique = comparable(svcs, n_svcs, slices, n_slices, &o);
 
 	rc = k8s_model_desired((const struct k8s_service *const *)svcs, n_svcs,

@@ -73,6 +73,7 @@ RESOURCES = {
         "discovery.k8s.io/v1",
         "EndpointSlice",
     ),
+    "/api/v1/nodes": ("nodes", "NodeList", "v1", "Node"),
 }
 KIND_OF = {r[0]: (r[3], r[2]) for r in RESOURCES.values()}
 
@@ -131,6 +132,26 @@ def selector_matches(sel, obj):
         elif term not in labels:
             return False
     return True
+
+
+def field_matches(sel, obj):
+    """Does obj satisfy the field selector sel? Only metadata.name and
+    metadata.namespace equality terms, as shunt uses them."""
+    if not sel:
+        return True
+    meta = obj.get("metadata") or {}
+    for term in sel.split(","):
+        k, v = term.replace("==", "=").split("=", 1)
+        field = k.strip().split(".", 1)[-1]
+        if meta.get(field, "") != v.strip():
+            return False
+    return True
+
+
+def matches(query_sel, obj):
+    """Both selectors of a list or watch request."""
+    label, field = query_sel
+    return selector_matches(label, obj) and field_matches(field, obj)
 
 
 def status_body(code, reason, message):
@@ -226,7 +247,7 @@ class Handler(BaseHTTPRequestHandler):
         return self.list(res, query, rec)
 
     def list(self, res, query, rec):
-        sel = query.get("labelSelector")
+        sel = (query.get("labelSelector"), query.get("fieldSelector"))
         name, list_kind, api_version, _ = res
         with STATE.cond:
             token = query.get("continue")
@@ -245,7 +266,7 @@ class Handler(BaseHTTPRequestHandler):
                 items = [
                     copy.deepcopy(STATE.store[name][k])
                     for k in sorted(STATE.store[name])
-                    if selector_matches(sel, STATE.store[name][k])
+                    if matches(sel, STATE.store[name][k])
                 ]
                 for it in items:  # list items carry no kind
                     it.pop("kind", None)
@@ -314,7 +335,7 @@ class Handler(BaseHTTPRequestHandler):
                 ev = {"type": step["type"], "object": obj}
                 # As the API server does for a label selector: an object
                 # that does not match is not sent, or leaves (DELETED).
-                if not selector_matches(sel, obj):
+                if sel and not matches(sel, obj):
                     if step["type"] == "ADDED":
                         return None
                     ev["type"] = "DELETED"
@@ -337,7 +358,9 @@ class Handler(BaseHTTPRequestHandler):
             STATE.watching[name] += 1
             STATE.cond.notify_all()
         try:
-            self.stream(name, query.get("labelSelector"))
+            self.stream(
+                name, (query.get("labelSelector"), query.get("fieldSelector"))
+            )
         except OSError:
             self.close_connection = True
         finally:

@@ -69,6 +69,7 @@ static void add_item(struct fixture *f, struct json_object *item)
 
 /* --service-proxy-name for translate(); NULL: unset. */
 static const char *proxy_name;
+static const char *zone; /* this node's zone label, for topology hints */
 /* --external-ip-cidrs for translate(); 0: none. */
 static struct shunt_cidr ext_cidrs[2];
 static size_t n_ext_cidrs;
@@ -94,6 +95,7 @@ static void translate(struct fixture *f, const char *node)
 {
 	struct k8s_model_opts o = {.node_name = node,
 				   .service_proxy_name = proxy_name,
+				   .zone = zone,
 				   .external_ip_cidrs = ext_cidrs,
 				   .n_external_ip_cidrs = n_ext_cidrs,
 				   .refused = note_refusal};
@@ -989,6 +991,118 @@ static void test_internal_traffic_policy(void **state)
 	unload(&f);
 }
 
+#define EP_HINTS(ip, node, cond, hints)                                        \
+	"{\"addresses\": [\"" ip "\"], \"conditions\": {" cond "}, "           \
+	"\"nodeName\": \"" node "\", \"hints\": {" hints "}}"
+#define ZONES(z) "\"forZones\": [" z "]"
+#define NODES(n) "\"forNodes\": [" n "]"
+#define READY	 "\"ready\": true"
+#define ENDING	 "\"ready\": false, \"serving\": true, \"terminating\": true"
+#define HINT_SVC(name, ip)                                                     \
+	SVC("t", name,                                                         \
+	    "{\"clusterIP\": \"" ip "\", \"ports\": [{\"name\": \"http\", "    \
+	    "\"port\": 80}]}")
+#define HINT_SLICE(name, eps)                                                  \
+	SLICE("t", name, name "-1", "[" eps "]",                               \
+	      "[{\"name\": \"http\", \"port\": 8080}]")
+
+/*
+ * Topology hints (trafficDistribution: PreferClose / PreferSameNode, set
+ * by the EndpointSlice controller), as kube-proxy uses them: node-a is in
+ * zone-a; the cluster set takes the endpoints hinted for its zone (or
+ * for node-a) only when every ready endpoint carries hints of that kind
+ * and one names zone-a (node-a); otherwise all. The local set of a Local
+ * policy ignores hints; terminating endpoints are filtered the same way.
+ */
+static void test_topology_hints(void **state)
+{
+	static const char *const objs[] = {
+		HINT_SVC("zonal", "10.96.7.1"),
+		HINT_SLICE(
+			"zonal",
+			EP_HINTS("10.244.7.1", "node-b", READY, ZONES("{\"name\": \"zone-a\"}")) ", " EP_HINTS(
+				"10.244.7.2", "node-c", READY,
+				ZONES("{\"name\": \"zone-b\"}, {\"name\": "
+				      "\"zone-a\"}")) ", " EP_HINTS("10.244.7.3",
+								    "node-d",
+								    READY,
+								    ZONES("{\"name\": "
+									  "\"zone-b\"}"))),
+		HINT_SVC("partial", "10.96.7.2"),
+		HINT_SLICE(
+			"partial",
+			EP_HINTS(
+				"10.244.7.4", "node-b", READY,
+				ZONES("{\"name\": \"zone-a\"}")) ", " EP_READY("10.244.7.5",
+									       "node-c")),
+		HINT_SVC("elsewhere", "10.96.7.3"),
+		HINT_SLICE(
+			"elsewhere",
+			EP_HINTS("10.244.7.6", "node-b", READY, ZONES("{\"name\": \"zone-b\"}")) ", " EP_HINTS(
+				"10.244.7.7", "node-c", READY,
+				ZONES("{\"name\": \"zone-c\"}"))),
+		HINT_SVC("samenode", "10.96.7.4"),
+		HINT_SLICE(
+			"samenode",
+			EP_HINTS(
+				"10.244.7.8", "node-a", READY,
+				NODES("{\"name\": \"node-a\"}") ", " ZONES(
+					"{\"name\": \"zone-a\"}")) ", " EP_HINTS("10.244.7.9",
+										 "node-b",
+										 READY,
+										 NODES("{\"name\": \"node-b\"}") ", " ZONES(
+											 "{\"name\": \"zone-a\"}"))),
+		HINT_SVC("ending", "10.96.7.5"),
+		HINT_SLICE(
+			"ending",
+			EP_HINTS("10.244.7.10", "node-b", READY, ZONES("{\"name\": \"zone-a\"}")) ", " EP_HINTS(
+				"10.244.7.11", "node-c", ENDING,
+				ZONES("{\"name\": \"zone-a\"}")) ", " EP_HINTS("10.244.7.12",
+									       "node-d",
+									       ENDING,
+									       ZONES("{\"name\": "
+										     "\"zone-b\"}"))),
+		SVC("t", "local",
+		    "{\"type\": \"NodePort\", \"clusterIP\": \"10.96.7.6\", "
+		    "\"externalTrafficPolicy\": \"Local\", \"ports\": "
+		    "[{\"name\": \"http\", \"port\": 80, \"nodePort\": "
+		    "30070}]}"),
+		HINT_SLICE(
+			"local",
+			EP_HINTS("10.244.7.13", "node-a", READY, ZONES("{\"name\": \"zone-b\"}")) ", " EP_HINTS(
+				"10.244.7.14", "node-b", READY,
+				ZONES("{\"name\": \"zone-a\"}"))),
+	};
+	char text[16384];
+	struct fixture f;
+
+	(void)state;
+	zone = "zone-a";
+	load_objs(&f, objs, sizeof(objs) / sizeof(objs[0]), text, sizeof(text));
+	assert_backends(&f.d, "t/zonal:http",
+			"10.244.7.1:8080 10.244.7.2:8080");
+	assert_backends(&f.d, "t/partial:http",
+			"10.244.7.4:8080 10.244.7.5:8080");
+	assert_backends(&f.d, "t/elsewhere:http",
+			"10.244.7.6:8080 10.244.7.7:8080");
+	assert_backends(&f.d, "t/samenode:http", "10.244.7.8:8080");
+	assert_backends(&f.d, "t/ending:http",
+			"10.244.7.10:8080 10.244.7.11:8080~");
+	assert_backends(&f.d, "t/local:http", "10.244.7.14:8080");
+	assert_backends(&f.d, "t/local:http/local", "10.244.7.13:8080");
+	unload(&f);
+
+	/* A node without a zone label: zone hints are not used. */
+	zone = NULL;
+	load_objs(&f, objs, sizeof(objs) / sizeof(objs[0]), text, sizeof(text));
+	assert_backends(&f.d, "t/zonal:http",
+			"10.244.7.1:8080 10.244.7.2:8080 10.244.7.3:8080");
+	assert_backends(&f.d, "t/samenode:http", "10.244.7.8:8080");
+	assert_backends(&f.d, "t/local:http",
+			"10.244.7.13:8080 10.244.7.14:8080");
+	unload(&f);
+}
+
 #define SVCT(ns, name, created, spec)                                          \
 	"{\"kind\": \"Service\", \"metadata\": {\"namespace\": \"" ns          \
 	"\", \"name\": \"" name "\", \"creationTimestamp\": \"" created        \
@@ -1379,6 +1493,7 @@ int main(void)
 		cmocka_unit_test(test_conflict),
 		cmocka_unit_test(test_conflict_rules),
 		cmocka_unit_test(test_vip_ownership),
+		cmocka_unit_test(test_topology_hints),
 		cmocka_unit_test(test_lb_mode_annotation),
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_malformed),

@@ -38,6 +38,9 @@
 #include "log.h"
 #include "parse.h"
 
+/* The lists of a start: Services, EndpointSlices and this node's Node. */
+#define N_LISTS 3
+
 #define WAIT_MS	     15000
 #define STOP_MS	     5000 /* k8s_source_stop() of a blocked watch */
 #define TEST_TIMEOUT 120  /* seconds: a hung test (stop blocked) fails */
@@ -796,7 +799,7 @@ static void test_list_pagination(void **state)
 
 	st = stats();
 	assert_true(st.synced);
-	assert_int_equal(st.relists, 2); /* one list per resource */
+	assert_int_equal(st.relists, N_LISTS); /* one list per resource */
 	assert_int_equal(st.bad_events, 0);
 	assert_int_equal(st.errors, 0);
 	/* Three objects a resource at two a page: two requests, the second
@@ -888,7 +891,7 @@ static void test_events(void **state)
 	assert_changes(false, "default/api:tls", "default/api:https");
 	assert_int_equal(stats().events, 7);
 	assert_int_equal(stats().errors, 0);
-	assert_int_equal(stats().relists, 2);
+	assert_int_equal(stats().relists, N_LISTS);
 
 	/* After k8s_source_resync(), the next changes are full again. */
 	k8s_source_resync(E.src);
@@ -896,7 +899,7 @@ static void test_events(void **state)
 			 "default/api:tls=10.96.0.11:8000/tcp> " DB);
 	assert_changes(true, "default/web:http default/api:tls default/db:pg",
 		       "");
-	assert_int_equal(stats().relists, 2);
+	assert_int_equal(stats().relists, N_LISTS);
 }
 
 /* A Service of namespace default with this spec (JSON). */
@@ -1033,7 +1036,7 @@ static void test_bookmark_and_drop(void **state)
 	wait_request(SVCS, true, "resourceVersion", "5000");
 	wait_stat(errors, 1);
 	wait_desired(SEEDED);
-	assert_int_equal(stats().relists, 2); /* no relist for a drop */
+	assert_int_equal(stats().relists, N_LISTS); /* no relist for a drop */
 	assert_changes(false, "", "");
 
 	/* The new watch applies events; its RV follows the last event. */
@@ -1045,7 +1048,7 @@ static void test_bookmark_and_drop(void **state)
 	assert_changes(false, "", "default/db:pg");
 	snprintf(rv, sizeof(rv), "%d", atoi(E.rv) + 1); /* the DELETED's */
 	wait_request(SVCS, true, "resourceVersion", rv);
-	assert_int_equal(stats().relists, 2);
+	assert_int_equal(stats().relists, N_LISTS);
 	assert_int_equal(stats().bad_events, 0);
 }
 
@@ -1071,7 +1074,7 @@ static void test_gone_relists(void **state)
 		       "default/web:http default/api:https "
 		       "default/cache:redis",
 		       "");
-	assert_int_equal(stats().relists, 3);
+	assert_int_equal(stats().relists, N_LISTS + 1);
 	assert_int_equal(requests(SVCS, false, "limit", "500", NULL), 2);
 
 	/* An ERROR event with code 410 in the stream. */
@@ -1084,7 +1087,7 @@ static void test_gone_relists(void **state)
 		       "default/web:http default/api:https "
 		       "default/cache:redis",
 		       "");
-	assert_int_equal(stats().relists, 4);
+	assert_int_equal(stats().relists, N_LISTS + 2);
 	assert_int_equal(requests(SLICES, false, "limit", "500", NULL), 2);
 	assert_int_equal(stats().bad_events, 0);
 }
@@ -1117,7 +1120,7 @@ static void test_malformed_events(void **state)
 		"{\"raw\": \"{\\\"type\\\": \\\"ADDED\\\", \\\"object\\\": "
 		"{\\\"metadata\\\": {\\\"name\\\": \\\"nons\\\"}}}\"}",
 	};
-	uint64_t relists = 2, bad = 0;
+	uint64_t relists = N_LISTS, bad = 0;
 	int watches;
 	size_t i;
 

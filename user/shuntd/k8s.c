@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * The Kubernetes source: Services and EndpointSlices watched in two
- * threads. Events mark the Services they touch (a slice's through its
- * service-name label); a sync translates only those again and hands the
- * difference to the agent (k8s_state.h), so one endpoint change costs
- * one Service, not the cluster.
+ * threads, and with --node-name this node's Node (its zone, for topology
+ * hints) in a third. Events mark the Services they touch (a slice's
+ * through its service-name label); a sync translates only those again and
+ * hands the difference to the agent (k8s_state.h), so one endpoint change
+ * costs one Service, not the cluster. A change of the node's zone
+ * translates every Service again.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -22,7 +24,7 @@
 #include "parse.h"
 #include "vec.h"
 
-enum { KIND_SERVICES, KIND_SLICES, N_KINDS };
+enum { KIND_SERVICES, KIND_SLICES, KIND_NODES, N_KINDS };
 
 typedef VEC(char *) key_vec;
 
@@ -36,7 +38,11 @@ struct k8s_source {
 	struct k8s_config cfg;
 	struct k8s_shared sh;
 	struct k8s_watch watches[N_KINDS];
+	unsigned int n_kinds; /* KIND_NODES only with a node name */
+	struct k8s_kind node_kind;
+	char *node_selector; /* "metadata.name=<node>" */
 	char *node_name;
+	char *zone; /* this node's zone label, NULL: none (under sh.lock) */
 	char *proxy_name; /* --service-proxy-name, NULL when unset */
 	struct shunt_cidr *ext_cidrs; /* --external-ip-cidrs */
 	size_t n_ext_cidrs;
@@ -202,6 +208,52 @@ static void slices_relisted(void *owner, const struct k8s_cache *cache)
 	src->need_full = true;
 }
 
+/* This node's zone: every Service again when it changes. */
+static void node_changed(void *owner, const char *key, const void *old,
+			 const void *new)
+{
+	struct k8s_source *src = owner;
+	const struct k8s_node *n = new;
+	const char *zone = n ? n->zone : NULL;
+
+	(void)old;
+	/* The field selector sends only this node; anything else is not. */
+	if (key[0] != '/' || strcmp(key + 1, src->node_name))
+		return;
+	if (zone ? src->zone && !strcmp(zone, src->zone) : !src->zone)
+		return;
+	free(src->zone);
+	src->zone = zone ? strdup(zone) : NULL;
+	src->need_full = true;
+	log_info("node zone", "node", src->node_name, "zone",
+		 src->zone ? src->zone : "", NULL);
+}
+
+static void nodes_relisted(void *owner, const struct k8s_cache *cache)
+{
+	struct k8s_source *src = owner;
+	char key[K8S_NAME_MAX + 1];
+
+	snprintf(key, sizeof(key), "/%s", src->node_name);
+	node_changed(src, key, NULL, k8s_cache_get(cache, key));
+}
+
+static int parse_node(struct json_object *obj, void **out, char *err,
+		      size_t errlen)
+{
+	struct k8s_node *n;
+	int rc = k8s_node_parse(obj, &n, err, errlen);
+
+	if (!rc)
+		*out = n;
+	return rc;
+}
+
+static void free_node(void *obj)
+{
+	k8s_node_free(obj);
+}
+
 static int parse_service(struct json_object *obj, void **out, char *err,
 			 size_t errlen)
 {
@@ -253,6 +305,15 @@ static const struct k8s_kind kinds[N_KINDS] = {
 			.changed = slice_changed,
 			.relisted = slices_relisted,
 		},
+	[KIND_NODES] =
+		{
+			.name = "nodes",
+			.path = "/api/v1/nodes",
+			.parse = parse_node,
+			.free = free_node,
+			.changed = node_changed,
+			.relisted = nodes_relisted,
+		},
 };
 
 static int load_config(struct k8s_source *src, const struct k8s_options *o)
@@ -288,7 +349,18 @@ static int start_watches(struct k8s_source *src, int notify_fd)
 	if (curl_global_init(CURL_GLOBAL_DEFAULT))
 		return -ENOMEM;
 	src->curl_ready = true;
-	rc = k8s_shared_init(&src->sh, &src->cfg, notify_fd, N_KINDS);
+	/* This node's Node only, when it has a name. */
+	src->n_kinds = src->node_name ? N_KINDS : KIND_NODES;
+	src->node_kind = kinds[KIND_NODES];
+	if (src->node_name) {
+		if (asprintf(&src->node_selector, "metadata.name=%s",
+			     src->node_name) < 0) {
+			src->node_selector = NULL;
+			return -ENOMEM;
+		}
+		src->node_kind.field_selector = src->node_selector;
+	}
+	rc = k8s_shared_init(&src->sh, &src->cfg, notify_fd, src->n_kinds);
 	if (rc)
 		return rc;
 	src->shared_ready = true;
@@ -297,9 +369,12 @@ static int start_watches(struct k8s_source *src, int notify_fd)
 	 * checked here instead (a selector cannot say "none or this"). */
 	src->sh.label_selector = src->proxy_name ? "!" K8S_HEADLESS_LABEL
 						 : K8S_NOT_OURS_SELECTOR;
-	for (i = 0; i < N_KINDS && !rc; i++)
-		rc = k8s_watch_init(&src->watches[i], &kinds[i], &src->sh, src);
-	for (i = 0; i < N_KINDS && !rc; i++)
+	for (i = 0; i < (int)src->n_kinds && !rc; i++)
+		rc = k8s_watch_init(&src->watches[i],
+				    i == KIND_NODES ? &src->node_kind
+						    : &kinds[i],
+				    &src->sh, src);
+	for (i = 0; i < (int)src->n_kinds && !rc; i++)
 		rc = k8s_watch_start(&src->watches[i]);
 	return rc;
 }
@@ -324,6 +399,7 @@ static struct k8s_model_opts model_opts(struct k8s_source *src)
 {
 	return (struct k8s_model_opts){
 		.node_name = src->node_name,
+		.zone = src->zone,
 		.service_proxy_name = src->proxy_name,
 		.external_ip_cidrs = src->ext_cidrs,
 		.n_external_ip_cidrs = src->n_ext_cidrs,
@@ -543,9 +619,9 @@ void k8s_source_stop(struct k8s_source *src)
 		return;
 	if (src->shared_ready) {
 		k8s_shared_stop(&src->sh);
-		for (i = 0; i < N_KINDS; i++)
+		for (i = 0; i < (int)src->n_kinds; i++)
 			k8s_watch_join(&src->watches[i]);
-		for (i = 0; i < N_KINDS; i++)
+		for (i = 0; i < (int)src->n_kinds; i++)
 			k8s_watch_destroy(&src->watches[i]);
 		k8s_shared_destroy(&src->sh);
 	}
@@ -557,6 +633,8 @@ void k8s_source_stop(struct k8s_source *src)
 	vec_free(&src->dirty);
 	k8s_state_free(src->state);
 	free(src->node_name);
+	free(src->node_selector);
+	free(src->zone);
 	free(src->proxy_name);
 	free(src->ext_cidrs);
 	k8s_health_clear(&src->health);

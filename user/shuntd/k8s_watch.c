@@ -390,14 +390,19 @@ static int watch_sink(const char *p, size_t len, void *arg)
 
 char *k8s_watch_selector(const struct k8s_watch *w)
 {
+	const char *sel = w->kind->field_selector, *what = "fieldSelector";
 	char *esc, *q;
 
-	if (!w->sh->label_selector || !*w->sh->label_selector)
+	if (!sel) {
+		sel = w->sh->label_selector;
+		what = "labelSelector";
+	}
+	if (!sel || !*sel)
 		return strdup("");
-	esc = curl_easy_escape(NULL, w->sh->label_selector, 0);
+	esc = curl_easy_escape(NULL, sel, 0);
 	if (!esc)
 		return NULL;
-	if (asprintf(&q, "&labelSelector=%s", esc) < 0)
+	if (asprintf(&q, "&%s=%s", what, esc) < 0)
 		q = NULL;
 	curl_free(esc);
 	return q;

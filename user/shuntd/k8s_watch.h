@@ -25,6 +25,9 @@
 struct k8s_kind {
 	const char *name; /* "services", for logs */
 	const char *path; /* "/api/v1/services" */
+	/* A field selector for its lists and watches ("metadata.name=n1"),
+	 * in place of the source's label selector; NULL: that one. */
+	const char *field_selector;
 	int (*parse)(struct json_object *obj, void **out, char *err,
 		     size_t errlen);
 	void (*free)(void *obj);

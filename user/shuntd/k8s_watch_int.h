@@ -23,8 +23,9 @@ struct json_object *k8s_json_parse(const char *s, size_t len);
 /* Member key of o when it has that type, else NULL. */
 struct json_object *k8s_json_member(struct json_object *o, const char *key,
 				    json_type type);
-/* "&labelSelector=..." for the source's selector, "" without one; NULL
- * when out of memory. Freed by the caller. */
+/* "&fieldSelector=..." for the kind's field selector, else
+ * "&labelSelector=..." for the source's, "" without either; NULL when
+ * out of memory. Freed by the caller. */
 char *k8s_watch_selector(const struct k8s_watch *w);
 /* Remember obj's resourceVersion to watch from; false when it has none. */
 bool k8s_watch_set_rv(struct k8s_watch *w, struct json_object *obj);

@@ -84,6 +84,11 @@ struct k8s_endpoint {
 	struct k8s_ip ip; /* addresses[0] */
 	__u8 state;	  /* SHUNT_BE_ACTIVE or SHUNT_BE_DRAINING */
 	char *node;	  /* nodeName, NULL when not set */
+	/* Topology hints set by the EndpointSlice controller for
+	 * trafficDistribution (hints.forZones[].name, hints.forNodes[].name),
+	 * comma-separated; NULL when there are none. */
+	char *zone_hints;
+	char *node_hints;
 };
 
 struct k8s_slice_port {
@@ -105,7 +110,17 @@ struct k8s_slice {
 	size_t n_eps;
 };
 
-/* "namespace/name" of any object, from its metadata. 0 or -EINVAL. */
+/* The Node label kube-proxy reads for topology hints. */
+#define K8S_ZONE_LABEL "topology.kubernetes.io/zone"
+
+/* This node, from the Node watch (only its zone is used). */
+struct k8s_node {
+	char name[K8S_NAME_MAX];
+	char *zone; /* K8S_ZONE_LABEL's value, NULL when not set */
+};
+
+/* "namespace/name" of any object, from its metadata ("/name" for a
+ * cluster-scoped one). 0 or -EINVAL. */
 int k8s_object_key(struct json_object *obj, char *key, size_t len, char *err,
 		   size_t errlen);
 /* metadata.resourceVersion, or NULL. */
@@ -117,6 +132,9 @@ void k8s_service_free(struct k8s_service *svc);
 int k8s_slice_parse(struct json_object *obj, struct k8s_slice **out, char *err,
 		    size_t errlen);
 void k8s_slice_free(struct k8s_slice *sl);
+int k8s_node_parse(struct json_object *obj, struct k8s_node **out, char *err,
+		   size_t errlen);
+void k8s_node_free(struct k8s_node *n);
 
 /* Why a Service does not get one of its frontends (VIP ownership). */
 enum k8s_refusal {
@@ -155,6 +173,10 @@ typedef void k8s_refused_fn(void *arg, const char *service,
 
 struct k8s_model_opts {
 	const char *node_name; /* this node, for externalTrafficPolicy: Local */
+	/* This node's topology.kubernetes.io/zone label (the Node watch),
+	 * NULL or "" when it has none: topology hints for zones are not
+	 * used then. */
+	const char *zone;
 	/* --service-proxy-name: Services labelled with it are ours too;
 	 * NULL: only those without K8S_PROXY_NAME_LABEL. */
 	const char *service_proxy_name;

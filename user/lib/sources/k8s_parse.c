@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Services and EndpointSlices: parsing the API's JSON into the few
- * fields the translation (k8s_translate.c) needs. */
+/* Services, EndpointSlices and this node's Node: parsing the API's JSON
+ * into the few fields the translation (k8s_translate.c) needs. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -135,13 +135,34 @@ static int parse_meta(struct json_object *obj, char *ns, char *name, char *err,
 	return 0;
 }
 
+/* A cluster-scoped object (a Node): metadata.name only. */
+static int parse_name(struct json_object *obj, char *name, char *err,
+		      size_t errlen)
+{
+	const char *n = get_str(get_obj(obj, "metadata"), "name");
+
+	if (!n || !*n || strchr(n, '/')) {
+		snprintf(err, errlen, "object has no usable name");
+		return -EINVAL;
+	}
+	if (!copy_str(name, K8S_NAME_MAX, n)) {
+		snprintf(err, errlen, "object name too long");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int k8s_object_key(struct json_object *obj, char *key, size_t len, char *err,
 		   size_t errlen)
 {
 	char ns[K8S_NAME_MAX], name[K8S_NAME_MAX];
 	int rc;
 
-	rc = parse_meta(obj, ns, name, err, errlen);
+	/* Cluster-scoped objects have no namespace: "/name". */
+	if (!get_str(get_obj(obj, "metadata"), "namespace"))
+		ns[0] = '\0', rc = parse_name(obj, name, err, errlen);
+	else
+		rc = parse_meta(obj, ns, name, err, errlen);
 	if (rc)
 		return rc;
 	if ((size_t)snprintf(key, len, "%s/%s", ns, name) >= len) {
@@ -458,6 +479,41 @@ static __u8 endpoint_state(struct json_object *ep)
 	return 0;
 }
 
+/* The names of hints.<key>[] ("forZones", "forNodes") joined by commas
+ * (label values and node names have none); NULL when there are none.
+ * Entries without a name are left out. 0 or -ENOMEM. */
+static int parse_hints(struct json_object *ep, const char *key, char **out)
+{
+	struct json_object *a = get_arr(get_obj(ep, "hints"), key);
+	size_t i, len = 0, n;
+	const char *name;
+	char *buf;
+
+	*out = NULL;
+	for (i = 0; i < arr_len(a); i++) {
+		name = get_str(json_object_array_get_idx(a, i), "name");
+		if (name && *name && !strchr(name, ','))
+			len += strlen(name) + 1;
+	}
+	if (!len)
+		return 0;
+	buf = calloc(1, len);
+	if (!buf)
+		return -ENOMEM;
+	for (i = 0, len = 0; i < arr_len(a); i++) {
+		name = get_str(json_object_array_get_idx(a, i), "name");
+		if (!name || !*name || strchr(name, ','))
+			continue;
+		n = strlen(name);
+		if (len)
+			buf[len++] = ',';
+		memcpy(buf + len, name, n);
+		len += n;
+	}
+	*out = buf;
+	return 0;
+}
+
 static int parse_endpoint(struct json_object *ep, __u8 family,
 			  struct k8s_endpoint *out)
 {
@@ -474,6 +530,9 @@ static int parse_endpoint(struct json_object *ep, __u8 family,
 		if (!out->node)
 			return -ENOMEM;
 	}
+	if (parse_hints(ep, "forZones", &out->zone_hints) ||
+	    parse_hints(ep, "forNodes", &out->node_hints))
+		return -ENOMEM;
 	return 1;
 }
 
@@ -491,8 +550,12 @@ static int parse_endpoints(struct json_object *obj, struct k8s_slice *sl)
 	for (i = 0; i < arr_len(a); i++) {
 		rc = parse_endpoint(json_object_array_get_idx(a, i), sl->family,
 				    &sl->eps[sl->n_eps]);
-		if (rc < 0)
+		if (rc < 0) {
+			/* Not counted yet: freed here. */
+			free(sl->eps[sl->n_eps].node);
+			free(sl->eps[sl->n_eps].zone_hints);
 			return rc;
+		}
 		sl->n_eps += rc;
 	}
 	return 0;
@@ -546,9 +609,46 @@ void k8s_slice_free(struct k8s_slice *sl)
 
 	if (!sl)
 		return;
-	for (i = 0; i < sl->n_eps; i++)
+	for (i = 0; i < sl->n_eps; i++) {
 		free(sl->eps[i].node);
+		free(sl->eps[i].zone_hints);
+		free(sl->eps[i].node_hints);
+	}
 	free(sl->eps);
 	free(sl->ports);
 	free(sl);
+}
+
+/* --- Nodes ------------------------------------------------------------- */
+
+int k8s_node_parse(struct json_object *obj, struct k8s_node **out, char *err,
+		   size_t errlen)
+{
+	const char *zone = get_str(get_obj(get_obj(obj, "metadata"), "labels"),
+				   K8S_ZONE_LABEL);
+	struct k8s_node *n;
+	int rc;
+
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	rc = parse_name(obj, n->name, err, errlen);
+	if (!rc && zone && *zone && !(n->zone = strdup(zone))) {
+		snprintf(err, errlen, "out of memory");
+		rc = -ENOMEM;
+	}
+	if (rc) {
+		k8s_node_free(n);
+		return rc;
+	}
+	*out = n;
+	return 0;
+}
+
+void k8s_node_free(struct k8s_node *n)
+{
+	if (!n)
+		return;
+	free(n->zone);
+	free(n);
 }

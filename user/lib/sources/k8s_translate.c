@@ -94,9 +94,77 @@ static bool on_this_node(const struct gen *g, const struct k8s_endpoint *ep)
 	       !strcmp(ep->node, g->o->node_name);
 }
 
-/* The endpoints of this port and family (only this node's: local). */
+/* Does the comma-separated list name name? */
+static bool hint_has(const char *list, const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+	const char *p = list;
+
+	while (n && p) {
+		if (!strncmp(p, name, n) && (p[n] == ',' || !p[n]))
+			return true;
+		p = strchr(p, ',');
+		p = p ? p + 1 : NULL;
+	}
+	return false;
+}
+
+/* Which endpoints the cluster set takes, from their topology hints. */
+enum topology {
+	TOPO_ALL,  /* no usable hints */
+	TOPO_NODE, /* hinted for this node (PreferSameNode) */
+	TOPO_ZONE, /* hinted for this node's zone (PreferClose) */
+};
+
+/* kube-proxy's rule: hints are used only when every ready endpoint of
+ * the port carries them and at least one names this node (zone); with
+ * any hint missing, or none for here, every endpoint serves. */
+static enum topology topology(const struct gen *g)
+{
+	bool all_node = true, all_zone = true, node = false, zone = false;
+	const struct k8s_endpoint *ep;
+	const struct k8s_slice *sl;
+	bool any = false;
+	size_t i, j;
+
+	for (i = 0; i < g->n_slices; i++) {
+		sl = g->slices[i];
+		if (!slice_of(sl, g->svc) || sl->family != g->family ||
+		    !slice_port(sl, g->sp))
+			continue;
+		for (j = 0; j < sl->n_eps; j++) {
+			ep = &sl->eps[j];
+			if (ep->state != SHUNT_BE_ACTIVE)
+				continue;
+			any = true;
+			all_node &= ep->node_hints != NULL;
+			all_zone &= ep->zone_hints != NULL;
+			node |= hint_has(ep->node_hints, g->o->node_name);
+			zone |= hint_has(ep->zone_hints, g->o->zone);
+		}
+	}
+	if (any && all_node && node)
+		return TOPO_NODE;
+	if (any && all_zone && zone)
+		return TOPO_ZONE;
+	return TOPO_ALL;
+}
+
+static bool topology_allows(const struct gen *g, enum topology t,
+			    const struct k8s_endpoint *ep)
+{
+	if (t == TOPO_NODE)
+		return hint_has(ep->node_hints, g->o->node_name);
+	if (t == TOPO_ZONE)
+		return hint_has(ep->zone_hints, g->o->zone);
+	return true;
+}
+
+/* The endpoints of this port and family: only this node's (local), or
+ * those the topology hints give this node (the cluster set). */
 static int backends(struct gen *g, bool local)
 {
+	enum topology t = local ? TOPO_ALL : topology(g);
 	const struct k8s_slice_port *p;
 	const struct k8s_slice *sl;
 	struct shunt_backend_spec b;
@@ -110,7 +178,8 @@ static int backends(struct gen *g, bool local)
 			continue;
 		p = slice_port(sl, g->sp);
 		for (j = 0; p && j < sl->n_eps; j++) {
-			if (local && !on_this_node(g, &sl->eps[j]))
+			if (local ? !on_this_node(g, &sl->eps[j])
+				  : !topology_allows(g, t, &sl->eps[j]))
 				continue;
 			memset(&b, 0, sizeof(b));
 			b.addr = sl->eps[j].ip.addr;
