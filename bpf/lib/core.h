@@ -197,7 +197,7 @@ SHUNT_GLOBAL int lb_flow_backend(ctx_t *ctx, const struct pkt *p,
 				 struct lb_flow *f)
 {
 	__u32 svc_id, now = now_sec(), id;
-	struct shunt_frontend *fe;
+	struct shunt_frontend *fe, own;
 	struct shunt_ct_entry *e;
 	struct shunt_ct_key key;
 	struct shunt_backend *be;
@@ -207,6 +207,14 @@ SHUNT_GLOBAL int lb_flow_backend(ctx_t *ctx, const struct pkt *p,
 	fe = lb_frontend(&p->dst, p->dport, p->proto, p->family);
 	if (!fe)
 		return LB_NOT_FRONTEND;
+	/* A pod of this node to a Local policy's external frontend: the
+	 * cluster set, for every packet of the flow alike. (Always the
+	 * copy: one kind of pointer for the verifier to follow.) */
+	own = *fe;
+	fe = &own;
+	if ((own.flags & SHUNT_FE_F_LOCAL) &&
+	    lb_from_local_pod(&p->src, p->family) && lb_short_circuit(&own))
+		count(SHUNT_C_LOCAL_SHORT_CIRCUIT);
 	ct_key_from_pkt(&key, p, SHUNT_CT_REV);
 	if (bpf_map_lookup_elem(&ct_map, &key)) {
 		count(SHUNT_C_CT_REV_TO_FRONTEND);

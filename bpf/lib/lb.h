@@ -41,6 +41,36 @@ SHUNT_INLINE struct shunt_service *lb_service(__u32 svc_id)
 	return svc && (svc->flags & SHUNT_SVC_F_USED) ? svc : NULL;
 }
 
+/* Is addr one of this node's pods (pod_cidr_map)? */
+SHUNT_INLINE bool lb_from_local_pod(const union shunt_ip *addr, __u8 family)
+{
+	struct shunt_pod_cidr_key k;
+
+	k.prefixlen = 32 + (family == SHUNT_V4 ? 32 : 128);
+	k.family = family;
+	k.addr = *addr;
+	return bpf_map_lookup_elem(&pod_cidr_map, &k) != NULL;
+}
+
+/* kube-proxy's short-circuit: a new flow from this node to an external
+ * frontend of a Local policy takes the Service's cluster set, as an
+ * internal flow would (no Local drop, no masquerade). fe becomes the
+ * frontend as the flow sees it; false when it stays as it is. */
+SHUNT_INLINE bool lb_short_circuit(struct shunt_frontend *fe)
+{
+	struct shunt_service *svc;
+
+	if ((fe->flags & (SHUNT_FE_F_LOCAL | SHUNT_FE_F_EXTERNAL)) !=
+	    (SHUNT_FE_F_LOCAL | SHUNT_FE_F_EXTERNAL))
+		return false;
+	svc = lb_service(fe->svc_id);
+	if (!svc || !svc->cluster_svc_id)
+		return false;
+	fe->svc_id = svc->cluster_svc_id;
+	fe->flags &= ~(SHUNT_FE_F_LOCAL | SHUNT_FE_F_EXTERNAL);
+	return true;
+}
+
 /* The backend with this id if it (still) serves svc_id. */
 SHUNT_INLINE struct shunt_backend *lb_backend(__u32 id, __u32 svc_id)
 {

@@ -70,6 +70,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } node_addr_map SEC(".maps");
 
+/* This node's pod CIDRs (abi.h struct shunt_pod_cidr_key). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, SHUNT_POD_CIDR_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct shunt_pod_cidr_key);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pod_cidr_map SEC(".maps");
+
 /* Control plane state (abi.h struct shunt_ctl), one entry. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

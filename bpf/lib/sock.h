@@ -161,7 +161,7 @@ SHUNT_INLINE int sock_translate(struct bpf_sock_addr *ctx, struct sock_addr *a,
 {
 	struct shunt_sock_rev rev = {};
 	union shunt_ip netns = {};
-	struct shunt_frontend *fe;
+	struct shunt_frontend *fe, own;
 	struct shunt_service *svc;
 	struct shunt_backend *be;
 	__u32 svc_id, id;
@@ -172,7 +172,12 @@ SHUNT_INLINE int sock_translate(struct bpf_sock_addr *ctx, struct sock_addr *a,
 	fe = lb_frontend(&a->ip, a->port, ctx->protocol, a->family);
 	if (!fe || sock_excluded())
 		return SOCK_UNTOUCHED;
-	svc_id = fe->svc_id;
+	/* Sockets are this node's: a Local policy's external frontend
+	 * gives them the cluster set (lb_short_circuit()). */
+	own = *fe;
+	if (lb_short_circuit(&own))
+		count(SHUNT_C_LOCAL_SHORT_CIRCUIT);
+	svc_id = own.svc_id;
 	svc = lb_service(svc_id);
 
 	cookie = bpf_get_socket_cookie(ctx);

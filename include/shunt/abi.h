@@ -116,6 +116,13 @@ struct shunt_service {
 	__u32 live_size;	/* size of the published table */
 	__u32 backend_count;	/* active backends in the published table */
 	__u32 table_gen;	/* bumped on every table swap */
+	/* A Local policy's service ("<name>/local"): the id of its
+	 * Service's cluster set ("<name>"), 0 when there is none. New flows
+	 * from this node (its pods, pod_cidr_map; its sockets) to an
+	 * external frontend go there, as if they had gone out to the load
+	 * balancer and come back (kube-proxy's short-circuit). */
+	__u32 cluster_svc_id;
+	__u32 pad;
 	/* Content hash of what the published table was built from (size,
 	 * active backends with ids and weights): a model built from the
 	 * maps republishes a table whose backends do not hash to this. */
@@ -175,6 +182,16 @@ struct shunt_maglev_elem {
  * after a change, so a long-lived agent knows when its model is stale. */
 struct shunt_ctl {
 	__u64 write_gen;
+};
+
+/* pod_cidr_map key (an LPM trie): this node's pod CIDRs (shuntd
+ * --pod-cidrs), kube-proxy's "detect local" for the short-circuit of
+ * Local policies. prefixlen counts family's 32 bits, then the address's. */
+#define SHUNT_POD_CIDR_MAX 64
+struct shunt_pod_cidr_key {
+	__u32 prefixlen;
+	__u32 family; /* SHUNT_V4 or SHUNT_V6 */
+	union shunt_ip addr;
 };
 
 /* node_addr_map key: an address of this node (NodePort frontends). */
@@ -531,6 +548,7 @@ struct shunt_traffic_stats {
 	X(DSR_IN_FORGOT, "dsr_in_forgot")                                      \
 	X(CT_REV_TO_FRONTEND, "ct_rev_to_frontend")                            \
 	X(CT_REPLY_CLASH, "ct_reply_clash")                                    \
+	X(LOCAL_SHORT_CIRCUIT, "local_short_circuit")                          \
 	X(CT_RST_IGNORED, "ct_rst_out_of_window")
 
 #define SHUNT_COUNTER_ENUM(id, name) SHUNT_C_##id,

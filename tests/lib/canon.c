@@ -42,9 +42,13 @@ static int one_service(FILE *f, struct shunt *s, const struct maps *mp,
 	unsigned long long hash = 0xcbf29ce484222325ULL;
 
 	fprintf(f,
-		"service %s flags=%#x affinity=%u size=%u live=%u count=%u\n",
+		"service %s flags=%#x affinity=%u size=%u live=%u count=%u "
+		"cluster=%s\n",
 		r->name, r->flags, r->affinity_timeout, r->table_size,
-		r->live_size, r->backend_count);
+		r->live_size, r->backend_count,
+		rec_of(mp, r->cluster_svc_id)
+			? rec_of(mp, r->cluster_svc_id)->name
+			: "-");
 	lines = calloc(mp->bes.n + 1, sizeof(*lines));
 	for (i = 0; lines && i < mp->bes.n; i++) {
 		be = map_dump_val(&mp->bes, i);

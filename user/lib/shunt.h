@@ -25,6 +25,7 @@
 	X(backend_map)                                                         \
 	X(maglev_map)                                                          \
 	X(node_addr_map)                                                       \
+	X(pod_cidr_map)                                                        \
 	X(ctl_map)                                                             \
 	X(ct_map)                                                              \
 	X(affinity_map)                                                        \

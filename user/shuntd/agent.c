@@ -31,6 +31,7 @@
 #include "k8s.h"
 #include "log.h"
 #include "metrics.h"
+#include "podcidr.h"
 #include "svcfile.h"
 
 /* --once --kubernetes: how long to wait for the first list. */
@@ -296,6 +297,21 @@ static int open_maps(struct loop *l)
 	return err;
 }
 
+/* --pod-cidrs into pod_cidr_map (exactly: an earlier agent's go). */
+static int set_pod_cidrs(struct loop *l)
+{
+	const struct shunt_nodeport_addrs *p = &l->opt->pod_cidrs;
+	int err = shunt_lock(&l->s);
+
+	if (!err)
+		err = shunt_pod_cidrs_set(&l->s, p->cidrs, p->n_cidrs);
+	shunt_unlock(&l->s);
+	if (err)
+		log_error("cannot set this node's pod CIDRs", "error",
+			  strerror(-err), NULL);
+	return err;
+}
+
 static long long mono_ms(void)
 {
 	struct timespec ts;
@@ -374,6 +390,8 @@ int agent_run(struct shuntd_options *opt)
 	}
 	st.datapath_ready = true;
 	err = open_maps(&l);
+	if (!err)
+		err = set_pod_cidrs(&l);
 	if (!err)
 		err = start_metrics(&l);
 	if (!err)

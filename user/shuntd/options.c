@@ -58,6 +58,9 @@ static void usage(FILE *f)
 	      "                           cleartext; refused by default)\n"
 	      "      --external-ip-cidrs LIST  Services' externalIPs outside these CIDRs\n"
 	      "                           (comma-separated) are ignored (default: all)\n"
+	      "      --pod-cidrs LIST     this node's pod CIDRs (comma-separated): their\n"
+	      "                           flows to a Local policy's external frontends\n"
+	      "                           take the cluster set (kube-proxy's short-circuit)\n"
 	      "      --node-ip IP         this node's primary addresses (repeatable; default:\n"
 	      "                           the source addresses of the default routes)\n"
 	      "      --nodeport-addresses LIST  addresses NodePorts answer on: CIDRs and\n"
@@ -256,6 +259,15 @@ static int set_option(struct shuntd_options *o, const char *name, const char *v,
 			return bad(where, v, why);
 		return 0;
 	}
+	if (!strcmp(name, "pod-cidrs")) {
+		if (shunt_nodeport_addrs_parse(v, &o->pod_cidrs, why,
+					       sizeof(why)))
+			return bad(where, v, why);
+		if (o->pod_cidrs.primary)
+			return bad(where, v,
+				   "CIDRs only ('primary' is not one)");
+		return 0;
+	}
 	if (!strcmp(name, "external-ip-cidrs")) {
 		if (shunt_nodeport_addrs_parse(v, &o->external_ips, why,
 					       sizeof(why)))
@@ -402,6 +414,7 @@ static const struct {
 	{"SHUNTD_SERVICE_PROXY_NAME", "service-proxy-name"},
 	{"SHUNTD_INSECURE_HTTP", "insecure-http"},
 	{"SHUNTD_EXTERNAL_IP_CIDRS", "external-ip-cidrs"},
+	{"SHUNTD_POD_CIDRS", "pod-cidrs"},
 	{"SHUNTD_NODE_IPS", "node-ip"},
 };
 
@@ -447,6 +460,7 @@ static const struct option long_opts[] = {
 	{"service-proxy-name", required_argument, NULL, 1},
 	{"insecure-http", no_argument, NULL, 6},
 	{"external-ip-cidrs", required_argument, NULL, 1},
+	{"pod-cidrs", required_argument, NULL, 1},
 	{"node-ip", required_argument, NULL, 3},
 	{"once", no_argument, NULL, 4},
 	{"cleanup", no_argument, NULL, 5},

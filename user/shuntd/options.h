@@ -43,6 +43,9 @@ struct shuntd_options {
 	struct shunt_nodeport_addrs nodeport; /* --nodeport-addresses */
 	/* --external-ip-cidrs (CIDRs only) */
 	struct shunt_nodeport_addrs external_ips;
+	/* --pod-cidrs: this node's pods (CIDRs only), for the short-circuit
+	 * of Local policies; none: no pod is recognised. */
+	struct shunt_nodeport_addrs pod_cidrs;
 	bool cleanup;
 	bool once; /* apply the sources once and exit (tests, scripts) */
 	bool debug;

@@ -4,6 +4,7 @@
  * model, then make it in the model and queue the map writes (apply.h).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
@@ -215,6 +216,49 @@ static int set_params(struct shunt_model *m, struct apply_batch *b,
 	return work ? batch_mark(b, svc, work) : 0;
 }
 
+/* --- a Local policy's service and its cluster set ------------------ */
+
+#define LOCAL_SUFFIX "/local"
+
+/* The service "<name>/local" of cluster set svc, or svc's cluster set
+ * "<name>" when svc is a local one (local: which it was). */
+static struct model_svc *peer_of(const struct shunt_model *m,
+				 const struct model_svc *svc, bool *local)
+{
+	const char *name = svc->rec.name;
+	size_t n = strlen(name), k = strlen(LOCAL_SUFFIX);
+	char buf[SHUNT_NAME_MAX + sizeof(LOCAL_SUFFIX)];
+
+	*local = n > k && !strcmp(name + n - k, LOCAL_SUFFIX);
+	if (*local)
+		snprintf(buf, sizeof(buf), "%.*s", (int)(n - k), name);
+	else
+		snprintf(buf, sizeof(buf), "%s%s", name, LOCAL_SUFFIX);
+	return model_svc_by_name(m, buf);
+}
+
+static int set_cluster_id(struct apply_batch *b, struct model_svc *local,
+			  __u32 id)
+{
+	if (local->rec.cluster_svc_id == id)
+		return 0;
+	local->rec.cluster_svc_id = id;
+	return batch_mark(b, local, APPLY_RECORD);
+}
+
+/* Keep a local service's cluster_svc_id naming its cluster set, svc
+ * being either of them; gone: the local one's is 0. */
+int apply_link_cluster(struct shunt_model *m, struct apply_batch *b,
+		       struct model_svc *svc, bool gone)
+{
+	bool local;
+	struct model_svc *peer = peer_of(m, svc, &local);
+
+	if (local)
+		return gone ? 0 : set_cluster_id(b, svc, peer ? peer->id : 0);
+	return peer ? set_cluster_id(b, peer, gone ? 0 : svc->id) : 0;
+}
+
 static __u32 fe_flags(const struct shunt_frontend_spec *f)
 {
 	if (shunt_frontend_is_nodeport(&f->key))
@@ -395,6 +439,8 @@ int apply_service(struct shunt *s, struct apply_batch *b,
 	if (!err)
 		err = set_params(m, b, svc, spec, owner);
 	if (!err)
+		err = apply_link_cluster(m, b, svc, false);
+	if (!err)
 		err = set_frontends(m, b, svc, &p, spec->n_frontends);
 	if (!err)
 		err = set_backends(m, b, svc, &p, spec->n_backends);
@@ -412,8 +458,9 @@ int apply_delete(struct shunt *s, struct apply_batch *b, struct model_svc *svc)
 {
 	struct shunt_model *m = s->model;
 	size_t i;
-	int err = 0;
+	int err;
 
+	err = apply_link_cluster(m, b, svc, true);
 	while (!err && svc->n_fes)
 		err = drop_frontend(m, b, svc->fes[svc->n_fes - 1]);
 	for (i = 0; !err && i < svc->n_bes; i++)

@@ -50,6 +50,12 @@ int apply_trim_frontends(struct shunt *s, struct apply_batch *b,
 			 const struct shunt_service_spec *spec);
 /* Delete svc, its frontends and backends. */
 int apply_delete(struct shunt *s, struct apply_batch *b, struct model_svc *svc);
+/* A service named "<name>/local" (a Local policy's) records the id of
+ * "<name>" (its Service's cluster set) for the short-circuit of this
+ * node's own flows (abi.h cluster_svc_id). Keep that so, svc being
+ * either of the two, and gone (about to be deleted) or not. */
+int apply_link_cluster(struct shunt_model *m, struct apply_batch *b,
+		       struct model_svc *svc, bool gone);
 /* Rebuild svc's table even when its hash matches (repair). */
 void apply_republish(struct apply_batch *b, struct model_svc *svc);
 /* Entries no service owns, found by the model build (repair). */

@@ -5,7 +5,8 @@
  * service says which backends its live table was built from (a content
  * hash); a table whose service's backends no longer hash to it is
  * rebuilt. Frontends, tables and backends that no service owns, and
- * backends that were leaving, are freed. Then the maps hold exactly what
+ * backends that were leaving, are freed; a Local policy's service is
+ * linked to its cluster set again. Then the maps hold exactly what
  * the model says, and a source's next reconcile starts from the truth.
  */
 #include <errno.h>
@@ -57,9 +58,15 @@ int model_repair(struct shunt *s, struct shunt_model *m)
 	if (!b)
 		return -ENOMEM;
 	err = drop_orphans(m, b);
-	for (id = 1; !err && id <= m->cap.services; id++)
-		if (m->svcs[id] && !table_ok(m, m->svcs[id]))
+	for (id = 1; !err && id <= m->cap.services; id++) {
+		if (!m->svcs[id])
+			continue;
+		if (!table_ok(m, m->svcs[id]))
 			apply_republish(b, m->svcs[id]);
+		/* A writer killed between a cluster set and its local
+		 * service's record. */
+		err = apply_link_cluster(m, b, m->svcs[id], false);
+	}
 	if (!err)
 		err = apply_flush(s, b);
 	apply_batch_free(b);
