@@ -186,6 +186,7 @@ int main(int argc, char **argv)
 	}
 	shunt_set_debug(cli.debug);
 	shunt_set_capacity(&cap);
+	cli_sock_destroy_setup();
 	if (netns && enter_netns(netns))
 		return EXIT_FAIL;
 	first = optind;

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Socket destroy (sockdestroy.h): load bpf/sock_destroy.bpf.c against the
+ * pinned sock_vip_map, fill its targets, attach its two iterators, and
+ * read one iterator of each per network namespace.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "netnslist.h"
+#include "sock_destroy.skel.h"
+#include "sockdestroy.h"
+
+static shunt_sd_report_fn report_fn;
+static void *report_arg;
+static bool disabled;
+
+void shunt_sock_destroy_set_report(shunt_sd_report_fn fn, void *arg)
+{
+	report_fn = fn;
+	report_arg = arg;
+}
+
+void shunt_sock_destroy_set_enabled(bool on)
+{
+	disabled = !on;
+}
+
+bool shunt_sock_destroy_supported(void)
+{
+	static int known; /* 0: not probed, 1: yes, -1: no */
+	struct btf *btf;
+
+	if (known)
+		return known > 0;
+	btf = btf__load_vmlinux_btf();
+	known = btf && btf__find_by_name_kind(btf, "bpf_sock_destroy",
+					      BTF_KIND_FUNC) > 0
+			? 1
+			: -1;
+	btf__free(btf);
+	return known > 0;
+}
+
+/* The first failure of a pass, with what it was. */
+static int fail(struct shunt_sd_result *r, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct shunt_sd_result *r, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->err)
+		return err;
+	r->err = err;
+	va_start(ap, fmt);
+	vsnprintf(r->what, sizeof(r->what), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* --- one pass over every namespace ---------------------------------- */
+
+struct walk {
+	int links[2];
+	const struct netns_list *ns;
+	struct shunt_sd_result *r;
+};
+
+/* Create an iterator of link in the calling thread's namespace and run
+ * it to the end. 0 or -errno. */
+static int run_iter(int link)
+{
+	char buf[256];
+	ssize_t n;
+	int fd = bpf_iter_create(link);
+
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	return (int)n;
+}
+
+/* A thread of its own: setns() changes only its namespace, and the
+ * namespace it ends in goes with it. */
+static void *walk_thread(void *arg)
+{
+	struct walk *w = arg;
+	size_t i, j;
+	int err;
+
+	for (i = 0; i < w->ns->fds.n; i++) {
+		err = setns(w->ns->fds.v[i], CLONE_NEWNET) ? -errno : 0;
+		for (j = 0; !err && j < 2; j++)
+			err = run_iter(w->links[j]);
+		if (err) {
+			w->r->netns_failed++;
+			fail(w->r, err, "network namespace %lu",
+			     (unsigned long)w->ns->ids.v[i].ino);
+			continue;
+		}
+		w->r->netns++;
+	}
+	return NULL;
+}
+
+static int walk_all(struct walk *w)
+{
+	struct netns_list ns = {0};
+	pthread_t t;
+	int err = netns_list_collect(&ns);
+
+	if (err)
+		return fail(w->r, err, "listing network namespaces");
+	w->ns = &ns;
+	err = -pthread_create(&t, NULL, walk_thread, w);
+	if (!err)
+		pthread_join(t, NULL);
+	else
+		fail(w->r, err, "starting the namespace walk");
+	netns_list_free(&ns);
+	return err;
+}
+
+/* --- the program ---------------------------------------------------- */
+
+/* Put the targets in sock_destroy_map (set), or take them out. */
+static int set_targets(struct sock_destroy *sk,
+		       const struct shunt_sock_target *t, size_t n, bool set)
+{
+	int fd = bpf_map__fd(sk->maps.sock_destroy_map);
+	__u32 one = 1;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (set && bpf_map_update_elem(fd, &t[i], &one, BPF_ANY))
+			return -errno;
+		if (!set)
+			bpf_map_delete_elem(fd, &t[i]);
+	}
+	return 0;
+}
+
+static int load(const char *pin_root, struct sock_destroy **out,
+		struct shunt_sd_result *r)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_root);
+	struct sock_destroy *sk = sock_destroy__open_opts(&opts);
+	int err;
+
+	if (!sk)
+		return fail(r, -errno, "opening the socket destroy program");
+	err = sock_destroy__load(sk);
+	if (err) {
+		sock_destroy__destroy(sk);
+		return fail(r, err, "loading the socket destroy program");
+	}
+	*out = sk;
+	return 0;
+}
+
+/* Run the loaded program for one batch of targets. */
+static int run_batch(struct sock_destroy *sk, const struct shunt_sock_target *t,
+		     size_t n, struct shunt_sd_result *r)
+{
+	struct bpf_link *links[2] = {NULL, NULL};
+	struct walk w = {.r = r};
+	int err = set_targets(sk, t, n, true);
+
+	if (err)
+		return fail(r, err, "filling sock_destroy_map");
+	links[0] = bpf_program__attach_iter(sk->progs.shunt_sock_destroy_udp,
+					    NULL);
+	links[1] = bpf_program__attach_iter(sk->progs.shunt_sock_destroy_tcp,
+					    NULL);
+	if (!links[0] || !links[1]) {
+		err = fail(r, -errno, "attaching the socket iterators");
+	} else {
+		w.links[0] = bpf_link__fd(links[0]);
+		w.links[1] = bpf_link__fd(links[1]);
+		err = walk_all(&w);
+	}
+	bpf_link__destroy(links[0]);
+	bpf_link__destroy(links[1]);
+	set_targets(sk, t, n, false);
+	return err;
+}
+
+/* Is sock_vip_map pinned (is there a socket path to undo at all)? */
+static bool vip_map_pinned(const char *pin_root)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/sock_vip_map", pin_root);
+	return access(path, F_OK) == 0;
+}
+
+int shunt_sock_destroy(const char *pin_root, const struct shunt_sock_target *t,
+		       size_t n, struct shunt_sd_result *r)
+{
+	struct sock_destroy *sk = NULL;
+	size_t done, chunk;
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	r->targets = n;
+	if (!shunt_sock_destroy_supported()) {
+		r->unsupported = true;
+		return fail(
+			r, -EOPNOTSUPP,
+			"this kernel has no bpf_sock_destroy() (Linux 6.5)");
+	}
+	if (!n || !vip_map_pinned(pin_root))
+		return 0;
+	err = load(pin_root, &sk, r);
+	for (done = 0; !err && done < n; done += chunk) {
+		chunk = n - done < SHUNT_SOCK_DESTROY_MAX
+				? n - done
+				: SHUNT_SOCK_DESTROY_MAX;
+		err = run_batch(sk, t + done, chunk, r);
+	}
+	if (sk) {
+		r->udp = sk->bss->destroyed_udp;
+		r->tcp = sk->bss->destroyed_tcp;
+		r->failed = sk->bss->destroy_failed;
+		sock_destroy__destroy(sk);
+	}
+	return err;
+}
+
+void shunt_sock_destroy_after_apply(const char *pin_root,
+				    const struct shunt_sock_target *t, size_t n)
+{
+	static bool told_unsupported;
+	struct shunt_sd_result r;
+
+	if (disabled || !n)
+		return;
+	shunt_sock_destroy(pin_root, t, n, &r);
+	if (r.unsupported) {
+		/* Said once per process; nothing is tried again. */
+		if (told_unsupported)
+			return;
+		told_unsupported = true;
+	}
+	if (report_fn)
+		report_fn(&r, report_arg);
+}
