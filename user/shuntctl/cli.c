@@ -48,6 +48,10 @@ static void sock_destroy_report(const struct shunt_sd_result *r, void *arg)
 			"shuntctl: warning: ending sockets of removed backends: %s: %s (%zu of %zu network namespaces walked)\n",
 			r->what, strerror(-r->err), r->netns,
 			r->netns + r->netns_failed);
+	if (r->netns_denied)
+		fprintf(stderr,
+			"shuntctl: note: %zu network namespaces not entered (setns() needs CAP_SYS_ADMIN): their sockets of removed backends stay\n",
+			r->netns_denied);
 	if (r->udp || r->tcp || r->failed)
 		fprintf(stderr,
 			"shuntctl: ended %llu UDP and %llu connecting TCP sockets of removed backends (%llu refused), %zu network namespaces\n",

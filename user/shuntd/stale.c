@@ -23,6 +23,22 @@ static void count(struct agent_stats *st, const struct shunt_sd_result *r)
 	pthread_mutex_unlock(&st->lock);
 }
 
+/* Without CAP_SYS_ADMIN only the agent's own namespace is walked: said
+ * once, the first time. */
+static void denied(const struct shunt_sd_result *r)
+{
+	static bool told;
+	char d[24];
+
+	if (!r->netns_denied || told)
+		return;
+	told = true;
+	snprintf(d, sizeof(d), "%zu", r->netns_denied);
+	log_warn(
+		"stale sockets are ended only in the agent's own network namespace: entering others needs CAP_SYS_ADMIN (and hostPID to see them)",
+		"namespaces_not_entered", d, NULL);
+}
+
 static void report(const struct shunt_sd_result *r, void *arg)
 {
 	char u[24], t[24], f[24], n[24], w[24];
@@ -33,6 +49,7 @@ static void report(const struct shunt_sd_result *r, void *arg)
 		return;
 	}
 	count(arg, r);
+	denied(r);
 	snprintf(u, sizeof(u), "%" PRIu64, (uint64_t)r->udp);
 	snprintf(t, sizeof(t), "%" PRIu64, (uint64_t)r->tcp);
 	snprintf(f, sizeof(f), "%" PRIu64, (uint64_t)r->failed);

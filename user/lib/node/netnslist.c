@@ -86,7 +86,8 @@ static bool any_name(const char *name)
 
 int netns_list_collect(struct netns_list *l)
 {
-	int err = add(l, "/proc/self/ns/net");
+	/* First: the calling thread's own (shunt --netns may have moved it). */
+	int err = add(l, "/proc/thread-self/ns/net");
 
 	if (!err)
 		err = add_dir(l, "/proc", "/proc/%s/ns/net", all_digits);

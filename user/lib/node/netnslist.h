@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * The node's network namespaces, each once: those processes live in
+ * The node's network namespaces, each once, the calling thread's first:
+ * those processes live in
  * (/proc/PID/ns/net, which needs the host's PID namespace to see them
  * all) and named ones (/run/netns/NAME). A namespace only a thread or an
  * open socket holds is not found.

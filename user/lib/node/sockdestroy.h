@@ -8,8 +8,10 @@
  * An iterator walks the sockets of the network namespace it is created
  * in, so a pass creates one in every network namespace of the node:
  * those of processes (/proc/PID/ns/net) and named ones (/run/netns), each
- * once, from a short-lived thread that setns()es into them in turn. The
- * program is loaded for the pass and gone after it.
+ * once, from a short-lived thread that setns()es into them in turn (the
+ * caller's own namespace first, without setns()). Entering another
+ * namespace needs CAP_SYS_ADMIN, and seeing its processes the host's PID
+ * namespace. The program is loaded for the pass and gone after it.
  *
  * Needs bpf_sock_destroy() (Linux 6.5). Without it nothing is tried: the
  * report says so (unsupported) and later passes are skipped.
@@ -27,9 +29,11 @@ struct shunt_sd_result {
 	size_t targets;	     /* (service, backend) pairs */
 	size_t netns;	     /* network namespaces walked */
 	size_t netns_failed; /* namespaces that could not be walked */
-	int err;	     /* 0, or -errno of the first failure */
-	char what[128];	     /* what failed, for the log */
-	bool unsupported;    /* kernel without bpf_sock_destroy() */
+	/* Namespaces not entered for want of CAP_SYS_ADMIN (not in err). */
+	size_t netns_denied;
+	int err;	  /* 0, or -errno of the first failure */
+	char what[128];	  /* what failed, for the log */
+	bool unsupported; /* kernel without bpf_sock_destroy() */
 };
 
 /* Called after every pass the control plane makes (an apply that
