@@ -7,7 +7,8 @@
  * forwarder, notices and connects again, to a live backend. Left alone:
  * sockets connected to the backend's address directly, sockets another
  * service sent to the same backend, established TCP connections (they
- * drain). A socket in another network namespace (a pod) is found too.
+ * drain). A socket in another network namespace (a pod) is found too;
+ * without CAP_SYS_ADMIN only the caller's own namespace is walked.
  *
  * The backends are sockets of the test process itself: UDP servers on
  * 127.0.0.2 and 127.0.0.3 (and [::1]) port 5353, a TCP listener on
@@ -56,6 +57,24 @@ static int srv[N_SRV] = {-1, -1, -1, -1};
 static struct sockenv env;
 static int lfd = -1;
 static char bh_rule[128];
+
+struct pod {
+	pid_t pid;
+	int fd; /* socketpair end */
+};
+
+/* The running pod, killed if a test fails before it is done. */
+static struct pod *live_pod;
+
+static void pod_reap(void)
+{
+	if (!live_pod)
+		return;
+	kill(live_pod->pid, SIGKILL);
+	waitpid(live_pod->pid, NULL, 0);
+	close(live_pod->fd);
+	live_pod = NULL;
+}
 
 /* --- sockets ----------------------------------------------------------- */
 
@@ -265,6 +284,7 @@ static int teardown(void **state)
 	int i;
 
 	(void)state;
+	pod_reap();
 	for (i = 0; i < N_SRV; i++)
 		if (srv[i] >= 0)
 			close(srv[i]);
@@ -295,6 +315,7 @@ static int no_services(void **state)
 	size_t i;
 
 	(void)state;
+	pod_reap();
 	for (i = 0; i < sizeof(svcs) / sizeof(svcs[0]); i++)
 		sockenv_ctl(&env, "service del %s 2>/dev/null", svcs[i]);
 	return 0;
@@ -469,7 +490,7 @@ static void test_tcp(void **state)
  * backend on its loopback, a connected socket through the VIP. Tells the
  * parent it is ready (1 byte), waits for the go, then answers with what
  * recv() said: 0 (nothing wrong) or an errno. */
-static void __attribute__((noreturn)) pod(int cmd)
+static void __attribute__((noreturn)) pod(int cmd, const char *vip)
 {
 	char c = 0;
 	int s, cl, res;
@@ -477,7 +498,7 @@ static void __attribute__((noreturn)) pod(int cmd)
 	if (unshare(CLONE_NEWNET) || run_cmd("ip link set lo up"))
 		_exit(2);
 	s = udp_socket(SOCKENV_HOST1, UDP_PORT, true);
-	cl = udp_socket("10.96.0.30", 53, false);
+	cl = udp_socket(vip, 53, false);
 	if (s < 0 || cl < 0 || send(cl, "p", 1, 0) != 1 ||
 	    sockenv_wait(s, POLLIN, TIMEOUT_MS) <= 0 ||
 	    write(cmd, &c, 1) != 1 || read(cmd, &c, 1) != 1)
@@ -487,34 +508,83 @@ static void __attribute__((noreturn)) pod(int cmd)
 	_exit(write(cmd, &c, 1) == 1 ? 0 : 4);
 }
 
+/* A pod whose socket went through vip:53 (only backend: HOST1:5353). */
+static void pod_start(struct pod *p, const char *vip)
+{
+	int sp[2];
+	char c;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	p->pid = fork();
+	assert_true(p->pid >= 0);
+	if (p->pid == 0) {
+		close(sp[0]);
+		pod(sp[1], vip);
+	}
+	close(sp[1]);
+	p->fd = sp[0];
+	live_pod = p;
+	assert_true(sockenv_wait(p->fd, POLLIN, TIMEOUT_MS) > 0);
+	assert_int_equal(read(p->fd, &c, 1), 1);
+}
+
+/* What the pod's recv() said after the change: 0 or an errno. */
+static int pod_result(struct pod *p)
+{
+	int status;
+	char c = 0;
+
+	assert_int_equal(write(p->fd, &c, 1), 1);
+	assert_true(sockenv_wait(p->fd, POLLIN, TIMEOUT_MS) > 0);
+	assert_int_equal(read(p->fd, &c, 1), 1);
+	close(p->fd);
+	live_pod = NULL;
+	assert_int_equal(waitpid(p->pid, &status, 0), p->pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	return c;
+}
+
 static void test_other_netns(void **state)
 {
-	int sp[2], status;
-	char c = 0;
-	pid_t pid;
+	struct pod p;
 
 	(void)state;
 	skip_unsupported();
 	service("10.96.0.30:53/udp", SOCKENV_HOST1 ":5353");
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		close(sp[0]);
-		pod(sp[1]);
-	}
-	close(sp[1]);
-	assert_true(sockenv_wait(sp[0], POLLIN, TIMEOUT_MS) > 0);
-	assert_int_equal(read(sp[0], &c, 1), 1);
+	pod_start(&p, "10.96.0.30");
 	CTL_OK("backend add 10.96.0.30:53/udp %s:5353", SOCKENV_HOST2);
 	CTL_OK("backend del 10.96.0.30:53/udp %s:5353", SOCKENV_HOST1);
-	assert_int_equal(write(sp[0], &c, 1), 1);
-	assert_true(sockenv_wait(sp[0], POLLIN, TIMEOUT_MS) > 0);
-	assert_int_equal(read(sp[0], &c, 1), 1);
-	close(sp[0]);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	assert_int_equal(c, ECONNABORTED);
+	assert_int_equal(pod_result(&p), ECONNABORTED);
+}
+
+/* --- 5. without CAP_SYS_ADMIN: the caller's own namespace only ---------- */
+
+static void test_without_sys_admin(void **state)
+{
+	static char err[4096];
+	struct pod p;
+	int c;
+
+	(void)state;
+	skip_unsupported();
+	service("10.96.0.30:53/udp", SOCKENV_HOST1 ":5353");
+	pod_start(&p, "10.96.0.30");
+	c = udp_client("10.96.0.30", 53);
+	assert_int_equal(roundtrip(c), SA);
+	CTL_OK("backend add 10.96.0.30:53/udp %s:5353", SOCKENV_HOST2);
+	assert_int_equal(
+		run_capture(
+			err, sizeof(err),
+			"setpriv --bounding-set=-sys_admin %s --pin-root %s "
+			"backend del 10.96.0.30:53/udp %s:5353 2>&1",
+			env.shuntctl, env.pin_root, SOCKENV_HOST1),
+		0);
+	print_message("  %s", err);
+	assert_non_null(
+		strstr(err, "not entered (setns() needs CAP_SYS_ADMIN)"));
+	expect_aborted(c);
+	assert_int_equal(pod_result(&p), EAGAIN); /* nothing, no error */
+	close(c);
 }
 
 int main(void)
@@ -524,6 +594,7 @@ int main(void)
 		cmocka_unit_test_setup(test_udp_other_service, no_services),
 		cmocka_unit_test_setup(test_tcp, no_services),
 		cmocka_unit_test_setup(test_other_netns, no_services),
+		cmocka_unit_test_setup(test_without_sys_admin, no_services),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
