@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -159,65 +160,132 @@ static int set_targets(struct sock_destroy *sk,
 	return 0;
 }
 
-static int load(const char *pin_root, struct sock_destroy **out,
-		struct shunt_sd_result *r)
+/* The loaded program, kept for the process's later passes while the
+ * datapath's sock_vip_map is the same map (an unload and load makes a
+ * new one: then it is loaded again). */
+static struct {
+	struct sock_destroy *sk;
+	struct bpf_link *links[2];
+	char root[PATH_MAX];
+	__u32 vip_id;
+} prog;
+static pthread_mutex_t prog_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void prog_drop(void)
+{
+	bpf_link__destroy(prog.links[0]);
+	bpf_link__destroy(prog.links[1]);
+	sock_destroy__destroy(prog.sk);
+	memset(&prog, 0, sizeof(prog));
+}
+
+/* The id of the pinned sock_vip_map: 0 when there is none (no socket
+ * path, nothing to end). */
+static __u32 vip_map_id(const char *pin_root)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/sock_vip_map", pin_root);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.id = 0;
+	close(fd);
+	return info.id;
+}
+
+static int prog_load(const char *pin_root, __u32 vip_id,
+		     struct shunt_sd_result *r)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_root);
-	struct sock_destroy *sk = sock_destroy__open_opts(&opts);
 	int err;
 
-	if (!sk)
+	prog.sk = sock_destroy__open_opts(&opts);
+	if (!prog.sk)
 		return fail(r, -errno, "opening the socket destroy program");
-	err = sock_destroy__load(sk);
+	err = sock_destroy__load(prog.sk);
 	if (err) {
-		sock_destroy__destroy(sk);
+		prog_drop();
 		return fail(r, err, "loading the socket destroy program");
 	}
-	*out = sk;
+	prog.links[0] = bpf_program__attach_iter(
+		prog.sk->progs.shunt_sock_destroy_udp, NULL);
+	prog.links[1] = bpf_program__attach_iter(
+		prog.sk->progs.shunt_sock_destroy_tcp, NULL);
+	if (!prog.links[0] || !prog.links[1]) {
+		err = -errno;
+		prog_drop();
+		return fail(r, err, "attaching the socket iterators");
+	}
+	snprintf(prog.root, sizeof(prog.root), "%s", pin_root);
+	prog.vip_id = vip_id;
 	return 0;
 }
 
-/* Run the loaded program for one batch of targets. */
-static int run_batch(struct sock_destroy *sk, const struct shunt_sock_target *t,
-		     size_t n, struct shunt_sd_result *r)
+/* The program for pin_root's datapath, loaded when needed. */
+static int prog_get(const char *pin_root, __u32 vip_id,
+		    struct shunt_sd_result *r)
 {
-	struct bpf_link *links[2] = {NULL, NULL};
-	struct walk w = {.r = r};
-	int err = set_targets(sk, t, n, true);
+	if (prog.sk && prog.vip_id == vip_id && !strcmp(prog.root, pin_root))
+		return 0;
+	if (prog.sk)
+		prog_drop();
+	return prog_load(pin_root, vip_id, r);
+}
 
-	if (err)
-		return fail(r, err, "filling sock_destroy_map");
-	links[0] = bpf_program__attach_iter(sk->progs.shunt_sock_destroy_udp,
-					    NULL);
-	links[1] = bpf_program__attach_iter(sk->progs.shunt_sock_destroy_tcp,
-					    NULL);
-	if (!links[0] || !links[1]) {
-		err = fail(r, -errno, "attaching the socket iterators");
-	} else {
-		w.links[0] = bpf_link__fd(links[0]);
-		w.links[1] = bpf_link__fd(links[1]);
+/* One batch of targets through every namespace. */
+static int run_batch(const struct shunt_sock_target *t, size_t n,
+		     struct shunt_sd_result *r)
+{
+	struct walk w = {.r = r};
+	int err = set_targets(prog.sk, t, n, true);
+
+	if (!err) {
+		w.links[0] = bpf_link__fd(prog.links[0]);
+		w.links[1] = bpf_link__fd(prog.links[1]);
 		err = walk_all(&w);
+	} else {
+		fail(r, err, "filling sock_destroy_map");
 	}
-	bpf_link__destroy(links[0]);
-	bpf_link__destroy(links[1]);
-	set_targets(sk, t, n, false);
+	set_targets(prog.sk, t, n, false);
 	return err;
 }
 
-/* Is sock_vip_map pinned (is there a socket path to undo at all)? */
-static bool vip_map_pinned(const char *pin_root)
+static int run_locked(const char *pin_root, const struct shunt_sock_target *t,
+		      size_t n, struct shunt_sd_result *r)
 {
-	char path[PATH_MAX];
+	__u32 vip_id = vip_map_id(pin_root);
+	__u64 udp, tcp, failed;
+	size_t done, chunk;
+	int err;
 
-	snprintf(path, sizeof(path), "%s/sock_vip_map", pin_root);
-	return access(path, F_OK) == 0;
+	if (!vip_id)
+		return 0;
+	err = prog_get(pin_root, vip_id, r);
+	if (err)
+		return err;
+	udp = prog.sk->bss->destroyed_udp;
+	tcp = prog.sk->bss->destroyed_tcp;
+	failed = prog.sk->bss->destroy_failed;
+	for (done = 0; !err && done < n; done += chunk) {
+		chunk = n - done < SHUNT_SOCK_DESTROY_MAX
+				? n - done
+				: SHUNT_SOCK_DESTROY_MAX;
+		err = run_batch(t + done, chunk, r);
+	}
+	r->udp = prog.sk->bss->destroyed_udp - udp;
+	r->tcp = prog.sk->bss->destroyed_tcp - tcp;
+	r->failed = prog.sk->bss->destroy_failed - failed;
+	return err;
 }
 
 int shunt_sock_destroy(const char *pin_root, const struct shunt_sock_target *t,
 		       size_t n, struct shunt_sd_result *r)
 {
-	struct sock_destroy *sk = NULL;
-	size_t done, chunk;
 	int err;
 
 	memset(r, 0, sizeof(*r));
@@ -228,33 +296,44 @@ int shunt_sock_destroy(const char *pin_root, const struct shunt_sock_target *t,
 			r, -EOPNOTSUPP,
 			"this kernel has no bpf_sock_destroy() (Linux 6.5)");
 	}
-	if (!n || !vip_map_pinned(pin_root))
+	if (!n)
 		return 0;
-	err = load(pin_root, &sk, r);
-	for (done = 0; !err && done < n; done += chunk) {
-		chunk = n - done < SHUNT_SOCK_DESTROY_MAX
-				? n - done
-				: SHUNT_SOCK_DESTROY_MAX;
-		err = run_batch(sk, t + done, chunk, r);
-	}
-	if (sk) {
-		r->udp = sk->bss->destroyed_udp;
-		r->tcp = sk->bss->destroyed_tcp;
-		r->failed = sk->bss->destroy_failed;
-		sock_destroy__destroy(sk);
-	}
+	pthread_mutex_lock(&prog_lock);
+	err = run_locked(pin_root, t, n, r);
+	pthread_mutex_unlock(&prog_lock);
 	return err;
 }
 
-void shunt_sock_destroy_after_apply(const char *pin_root,
+/* Has the socket path ever translated a connect() on this datapath? If
+ * not, no socket has storage to match: the pass is skipped. */
+static bool sockets_translated(const struct shunt *s)
+{
+	int n = libbpf_num_possible_cpus(), i;
+	__u32 key = SHUNT_C_SOCK_CONNECT;
+	__u64 *v;
+	bool any = true; /* when unsure, look */
+
+	if (n <= 0 || s->global_stats_map < 0)
+		return true;
+	v = calloc(n, sizeof(*v));
+	if (v && !bpf_map_lookup_elem(s->global_stats_map, &key, v)) {
+		any = false;
+		for (i = 0; i < n; i++)
+			any |= v[i] != 0;
+	}
+	free(v);
+	return any;
+}
+
+void shunt_sock_destroy_after_apply(const struct shunt *s,
 				    const struct shunt_sock_target *t, size_t n)
 {
 	static bool told_unsupported;
 	struct shunt_sd_result r;
 
-	if (disabled || !n)
+	if (disabled || !n || !sockets_translated(s))
 		return;
-	shunt_sock_destroy(pin_root, t, n, &r);
+	shunt_sock_destroy(s->pin_root, t, n, &r);
 	if (r.unsupported) {
 		/* Said once per process; nothing is tried again. */
 		if (told_unsupported)

@@ -11,7 +11,8 @@
  * once, from a short-lived thread that setns()es into them in turn (the
  * caller's own namespace first, without setns()). Entering another
  * namespace needs CAP_SYS_ADMIN, and seeing its processes the host's PID
- * namespace. The program is loaded for the pass and gone after it.
+ * namespace. The program is loaded by a process's first pass and kept
+ * (iterators attached) for its later ones.
  *
  * Needs bpf_sock_destroy() (Linux 6.5). Without it nothing is tried: the
  * report says so (unsupported) and later passes are skipped.
@@ -53,9 +54,10 @@ int shunt_sock_destroy(const char *pin_root, const struct shunt_sock_target *t,
 		       size_t n, struct shunt_sd_result *r);
 
 /* The control plane's pass after an apply: shunt_sock_destroy() when
- * enabled and supported, its outcome to the report callback. Never
- * fails. */
-void shunt_sock_destroy_after_apply(const char *pin_root,
+ * enabled and supported, and the socket path ever translated a connect()
+ * on this datapath (sock_connect counter); its outcome to the report
+ * callback. Never fails. */
+void shunt_sock_destroy_after_apply(const struct shunt *s,
 				    const struct shunt_sock_target *t,
 				    size_t n);
 

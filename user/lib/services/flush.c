@@ -425,8 +425,7 @@ int apply_flush(struct shunt *s, struct apply_batch *b)
 		s->model->stale = true;
 	/* No longer in any table: their stale sockets go (never fails). */
 	if (!err)
-		shunt_sock_destroy_after_apply(s->pin_root, b->gone.v,
-					       b->gone.n);
+		shunt_sock_destroy_after_apply(s, b->gone.v, b->gone.n);
 	batch_clear(b);
 	return err;
 }
