@@ -8,7 +8,8 @@
  * sockets connected to the backend's address directly, sockets another
  * service sent to the same backend, established TCP connections (they
  * drain). A socket in another network namespace (a pod) is found too;
- * without CAP_SYS_ADMIN only the caller's own namespace is walked.
+ * without CAP_SYS_ADMIN only the caller's own namespace is walked. The
+ * agent does the same when a services file change removes a backend.
  *
  * The backends are sockets of the test process itself: UDP servers on
  * 127.0.0.2 and 127.0.0.3 (and [::1]) port 5353, a TCP listener on
@@ -37,6 +38,7 @@
 
 #include <cmocka.h>
 
+#include "agentenv.h"
 #include "netns.h"
 #include "sockdestroy.h"
 #include "sockenv.h"
@@ -65,6 +67,16 @@ struct pod {
 
 /* The running pod, killed if a test fails before it is done. */
 static struct pod *live_pod;
+
+/* The agent of test 6, stopped if that test fails. */
+static struct agent_proc agent;
+
+static void agent_reap(void)
+{
+	if (agent.pid > 0)
+		agent_stop(&agent);
+	agent.pid = 0;
+}
 
 static void pod_reap(void)
 {
@@ -285,6 +297,7 @@ static int teardown(void **state)
 
 	(void)state;
 	pod_reap();
+	agent_reap();
 	for (i = 0; i < N_SRV; i++)
 		if (srv[i] >= 0)
 			close(srv[i]);
@@ -316,6 +329,7 @@ static int no_services(void **state)
 
 	(void)state;
 	pod_reap();
+	agent_reap();
 	for (i = 0; i < sizeof(svcs) / sizeof(svcs[0]); i++)
 		sockenv_ctl(&env, "service del %s 2>/dev/null", svcs[i]);
 	return 0;
@@ -559,6 +573,58 @@ static void test_other_netns(void **state)
 
 /* --- 5. without CAP_SYS_ADMIN: the caller's own namespace only ---------- */
 
+/* --- 6. the agent: a services file change that removes a backend ------ */
+
+static const char svc_file[] = "services:\n"
+			       "  - vip: 10.96.0.40\n"
+			       "    port: 53\n"
+			       "    protocol: udp\n"
+			       "    backends:\n"
+			       "      - address: %s\n"
+			       "        port: 5353\n";
+
+static void write_services(const char *path, const char *backend)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text), svc_file, backend);
+	assert_int_equal(agent_replace_file(path, text, ""), 0);
+}
+
+static void test_agent_sync(void **state)
+{
+	static char body[1 << 16];
+	char path[PATH_MAX + 32];
+	const char *argv[] = {
+		"--cgroup",	   "none", "--pin-root", env.pin_root,
+		"--services-file", path,   NULL};
+	int c;
+
+	(void)state;
+	skip_unsupported();
+	snprintf(path, sizeof(path), "%s/services.yaml", env.tmpdir);
+	write_services(path, SOCKENV_HOST1);
+	snprintf(agent.log, sizeof(agent.log), "%.200s/shuntd.log", env.tmpdir);
+	snprintf(agent.metrics, sizeof(agent.metrics), "127.0.0.1:%d",
+		 agent_free_port());
+	assert_int_equal(agent_start(&agent, argv, 20000), 0);
+	c = udp_client("10.96.0.40", 53);
+	assert_int_equal(roundtrip(c), SA);
+	write_services(path, SOCKENV_HOST2);
+	assert_true(agent_wait_log(&agent, "ended sockets of removed backends",
+				   TIMEOUT_MS));
+	expect_aborted(c);
+	close(c);
+	assert_true(agent_wait_metric(
+		&agent, "shunt_sock_destroyed_total{proto=\"udp\"} 1\n", body,
+		sizeof(body), TIMEOUT_MS));
+	c = udp_client("10.96.0.40", 53);
+	assert_int_equal(roundtrip(c), SB);
+	close(c);
+	assert_int_equal(agent_stop(&agent), 0);
+	agent.pid = 0;
+}
+
 static void test_without_sys_admin(void **state)
 {
 	static char err[4096];
@@ -595,6 +661,7 @@ int main(void)
 		cmocka_unit_test_setup(test_tcp, no_services),
 		cmocka_unit_test_setup(test_other_netns, no_services),
 		cmocka_unit_test_setup(test_without_sys_admin, no_services),
+		cmocka_unit_test_setup(test_agent_sync, no_services),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
