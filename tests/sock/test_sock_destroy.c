@@ -9,7 +9,8 @@
  * service sent to the same backend, established TCP connections (they
  * drain). A socket in another network namespace (a pod) is found too;
  * without CAP_SYS_ADMIN only the caller's own namespace is walked. The
- * agent does the same when a services file change removes a backend.
+ * agent does the same when a services file change removes a backend;
+ * `shuntctl sock destroy` does it by hand.
  *
  * The backends are sockets of the test process itself: UDP servers on
  * 127.0.0.2 and 127.0.0.3 (and [::1]) port 5353, a TCP listener on
@@ -571,7 +572,41 @@ static void test_other_netns(void **state)
 	assert_int_equal(pod_result(&p), ECONNABORTED);
 }
 
-/* --- 5. without CAP_SYS_ADMIN: the caller's own namespace only ---------- */
+/* --- 5. by hand: shuntctl sock destroy -------------------------------- */
+
+static void test_ctl_destroy(void **state)
+{
+	static char out[4096];
+	int c, c2;
+
+	(void)state;
+	skip_unsupported();
+	service("10.96.0.10:53/udp", SOCKENV_HOST1 ":5353");
+	c = udp_client("10.96.0.10", 53);
+	assert_int_equal(roundtrip(c), SA);
+	assert_int_equal(sockenv_ctl_capture(&env, out, sizeof(out),
+					     "sock destroy 10.96.0.10:53/udp "
+					     "%s:5353",
+					     SOCKENV_HOST1),
+			 0);
+	assert_non_null(strstr(out, "ended 1 UDP and 0 connecting TCP"));
+	expect_aborted(c);
+	/* The backend stays: a new socket may get it again. */
+	c2 = udp_client("10.96.0.10", 53);
+	assert_int_equal(roundtrip(c2), SA);
+	/* Unknown service, bad backend. */
+	assert_int_equal(sockenv_ctl(&env,
+				     "sock destroy 10.96.9.9:53/udp "
+				     "%s:5353 2>/dev/null",
+				     SOCKENV_HOST1),
+			 1);
+	assert_int_equal(sockenv_ctl(&env, "sock destroy 10.96.0.10:53/udp "
+					   "nonsense 2>/dev/null"),
+			 2);
+	expect_untouched(c2);
+	close(c);
+	close(c2);
+}
 
 /* --- 6. the agent: a services file change that removes a backend ------ */
 
@@ -625,6 +660,8 @@ static void test_agent_sync(void **state)
 	agent.pid = 0;
 }
 
+/* --- 7. without CAP_SYS_ADMIN: the caller's own namespace only ---------- */
+
 static void test_without_sys_admin(void **state)
 {
 	static char err[4096];
@@ -662,6 +699,7 @@ int main(void)
 		cmocka_unit_test_setup(test_other_netns, no_services),
 		cmocka_unit_test_setup(test_without_sys_admin, no_services),
 		cmocka_unit_test_setup(test_agent_sync, no_services),
+		cmocka_unit_test_setup(test_ctl_destroy, no_services),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

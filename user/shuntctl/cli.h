@@ -68,6 +68,7 @@ int cmd_stats(struct cli *cli, int argc, char **argv);
 int cmd_config(struct cli *cli, int argc, char **argv);
 int cmd_cgroup(struct cli *cli, int argc, char **argv);
 int cmd_sockmap(struct cli *cli, int argc, char **argv);
+int cmd_sock(struct cli *cli, int argc, char **argv);
 int cmd_tune(struct cli *cli, int argc, char **argv);
 int cmd_apply(struct cli *cli, int argc, char **argv);
 
