@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -510,6 +511,7 @@ static void __attribute__((noreturn)) pod(int cmd, const char *vip)
 	char c = 0;
 	int s, cl, res;
 
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (unshare(CLONE_NEWNET) || run_cmd("ip link set lo up"))
 		_exit(2);
 	s = udp_socket(SOCKENV_HOST1, UDP_PORT, true);
