@@ -10,7 +10,9 @@
  * drain). A socket in another network namespace (a pod) is found too;
  * without CAP_SYS_ADMIN only the caller's own namespace is walked. The
  * agent does the same when a services file change removes a backend;
- * `shuntctl sock destroy` does it by hand.
+ * `shuntctl sock destroy` does it by hand. Turned off
+ * ($SHUNT_NO_SOCK_DESTROY, what a kernel before 6.5 gets), nothing is
+ * ended and it is said once.
  *
  * The backends are sockets of the test process itself: UDP servers on
  * 127.0.0.2 and 127.0.0.3 (and [::1]) port 5353, a TCP listener on
@@ -662,7 +664,73 @@ static void test_agent_sync(void **state)
 	agent.pid = 0;
 }
 
-/* --- 7. without CAP_SYS_ADMIN: the caller's own namespace only ---------- */
+/* --- 7. turned off (as on a kernel before 6.5): said once, nothing ended */
+
+/* Until the agent's log has n lines with needle. */
+static bool wait_log_count(const char *needle, int n)
+{
+	long long end = sockenv_now_ms() + TIMEOUT_MS;
+
+	while (agent_log_count(&agent, needle) < n) {
+		if (sockenv_now_ms() > end)
+			return false;
+		usleep(20 * 1000);
+	}
+	return true;
+}
+
+static void test_turned_off(void **state)
+{
+	static const char note[] = "stale sockets of removed backends are "
+				   "not ended";
+	static char out[4096];
+	char path[PATH_MAX + 32];
+	const char *argv[] = {
+		"--cgroup",	   "none", "--pin-root", env.pin_root,
+		"--services-file", path,   NULL};
+	int c, rc;
+
+	(void)state;
+	service("10.96.0.10:53/udp", SOCKENV_HOST1 ":5353");
+	c = udp_client("10.96.0.10", 53);
+	assert_int_equal(roundtrip(c), SA);
+	CTL_OK("backend add 10.96.0.10:53/udp %s:5353", SOCKENV_HOST2);
+	assert_int_equal(
+		run_capture(out, sizeof(out),
+			    "SHUNT_NO_SOCK_DESTROY=1 %s --pin-root %s backend "
+			    "del 10.96.0.10:53/udp %s:5353 2>&1",
+			    env.shuntctl, env.pin_root, SOCKENV_HOST1),
+		0);
+	assert_non_null(
+		strstr(out, "note: turned off by SHUNT_NO_SOCK_DESTROY"));
+	/* Left stale: still connected to the backend that left. */
+	expect_untouched(c);
+	assert_int_equal(roundtrip(c), SA);
+	close(c);
+
+	/* The agent says it once, however many removals follow. */
+	snprintf(path, sizeof(path), "%s/services.yaml", env.tmpdir);
+	write_services(path, SOCKENV_HOST1);
+	snprintf(agent.log, sizeof(agent.log), "%.200s/shuntd-off.log",
+		 env.tmpdir);
+	snprintf(agent.metrics, sizeof(agent.metrics), "127.0.0.1:%d",
+		 agent_free_port());
+	setenv(SHUNT_NO_SOCK_DESTROY_ENV, "1", 1);
+	rc = agent_start(&agent, argv, 20000);
+	unsetenv(SHUNT_NO_SOCK_DESTROY_ENV);
+	assert_int_equal(rc, 0);
+	write_services(path, SOCKENV_HOST2);
+	assert_true(wait_log_count(note, 1));
+	write_services(path, SOCKENV_HOST1);
+	assert_true(wait_log_count("synced", 3));
+	write_services(path, SOCKENV_HOST2);
+	assert_true(wait_log_count("synced", 4));
+	assert_int_equal(agent_log_count(&agent, note), 1);
+	assert_int_equal(agent_stop(&agent), 0);
+	agent.pid = 0;
+}
+
+/* --- 8. without CAP_SYS_ADMIN: the caller's own namespace only ---------- */
 
 static void test_without_sys_admin(void **state)
 {
@@ -702,6 +770,7 @@ int main(void)
 		cmocka_unit_test_setup(test_without_sys_admin, no_services),
 		cmocka_unit_test_setup(test_agent_sync, no_services),
 		cmocka_unit_test_setup(test_ctl_destroy, no_services),
+		cmocka_unit_test_setup(test_turned_off, no_services),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -44,7 +44,11 @@ void shunt_sock_destroy_set_report(shunt_sd_report_fn fn, void *arg);
 /* On by default; off: applies end no sockets. */
 void shunt_sock_destroy_set_enabled(bool on);
 
-/* Is bpf_sock_destroy() in this kernel? (Probed once.) */
+/* Set (not "0"): behave as on a kernel without bpf_sock_destroy(). */
+#define SHUNT_NO_SOCK_DESTROY_ENV "SHUNT_NO_SOCK_DESTROY"
+
+/* Is bpf_sock_destroy() in this kernel (and not turned off by
+ * $SHUNT_NO_SOCK_DESTROY)? Probed once. */
 bool shunt_sock_destroy_supported(void);
 
 /* End the sockets the datapath pinned at pin_root sent to these
