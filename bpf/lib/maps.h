@@ -163,15 +163,9 @@ struct {
 
 /* --- socket-level path ------------------------------------------------ */
 
-/* Connected sockets (TCP, connected UDP): the VIP they asked for, in
- * socket-local storage that goes away with the socket. */
-struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct shunt_sock_vip);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} sock_vip_map SEC(".maps");
+/* sock_vip_map: in its own header, which the socket destroy iterator
+ * (bpf/sock_destroy.bpf.c) shares without the other maps. */
+#include "sockvip.h"
 
 /* Unconnected UDP sockets, which may send to several VIPs: (socket
  * cookie, backend) -> the VIP, LRU. */

@@ -423,6 +423,21 @@ struct shunt_sock_vip {
 	__u8 pad[5];
 };
 
+/* sock_destroy_map key (bpf/sock_destroy.bpf.c): a backend that left a
+ * service. The destroy iterator ends the connected UDP and connecting
+ * (SYN_SENT) TCP sockets the socket path sent there for that service;
+ * the value is unused (1). Filled by the control plane before each run,
+ * at most SHUNT_SOCK_DESTROY_MAX targets a run. */
+#define SHUNT_SOCK_DESTROY_MAX 1024
+
+struct shunt_sock_target {
+	union shunt_ip addr; /* backend address */
+	__be16 port;	     /* backend port */
+	__u8 family;
+	__u8 pad;
+	__u32 svc_id; /* the service it left */
+};
+
 /* sock_hash key: a TCP socket by its own view of the connection. */
 struct shunt_sock_key {
 	union shunt_ip local;

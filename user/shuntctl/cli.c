@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "parse.h"
+#include "sockdestroy.h"
 #include "sockpolicy.h"
 
 static int vreport(int status, const char *fmt, va_list ap)
@@ -29,6 +30,38 @@ int cli_err(const char *fmt, ...)
 	rc = vreport(EXIT_FAIL, fmt, ap);
 	va_end(ap);
 	return rc;
+}
+
+/* After a change that removed backends (sockdestroy.h): the sockets it
+ * ended, or why it could not. */
+static void sock_destroy_report(const struct shunt_sd_result *r, void *arg)
+{
+	(void)arg;
+	if (r->unsupported) {
+		fprintf(stderr,
+			"shuntctl: note: %s: sockets of removed backends are not ended (docs/socket.md)\n",
+			r->what);
+		return;
+	}
+	if (r->err)
+		fprintf(stderr,
+			"shuntctl: warning: ending sockets of removed backends: %s: %s (%zu of %zu network namespaces walked)\n",
+			r->what, strerror(-r->err), r->netns,
+			r->netns + r->netns_failed);
+	if (r->netns_denied)
+		fprintf(stderr,
+			"shuntctl: note: %zu network namespaces not entered (setns() needs CAP_SYS_ADMIN): their sockets of removed backends stay\n",
+			r->netns_denied);
+	if (r->udp || r->tcp || r->failed)
+		fprintf(stderr,
+			"shuntctl: ended %llu UDP and %llu connecting TCP sockets of removed backends (%llu refused), %zu network namespaces\n",
+			(unsigned long long)r->udp, (unsigned long long)r->tcp,
+			(unsigned long long)r->failed, r->netns);
+}
+
+void cli_sock_destroy_setup(void)
+{
+	shunt_sock_destroy_set_report(sock_destroy_report, NULL);
 }
 
 int cli_usage_err(const char *fmt, ...)

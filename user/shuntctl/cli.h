@@ -24,6 +24,9 @@ int cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The same, for command-line mistakes; returns EXIT_USAGE. */
 int cli_usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Report what a change's socket destroy pass did (sockdestroy.h). */
+void cli_sock_destroy_setup(void);
+
 /* Open the datapath; reports errors itself. write: load if needed and
  * take the writer lock. */
 int cli_open(struct cli *cli, struct shunt *s, bool write);
@@ -65,6 +68,7 @@ int cmd_stats(struct cli *cli, int argc, char **argv);
 int cmd_config(struct cli *cli, int argc, char **argv);
 int cmd_cgroup(struct cli *cli, int argc, char **argv);
 int cmd_sockmap(struct cli *cli, int argc, char **argv);
+int cmd_sock(struct cli *cli, int argc, char **argv);
 int cmd_tune(struct cli *cli, int argc, char **argv);
 int cmd_apply(struct cli *cli, int argc, char **argv);
 

@@ -45,6 +45,7 @@ static void usage(FILE *f)
 	      "                                          (default PATH: cgroup v2 root)\n"
 	      "  cgroup exclude PATH | include PATH | list\n"
 	      "  sockmap enable|disable SERVICE|PORT | list\n"
+	      "  sock destroy VIP:PORT/PROTO IP:PORT     end sockets sent to a backend\n"
 	      "  tune socket set SERVICE|PORT OPTIONS | del SERVICE|PORT | list\n"
 	      "  tune audit | apply [--profile NAME] | revert\n"
 	      "  apply -f FILE                           services file (see README)\n"
@@ -109,21 +110,14 @@ static const struct {
 	const char *name;
 	int (*fn)(struct cli *, int, char **);
 } objects[] = {
-	{"attach", cmd_attach},
-	{"detach", cmd_detach},
-	{"iface", cmd_iface},
-	{"service", cmd_service},
-	{"backend", cmd_backend},
-	{"ct", cmd_ct},
-	{"stats", cmd_stats},
-	{"config", cmd_config},
-	{"unload", cmd_unload},
-	{"cgroup", cmd_cgroup},
-	{"sockmap", cmd_sockmap},
-	{"tune", cmd_tune},
-	{"apply", cmd_apply},
-	{"frontend", cmd_frontend},
-	{"node-address", cmd_node_address},
+	{"attach", cmd_attach},	    {"detach", cmd_detach},
+	{"iface", cmd_iface},	    {"service", cmd_service},
+	{"backend", cmd_backend},   {"ct", cmd_ct},
+	{"stats", cmd_stats},	    {"config", cmd_config},
+	{"unload", cmd_unload},	    {"cgroup", cmd_cgroup},
+	{"sockmap", cmd_sockmap},   {"sock", cmd_sock},
+	{"tune", cmd_tune},	    {"apply", cmd_apply},
+	{"frontend", cmd_frontend}, {"node-address", cmd_node_address},
 };
 
 int main(int argc, char **argv)
@@ -186,6 +180,7 @@ int main(int argc, char **argv)
 	}
 	shunt_set_debug(cli.debug);
 	shunt_set_capacity(&cap);
+	cli_sock_destroy_setup();
 	if (netns && enter_netns(netns))
 		return EXIT_FAIL;
 	first = optind;

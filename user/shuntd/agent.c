@@ -285,6 +285,7 @@ static int open_maps(struct loop *l)
 		return err;
 	}
 	l->s_open = true;
+	stale_setup(l);
 	/* Build the model now, repairing what an agent killed in the middle
 	 * of a change left behind. */
 	err = shunt_lock(&l->s);

@@ -40,6 +40,8 @@ struct agent_stats {
 	uint64_t gc_runs;
 	uint64_t gc_scanned;
 	uint64_t gc_removed;
+	/* Socket destroy passes after backends left (stale.c). */
+	uint64_t sd_runs, sd_udp, sd_tcp, sd_errors;
 	size_t ct_entries[SHUNT_CT_STATE_MAX]; /* at the last GC run */
 	size_t ct_total;
 	size_t ct_capacity;

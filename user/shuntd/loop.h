@@ -33,6 +33,9 @@ bool sync_k8s(struct loop *l);
 void sync_done(struct loop *l, enum agent_source src, bool ok, size_t services,
 	       size_t conflicts, double seconds);
 
+/* stale.c: log and count what ending removed backends' sockets did. */
+void stale_setup(struct loop *l);
+
 /* gc.c: conntrack GC every --gc-interval in a thread of its own (the
  * first pass at once); gc_pass() is one pass, for --once. */
 struct gc_worker;

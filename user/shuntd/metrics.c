@@ -367,6 +367,19 @@ static void render_agent(FILE *f, const struct agent_stats *st)
 	help(f, "shunt_gc_removed_total", "counter",
 	     "Expired conntrack entries removed by GC");
 	fprintf(f, "shunt_gc_removed_total %" PRIu64 "\n", st->gc_removed);
+	help(f, "shunt_sock_destroy_runs_total", "counter",
+	     "Passes ending the sockets of removed backends");
+	fprintf(f, "shunt_sock_destroy_runs_total %" PRIu64 "\n", st->sd_runs);
+	help(f, "shunt_sock_destroyed_total", "counter",
+	     "Sockets of removed backends ended: connected UDP, connecting TCP");
+	fprintf(f, "shunt_sock_destroyed_total{proto=\"udp\"} %" PRIu64 "\n",
+		st->sd_udp);
+	fprintf(f, "shunt_sock_destroyed_total{proto=\"tcp\"} %" PRIu64 "\n",
+		st->sd_tcp);
+	help(f, "shunt_sock_destroy_errors_total", "counter",
+	     "Failed passes and sockets the kernel would not end");
+	fprintf(f, "shunt_sock_destroy_errors_total %" PRIu64 "\n",
+		st->sd_errors);
 	help(f, "shunt_nodeport_addresses", "gauge",
 	     "Addresses of this node NodePorts answer on");
 	fprintf(f, "shunt_nodeport_addresses %zu\n", st->node_addrs);

@@ -31,6 +31,7 @@ void apply_batch_free(struct apply_batch *b)
 	vec_free(&b->fe_write);
 	vec_free(&b->be_free);
 	vec_free(&b->svc_free);
+	vec_free(&b->gone);
 	free(b);
 }
 

@@ -12,6 +12,8 @@
  *   4. service records written (published size, count, gen, hash)
  *   5. new frontends written (they find a live table)
  *   6. left backends, services and their tables freed
+ *   7. the socket path's sockets on left backends ended (sockdestroy.h;
+ *      failures reported there, never the flush's)
  *
  * A writer killed anywhere in between leaves maps the next model build
  * repairs (model.h). A failing step stops the flush and marks the model

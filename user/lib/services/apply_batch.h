@@ -15,6 +15,9 @@ struct apply_batch {
 	VEC(struct shunt_frontend_key) fe_write; /* step 5: model's value */
 	VEC(__u32) be_free;			 /* step 6 */
 	VEC(__u32) svc_free;
+	/* After step 6: (service, backend) pairs that left, whose sockets
+	 * are ended (node/sockdestroy.h). */
+	VEC(struct shunt_sock_target) gone;
 	int failed; /* a change failed half-way: the batch is not written */
 };
 

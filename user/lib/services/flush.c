@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 
 #include "apply_batch.h"
+#include "sockdestroy.h"
 #include "table.h"
 
 /* Tables swapped per maglev_map batch update: open fds at once. */
@@ -337,6 +338,21 @@ static int free_services(struct shunt *s, const __u32 *ids, size_t n)
 	return err;
 }
 
+/* A backend that left its service: its sockets are ended after the
+ * flush. Out of memory only loses that. */
+static void note_gone(struct apply_batch *b, const struct shunt_backend *be)
+{
+	struct shunt_sock_target t = {
+		.addr = be->addr,
+		.port = be->port,
+		.family = be->family,
+		.svc_id = be->svc_id,
+	};
+
+	if (be->family)
+		vec_push(&b->gone, t);
+}
+
 static int free_all(struct shunt *s, struct apply_batch *b)
 {
 	size_t i;
@@ -347,8 +363,10 @@ static int free_all(struct shunt *s, struct apply_batch *b)
 		err = free_services(s, b->svc_free.v, b->svc_free.n);
 	if (err)
 		return err;
-	for (i = 0; i < b->be_free.n; i++)
+	for (i = 0; i < b->be_free.n; i++) {
+		note_gone(b, &s->model->backends[b->be_free.v[i]]);
 		model_backend_free(s->model, b->be_free.v[i]);
+	}
 	model_release_held(s->model);
 	return 0;
 }
@@ -357,6 +375,7 @@ static void batch_clear(struct apply_batch *b)
 {
 	b->new_svcs.n = b->new_bes.n = b->fe_del.n = b->be_write.n = 0;
 	b->dirty.n = b->fe_write.n = b->be_free.n = b->svc_free.n = 0;
+	b->gone.n = 0;
 	b->failed = 0;
 }
 
@@ -404,6 +423,9 @@ int apply_flush(struct shunt *s, struct apply_batch *b)
 		model_written(s);
 	if (err && s->model)
 		s->model->stale = true;
+	/* No longer in any table: their stale sockets go (never fails). */
+	if (!err)
+		shunt_sock_destroy_after_apply(s, b->gone.v, b->gone.n);
 	batch_clear(b);
 	return err;
 }
