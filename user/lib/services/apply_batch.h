@@ -15,6 +15,11 @@ struct apply_batch {
 	VEC(struct shunt_frontend_key) fe_write; /* step 5: model's value */
 	VEC(__u32) be_free;			 /* step 6 */
 	VEC(__u32) svc_free;
+	/* src_range_map: added before frontends are written (step 1),
+	 * deleted after (step 6), so a change never denies a client both
+	 * the old and the new list allow. */
+	VEC(struct shunt_src_range_key) sr_add;
+	VEC(struct shunt_src_range_key) sr_del;
 	int failed; /* a change failed half-way: the batch is not written */
 };
 

@@ -31,9 +31,11 @@ void shunt_spec_free(struct shunt_service_spec *spec)
 {
 	free(spec->frontends);
 	free(spec->backends);
+	free(spec->src_ranges);
 	spec->frontends = NULL;
 	spec->backends = NULL;
-	spec->n_frontends = spec->n_backends = 0;
+	spec->src_ranges = NULL;
+	spec->n_frontends = spec->n_backends = spec->n_src_ranges = 0;
 }
 
 static int spec_of(const struct shunt_model *m, const struct model_svc *svc,
@@ -46,7 +48,8 @@ static int spec_of(const struct shunt_model *m, const struct model_svc *svc,
 	memset(out, 0, sizeof(*out));
 	out->frontends = calloc(svc->n_fes + 1, sizeof(*out->frontends));
 	out->backends = calloc(svc->n_bes + 1, sizeof(*out->backends));
-	if (!ids || !out->frontends || !out->backends) {
+	out->src_ranges = calloc(svc->n_ranges + 1, sizeof(*out->src_ranges));
+	if (!ids || !out->frontends || !out->backends || !out->src_ranges) {
 		free(ids);
 		shunt_spec_free(out);
 		return -ENOMEM;
@@ -69,6 +72,10 @@ static int spec_of(const struct shunt_model *m, const struct model_svc *svc,
 		out->backends[i].flags = be->flags;
 	}
 	out->n_backends = svc->n_bes;
+	if (svc->n_ranges)
+		memcpy(out->src_ranges, svc->ranges,
+		       svc->n_ranges * sizeof(*svc->ranges));
+	out->n_src_ranges = svc->n_ranges;
 	free(ids);
 	return 0;
 }
