@@ -54,6 +54,7 @@ SHUNTD_FLAGS = {
     "--kubeconfig": True,
     "--insecure-http": False,
     "--external-ip-cidrs": True,
+    "--lb-source-ranges-nodeport": False,
     "--node-name": True,
     "--node-ip": True,
     "--once": False,
@@ -84,6 +85,7 @@ SHUNTD_ENV = {
     "KUBECONFIG": "kubeconfig",
     "NODE_NAME": "node-name",
     "SHUNTD_NODE_IPS": "node-ip",
+    "SHUNTD_LB_SOURCE_RANGES_NODEPORT": "lb-source-ranges-nodeport",
     "KUBERNETES_SERVICE_HOST": None,
     "KUBERNETES_SERVICE_PORT": None,
 }
