@@ -135,6 +135,14 @@ static const struct bad_case bad_cases[] = {
 	{"service add 10.96.0.9:80/tcp --table-size abc", "abc"},
 	{"service add 10.96.0.9:80/tcp --affinity 0", "affinity"},
 	{"service add 10.96.0.9:80/tcp --affinity 999999", "999999"},
+	{"service add 10.96.0.9:80/tcp --source-ranges 10.0.0.0/33",
+	 "bad prefix length in CIDR '10.0.0.0/33'"},
+	{"service add 10.96.0.9:80/tcp --source-ranges 10.0.0.1",
+	 "'10.0.0.1' is not a CIDR"},
+	{"service set 10.96.0.1:80/tcp --source-ranges ,",
+	 "give CIDRs or none"},
+	{"service set 10.96.0.9:80/tcp --source-ranges none",
+	 "unknown service 10.96.0.9:80/tcp"},
 	{"service del 10.96.0.9:80/tcp", "unknown service 10.96.0.9:80/tcp"},
 	{"backend add 10.96.0.9:80/tcp 10.0.0.1:8080", "unknown service"},
 	{"backend add 10.96.0.1:80/tcp 10.0.0.1:8080", "already"},
@@ -179,7 +187,7 @@ static const struct bad_case bad_cases[] = {
 	{"service add 10.96.0.9:80/tcp --node-port 0", "node port"},
 	{"service add 10.96.0.9:80/tcp --node-port 70000", "70000"},
 	{"service set 10.96.0.9:80/tcp --affinity 5", "unknown service"},
-	{"service set 10.96.0.1:80/tcp", "--table-size or --affinity"},
+	{"service set 10.96.0.1:80/tcp", "--affinity or --source-ranges"},
 	{"service set 10.96.0.1:80/tcp --table-size 100", "not a prime"},
 	{"service set 10.96.0.1:80/tcp --node-port 30080", "frontend"},
 	{"frontend add 10.96.0.9:80/tcp 10.96.0.10:80/tcp",
@@ -417,6 +425,31 @@ static void test_source_ranges(void **state)
 	assert_int_equal(ctl_run("service list"), 0);
 	assert_null(strstr(out, "guarded"));
 	assert_null(strstr(out, "source ranges"));
+
+	/* By hand: every frontend checks them, one added later too; none
+	 * drops them and the flags. */
+	assert_int_equal(ctl_run("service add 10.96.0.41:80/tcp --node-port "
+				 "30041 --source-ranges 192.0.2.9/24"),
+			 0);
+	assert_int_equal(ctl_run("frontend add 10.96.0.41:80/tcp "
+				 "203.0.113.41:80/tcp --external"),
+			 0);
+	assert_int_equal(ctl_run("frontend list 10.96.0.41:80/tcp"), 0);
+	assert_non_null(strstr(out, "*:30041/tcp "));
+	assert_non_null(strstr(out, "nodeport external source-ranges"));
+	assert_non_null(strstr(out, "external source-ranges "));
+	assert_int_equal(ctl_run("service set 203.0.113.41:80/tcp "
+				 "--source-ranges 10.0.0.0/8,192.0.2.0/24"),
+			 0);
+	assert_int_equal(ctl_run("service show 10.96.0.41:80/tcp"), 0);
+	assert_non_null(
+		strstr(out, "  source ranges: 10.0.0.0/8 192.0.2.0/24\n"));
+	assert_int_equal(
+		ctl_run("service set 10.96.0.41:80/tcp --source-ranges none"),
+		0);
+	assert_int_equal(ctl_run("service show 10.96.0.41:80/tcp"), 0);
+	assert_null(strstr(out, "source"));
+	assert_int_equal(ctl_run("service del 10.96.0.41:80/tcp"), 0);
 }
 
 /* Usage against capacity, the capacity being what the first load got. */

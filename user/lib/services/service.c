@@ -141,6 +141,38 @@ int shunt_service_set(struct shunt *s, const struct shunt_frontend_key *key,
 	return err;
 }
 
+int shunt_service_set_src_ranges(struct shunt *s,
+				 const struct shunt_frontend_key *key,
+				 const struct shunt_src_range *r, size_t n)
+{
+	struct shunt_service_spec spec;
+	struct shunt_src_range *copy;
+	__u32 owner;
+	size_t i;
+	int err;
+
+	err = spec_by_frontend(s, key, &spec, &owner);
+	if (err)
+		return err;
+	copy = calloc(n + 1, sizeof(*copy));
+	if (!copy) {
+		shunt_spec_free(&spec);
+		return -ENOMEM;
+	}
+	if (n)
+		memcpy(copy, r, n * sizeof(*r));
+	shunt_src_ranges_normalize(copy, &n);
+	free(spec.src_ranges);
+	spec.src_ranges = copy;
+	spec.n_src_ranges = n;
+	/* Dropped again by the apply when there are none. */
+	for (i = 0; i < spec.n_frontends; i++)
+		spec.frontends[i].flags |= SHUNT_FE_F_SRC_RANGES;
+	err = shunt_service_apply(s, &spec, owner);
+	shunt_spec_free(&spec);
+	return err;
+}
+
 static int delete_svc(struct shunt *s, struct model_svc *svc)
 {
 	struct apply_batch *b = apply_batch_new();
@@ -270,7 +302,8 @@ int shunt_frontend_add(struct shunt *s, const struct shunt_frontend_key *svc,
 	}
 	spec.frontends = grown;
 	spec.frontends[spec.n_frontends].key = *key;
-	spec.frontends[spec.n_frontends++].flags = flags;
+	spec.frontends[spec.n_frontends++].flags =
+		flags | (spec.n_src_ranges ? SHUNT_FE_F_SRC_RANGES : 0);
 	err = shunt_service_apply(s, &spec, owner);
 	shunt_spec_free(&spec);
 	return err;

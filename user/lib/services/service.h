@@ -136,6 +136,11 @@ int shunt_service_add(struct shunt *s, const struct shunt_frontend_key *key,
 /* Change the table size (0: automatic) and affinity of key's service. */
 int shunt_service_set(struct shunt *s, const struct shunt_frontend_key *key,
 		      __u32 table_size, __u32 affinity_timeout);
+/* Make the source ranges of key's service r[0..n-1] (any order; n 0:
+ * none), checked by every frontend it has, and by those added later. */
+int shunt_service_set_src_ranges(struct shunt *s,
+				 const struct shunt_frontend_key *key,
+				 const struct shunt_src_range *r, size_t n);
 /* Delete the service key belongs to, with all its frontends. */
 int shunt_service_del(struct shunt *s, const struct shunt_frontend_key *key);
 int shunt_service_del_by_name(struct shunt *s, const char *name);
@@ -151,7 +156,8 @@ int shunt_service_list(struct shunt *s, struct shunt_service_info **out,
 
 /* --- frontends ----------------------------------------------------- */
 
-/* Add frontend key (flags SHUNT_FE_F_*) to the service of frontend svc. */
+/* Add frontend key (flags SHUNT_FE_F_*) to the service of frontend svc;
+ * when the service has source ranges, the frontend checks them too. */
 int shunt_frontend_add(struct shunt *s, const struct shunt_frontend_key *svc,
 		       const struct shunt_frontend_key *key, __u32 flags);
 /* Remove one frontend; -EBUSY when it is its service's last one (delete
