@@ -151,16 +151,16 @@ static int check_ranges(const struct shunt_model *m,
 {
 	const struct shunt_src_range *r = spec->src_ranges;
 	size_t i, n = spec->n_src_ranges;
+	int c;
 
 	if (n > SHUNT_MAX_SVC_SRC_RANGES)
 		return -ENOSPC;
 	for (i = 0; i < n; i++) {
 		if (!shunt_src_range_valid(&r[i]))
 			return -EINVAL;
-		if (i && shunt_src_range_cmp(&r[i - 1], &r[i]) >= 0)
-			return i && !shunt_src_range_cmp(&r[i - 1], &r[i])
-				       ? -EEXIST
-				       : -EINVAL; /* not sorted */
+		c = i ? shunt_src_range_cmp(&r[i - 1], &r[i]) : -1;
+		if (c >= 0) /* a duplicate, or not sorted */
+			return c ? -EINVAL : -EEXIST;
 	}
 	if (m->n_ranges - (svc ? svc->n_ranges : 0) + n > SHUNT_MAX_SRC_RANGES)
 		return -ENOSPC;
@@ -311,6 +311,7 @@ static int set_ranges(struct shunt_model *m, struct apply_batch *b,
 {
 	const struct shunt_src_range *want = spec->src_ranges;
 	size_t n = spec->n_src_ranges, i = 0, j = 0;
+	bool changed = false;
 	int err = 0, c;
 
 	while (!err && (i < n || j < svc->n_ranges)) {
@@ -324,8 +325,9 @@ static int set_ranges(struct shunt_model *m, struct apply_batch *b,
 			err = queue_range(b, true, svc->id, &svc->ranges[j++]);
 		else
 			i++, j++;
+		changed |= c != 0;
 	}
-	if (!err && (n || svc->n_ranges))
+	if (!err && changed)
 		err = model_svc_set_ranges(m, svc, want, n);
 	return err;
 }
