@@ -468,6 +468,22 @@ static void test_stats_capacity(void **state)
 	assert_true(json_object_object_get_ex(t, "used", &v));
 	assert_int_equal(json_object_get_int(v), 3);
 	json_object_put(o);
+	assert_int_equal(ctl_run("service set 10.96.0.1:80/tcp --source-ranges "
+				 "10.0.0.0/8,192.0.2.0/24"),
+			 0);
+	assert_int_equal(ctl_run("stats --json"), 0);
+	o = json_tokener_parse(out);
+	assert_non_null(o);
+	assert_true(json_object_object_get_ex(o, "tables", &t));
+	assert_true(json_object_object_get_ex(t, "source_ranges", &t));
+	assert_true(json_object_object_get_ex(t, "used", &v));
+	assert_int_equal(json_object_get_int(v), 2);
+	assert_true(json_object_object_get_ex(t, "capacity", &v));
+	assert_int_equal(json_object_get_int(v), SHUNT_MAX_SRC_RANGES);
+	json_object_put(o);
+	assert_int_equal(
+		ctl_run("service set 10.96.0.1:80/tcp --source-ranges none"),
+		0);
 }
 
 /* Help everywhere, on stdout, exit 0. */

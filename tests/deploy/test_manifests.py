@@ -98,7 +98,8 @@ ENV_FIELDREFS = {
 # Config file keys (the long option names set_option() accepts).
 CONFIG_KEYS = {"interfaces", "mode", "cgroup", "pin-root", "conntrack", "ct-max",
                "gc-interval", "metrics-addr", "log-format", "services-file",
-               "kubernetes", "kubeconfig", "node-name", "node-ip"}
+               "kubernetes", "kubeconfig", "node-name", "node-ip",
+               "lb-source-ranges-nodeport"}
 CONNTRACK_NAMES = {"established", "syn", "fin-wait", "close-wait",
                    "time-wait", "close", "udp"}
 CT_MAX = 7 * 24 * 3600
