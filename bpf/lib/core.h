@@ -22,6 +22,7 @@
 #include "pmtu.h"
 #include "reject.h"
 #include "snat.h"
+#include "srcrange.h"
 #include "stats.h"
 
 SHUNT_INLINE void frag_key(struct shunt_frag_key *k, const struct pkt *p)
@@ -183,16 +184,17 @@ SHUNT_INLINE bool lb_flow_continue(ctx_t *ctx, const struct pkt *p,
  * flow, creating the flow when there is none, and how its source is
  * rewritten: LB_FLOW_OK with f filled (f->id SHUNT_BACKEND_NONE when no
  * backend is left or the flow cannot be made), LB_NOT_FRONTEND,
- * LB_FLOW_REPLY or LB_FLOW_PASS (counted). A packet that is the reply of
- * a tracked flow is one even when it is addressed to a frontend (a
- * masqueraded or DSR tuple that is also a VIP:port): it is translated
- * back, never balanced as a new flow. A global function: it cannot hand back
- * map values, lb_forward() looks the backend up again by f->id.
+ * LB_FLOW_REPLY, LB_FLOW_DENIED (drop) or LB_FLOW_PASS (counted). A packet that
+ * is the reply of a tracked flow is one even when it is addressed to a frontend
+ * (a masqueraded or DSR tuple that is also a VIP:port): it is translated back,
+ * never balanced as a new flow. A global function: it cannot hand back map
+ * values, lb_forward() looks the backend up again by f->id.
  */
 #define LB_FLOW_OK	0
 #define LB_NOT_FRONTEND 1
 #define LB_FLOW_PASS	2
 #define LB_FLOW_REPLY	3 /* a tracked flow's reply: lb_reverse() */
+#define LB_FLOW_DENIED	4 /* source outside the ranges (srcrange.h) */
 SHUNT_GLOBAL int lb_flow_backend(ctx_t *ctx, const struct pkt *p,
 				 struct lb_flow *f)
 {
@@ -220,6 +222,8 @@ SHUNT_GLOBAL int lb_flow_backend(ctx_t *ctx, const struct pkt *p,
 		count(SHUNT_C_CT_REV_TO_FRONTEND);
 		return LB_FLOW_REPLY;
 	}
+	if (!src_range_allowed(p, fe))
+		return LB_FLOW_DENIED;
 	/* Let the stack send Time Exceeded for the untranslated packet. */
 	if (p->ttl <= 1) {
 		count(SHUNT_C_PASS_TTL);
@@ -419,6 +423,8 @@ SHUNT_INLINE int lb_process(ctx_t *ctx)
 		return lb_forward(ctx, &p, f);
 	if (rc == LB_FLOW_PASS)
 		return CTX_PASS;
+	if (rc == LB_FLOW_DENIED)
+		return CTX_DROP;
 	if (rc == LB_FLOW_REPLY)
 		return lb_reverse(ctx, &p);
 	if (p.dsr_off)

@@ -61,6 +61,17 @@ struct {
 	__array(values, struct maglev_table);
 } maglev_map SEC(".maps");
 
+/* loadBalancerSourceRanges: the CIDRs clients of a SHUNT_FE_F_SRC_RANGES
+ * frontend must come from, one trie per service (abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, SHUNT_MAX_SRC_RANGES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct shunt_src_range_key);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} src_range_map SEC(".maps");
+
 /* This node's addresses: where NodePort frontends answer. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -40,8 +40,14 @@
 #ifndef SHUNT_FRAG_MAX
 #define SHUNT_FRAG_MAX 8192
 #endif
-#define SHUNT_MAX_IFACES     256
-#define SHUNT_MAX_NODE_ADDRS 1024
+#define SHUNT_MAX_IFACES 256
+/* loadBalancerSourceRanges: CIDRs in src_range_map, all services, and
+ * at most SHUNT_MAX_SVC_SRC_RANGES per service. */
+#ifndef SHUNT_MAX_SRC_RANGES
+#define SHUNT_MAX_SRC_RANGES 16384
+#endif
+#define SHUNT_MAX_SVC_SRC_RANGES 256
+#define SHUNT_MAX_NODE_ADDRS	 1024
 
 /* Maglev table sizes: a prime in [SHUNT_MAGLEV_MIN, SHUNT_MAGLEV_MAX].
  * Without an explicit size a table is sized from its backends (see
@@ -86,6 +92,9 @@ struct shunt_frontend_key {
  * backend, over config_map's lb_mode: SNAT, or DSR (bpf/lib/dsr.h). */
 #define SHUNT_FE_F_MODE_SNAT (1U << 3)
 #define SHUNT_FE_F_MODE_DSR  (1U << 4)
+/* Only clients in the service's src_range_map CIDRs may use it
+ * (loadBalancerSourceRanges); the others' packets are dropped. */
+#define SHUNT_FE_F_SRC_RANGES (1U << 5)
 
 /* frontend_map value: which service serves the frontend. Every frontend
  * of a Kubernetes Service port points to the same service. */
@@ -129,6 +138,23 @@ struct shunt_service {
 	__u64 table_hash;
 	char name[SHUNT_NAME_MAX]; /* the source's name of the service */
 };
+
+/*
+ * src_range_map (LPM trie) key: one trie per service in one map. The
+ * prefix always covers svc_id, family and pad (SHUNT_SRC_RANGE_BASE
+ * bits), then prefix bits of addr, so a lookup only ever matches a CIDR
+ * of its own service and family. An IPv4 CIDR uses v4 (at most 32 bits
+ * of addr). Value: __u32, 1.
+ */
+struct shunt_src_range_key {
+	__u32 prefixlen; /* SHUNT_SRC_RANGE_BASE + CIDR prefix length */
+	__u32 svc_id;
+	__u8 family; /* SHUNT_V4 or SHUNT_V6 */
+	__u8 pad[3];
+	union shunt_ip addr; /* host bits zero */
+};
+
+#define SHUNT_SRC_RANGE_BASE 64
 
 enum shunt_backend_state {
 	SHUNT_BE_ACTIVE = 1,   /* takes new flows */
@@ -564,7 +590,8 @@ struct shunt_traffic_stats {
 	X(CT_REV_TO_FRONTEND, "ct_rev_to_frontend")                            \
 	X(CT_REPLY_CLASH, "ct_reply_clash")                                    \
 	X(LOCAL_SHORT_CIRCUIT, "local_short_circuit")                          \
-	X(CT_RST_IGNORED, "ct_rst_out_of_window")
+	X(CT_RST_IGNORED, "ct_rst_out_of_window")                              \
+	X(DROP_SRC_RANGE, "drop_src_range")
 
 #define SHUNT_COUNTER_ENUM(id, name) SHUNT_C_##id,
 enum shunt_counter { SHUNT_COUNTERS(SHUNT_COUNTER_ENUM) SHUNT_C_MAX };

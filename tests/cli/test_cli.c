@@ -135,6 +135,14 @@ static const struct bad_case bad_cases[] = {
 	{"service add 10.96.0.9:80/tcp --table-size abc", "abc"},
 	{"service add 10.96.0.9:80/tcp --affinity 0", "affinity"},
 	{"service add 10.96.0.9:80/tcp --affinity 999999", "999999"},
+	{"service add 10.96.0.9:80/tcp --source-ranges 10.0.0.0/33",
+	 "bad prefix length in CIDR '10.0.0.0/33'"},
+	{"service add 10.96.0.9:80/tcp --source-ranges 10.0.0.1",
+	 "'10.0.0.1' is not a CIDR"},
+	{"service set 10.96.0.1:80/tcp --source-ranges ,",
+	 "give CIDRs or none"},
+	{"service set 10.96.0.9:80/tcp --source-ranges none",
+	 "unknown service 10.96.0.9:80/tcp"},
 	{"service del 10.96.0.9:80/tcp", "unknown service 10.96.0.9:80/tcp"},
 	{"backend add 10.96.0.9:80/tcp 10.0.0.1:8080", "unknown service"},
 	{"backend add 10.96.0.1:80/tcp 10.0.0.1:8080", "already"},
@@ -179,7 +187,7 @@ static const struct bad_case bad_cases[] = {
 	{"service add 10.96.0.9:80/tcp --node-port 0", "node port"},
 	{"service add 10.96.0.9:80/tcp --node-port 70000", "70000"},
 	{"service set 10.96.0.9:80/tcp --affinity 5", "unknown service"},
-	{"service set 10.96.0.1:80/tcp", "--table-size or --affinity"},
+	{"service set 10.96.0.1:80/tcp", "--affinity or --source-ranges"},
 	{"service set 10.96.0.1:80/tcp --table-size 100", "not a prime"},
 	{"service set 10.96.0.1:80/tcp --node-port 30080", "frontend"},
 	{"frontend add 10.96.0.9:80/tcp 10.96.0.10:80/tcp",
@@ -355,6 +363,95 @@ static void test_frontends(void **state)
 	assert_null(strstr(out, "10.96.0.30"));
 }
 
+/* loadBalancerSourceRanges from a services file: listed with the service
+ * (text and JSON), its frontends flagged; gone with the service. */
+static void test_source_ranges(void **state)
+{
+	struct json_object *arr, *svc, *v;
+	char path[64];
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/shunt-cli-ranges-%d.yaml",
+		 (int)getpid());
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("services:\n"
+	      "  - name: guarded\n"
+	      "    vip: 10.96.0.40\n"
+	      "    port: 80\n"
+	      "    node_port: 30040\n"
+	      "    source_ranges: [198.51.100.9/24, 10.0.0.0/8]\n"
+	      "    backends: [{address: 10.0.4.1, port: 8080}]\n",
+	      f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(ctl_run("apply -f %s", path), 0);
+	assert_int_equal(ctl_run("service show 10.96.0.40:80/tcp --json"), 0);
+	arr = json_tokener_parse(out);
+	assert_non_null(arr);
+	svc = json_object_array_get_idx(arr, 0);
+	assert_true(json_object_object_get_ex(svc, "source_ranges", &v));
+	assert_int_equal(json_object_array_length(v), 2);
+	assert_string_equal(
+		json_object_get_string(json_object_array_get_idx(v, 0)),
+		"10.0.0.0/8");
+	assert_string_equal(
+		json_object_get_string(json_object_array_get_idx(v, 1)),
+		"198.51.100.0/24");
+	assert_true(json_object_object_get_ex(svc, "frontends", &v));
+	v = json_object_array_get_idx(v, 0);
+	assert_true(json_object_object_get_ex(v, "source_ranges", &v));
+	assert_true(json_object_get_boolean(v));
+	json_object_put(arr);
+	assert_int_equal(ctl_run("service show 10.96.0.40:80/tcp"), 0);
+	assert_non_null(
+		strstr(out, "  source ranges: 10.0.0.0/8 198.51.100.0/24\n"));
+	assert_int_equal(ctl_run("frontend list *:30040/tcp"), 0);
+	assert_non_null(strstr(out, "nodeport external source-ranges"));
+	/* Other services have none. */
+	assert_int_equal(ctl_run("service show 10.96.0.1:80/tcp --json"), 0);
+	arr = json_tokener_parse(out);
+	assert_non_null(arr);
+	assert_true(json_object_object_get_ex(json_object_array_get_idx(arr, 0),
+					      "source_ranges", &v));
+	assert_int_equal(json_object_array_length(v), 0);
+	json_object_put(arr);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("services: []\n", f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(ctl_run("apply -f %s", path), 0);
+	unlink(path);
+	assert_int_equal(ctl_run("service list"), 0);
+	assert_null(strstr(out, "guarded"));
+	assert_null(strstr(out, "source ranges"));
+
+	/* By hand: every frontend checks them, one added later too; none
+	 * drops them and the flags. */
+	assert_int_equal(ctl_run("service add 10.96.0.41:80/tcp --node-port "
+				 "30041 --source-ranges 192.0.2.9/24"),
+			 0);
+	assert_int_equal(ctl_run("frontend add 10.96.0.41:80/tcp "
+				 "203.0.113.41:80/tcp --external"),
+			 0);
+	assert_int_equal(ctl_run("frontend list 10.96.0.41:80/tcp"), 0);
+	assert_non_null(strstr(out, "*:30041/tcp "));
+	assert_non_null(strstr(out, "nodeport external source-ranges"));
+	assert_non_null(strstr(out, "external source-ranges "));
+	assert_int_equal(ctl_run("service set 203.0.113.41:80/tcp "
+				 "--source-ranges 10.0.0.0/8,192.0.2.0/24"),
+			 0);
+	assert_int_equal(ctl_run("service show 10.96.0.41:80/tcp"), 0);
+	assert_non_null(
+		strstr(out, "  source ranges: 10.0.0.0/8 192.0.2.0/24\n"));
+	assert_int_equal(
+		ctl_run("service set 10.96.0.41:80/tcp --source-ranges none"),
+		0);
+	assert_int_equal(ctl_run("service show 10.96.0.41:80/tcp"), 0);
+	assert_null(strstr(out, "source"));
+	assert_int_equal(ctl_run("service del 10.96.0.41:80/tcp"), 0);
+}
+
 /* Usage against capacity, the capacity being what the first load got. */
 static void test_stats_capacity(void **state)
 {
@@ -371,6 +468,22 @@ static void test_stats_capacity(void **state)
 	assert_true(json_object_object_get_ex(t, "used", &v));
 	assert_int_equal(json_object_get_int(v), 3);
 	json_object_put(o);
+	assert_int_equal(ctl_run("service set 10.96.0.1:80/tcp --source-ranges "
+				 "10.0.0.0/8,192.0.2.0/24"),
+			 0);
+	assert_int_equal(ctl_run("stats --json"), 0);
+	o = json_tokener_parse(out);
+	assert_non_null(o);
+	assert_true(json_object_object_get_ex(o, "tables", &t));
+	assert_true(json_object_object_get_ex(t, "source_ranges", &t));
+	assert_true(json_object_object_get_ex(t, "used", &v));
+	assert_int_equal(json_object_get_int(v), 2);
+	assert_true(json_object_object_get_ex(t, "capacity", &v));
+	assert_int_equal(json_object_get_int(v), SHUNT_MAX_SRC_RANGES);
+	json_object_put(o);
+	assert_int_equal(
+		ctl_run("service set 10.96.0.1:80/tcp --source-ranges none"),
+		0);
 }
 
 /* Help everywhere, on stdout, exit 0. */
@@ -530,6 +643,7 @@ int main(void)
 		cmocka_unit_test(test_listing_json),
 		cmocka_unit_test(test_stats_capacity),
 		cmocka_unit_test(test_frontends),
+		cmocka_unit_test(test_source_ranges),
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_maps_have_btf),
 		cmocka_unit_test(test_config_lb_mode),

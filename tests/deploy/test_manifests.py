@@ -54,6 +54,7 @@ SHUNTD_FLAGS = {
     "--kubeconfig": True,
     "--insecure-http": False,
     "--external-ip-cidrs": True,
+    "--lb-source-ranges-nodeport": False,
     "--node-name": True,
     "--node-ip": True,
     "--once": False,
@@ -84,6 +85,7 @@ SHUNTD_ENV = {
     "KUBECONFIG": "kubeconfig",
     "NODE_NAME": "node-name",
     "SHUNTD_NODE_IPS": "node-ip",
+    "SHUNTD_LB_SOURCE_RANGES_NODEPORT": "lb-source-ranges-nodeport",
     "KUBERNETES_SERVICE_HOST": None,
     "KUBERNETES_SERVICE_PORT": None,
 }
@@ -96,7 +98,8 @@ ENV_FIELDREFS = {
 # Config file keys (the long option names set_option() accepts).
 CONFIG_KEYS = {"interfaces", "mode", "cgroup", "pin-root", "conntrack", "ct-max",
                "gc-interval", "metrics-addr", "log-format", "services-file",
-               "kubernetes", "kubeconfig", "node-name", "node-ip"}
+               "kubernetes", "kubeconfig", "node-name", "node-ip",
+               "lb-source-ranges-nodeport"}
 CONNTRACK_NAMES = {"established", "syn", "fin-wait", "close-wait",
                    "time-wait", "close", "udp"}
 CT_MAX = 7 * 24 * 3600

@@ -101,8 +101,9 @@ static void check_frontend(const struct shunt_service_spec *s, size_t j)
 		BAD("%s: frontend %s of another family or protocol", s->name,
 		    fe);
 	if (wild != !!(f->flags & SHUNT_FE_F_NODEPORT) ||
-	    (f->flags &
-	     ~(SHUNT_FE_F_NODEPORT | SHUNT_FE_F_EXTERNAL | SHUNT_FE_F_LOCAL)) ||
+	    (f->flags & ~(SHUNT_FE_F_NODEPORT | SHUNT_FE_F_EXTERNAL |
+			  SHUNT_FE_F_LOCAL | SHUNT_FE_F_SRC_RANGES)) ||
+	    ((f->flags & SHUNT_FE_F_SRC_RANGES) && !s->n_src_ranges) ||
 	    ((f->flags & (SHUNT_FE_F_NODEPORT | SHUNT_FE_F_LOCAL)) &&
 	     !(f->flags & SHUNT_FE_F_EXTERNAL)))
 		BAD("%s: frontend %s with flags %#x", s->name, fe, f->flags);
@@ -208,7 +209,11 @@ static bool same_spec(const struct shunt_service_spec *x,
 			x->n_frontends * sizeof(*x->frontends))) &&
 	       (!x->n_backends ||
 		!memcmp(x->backends, y->backends,
-			x->n_backends * sizeof(*x->backends)));
+			x->n_backends * sizeof(*x->backends))) &&
+	       x->n_src_ranges == y->n_src_ranges &&
+	       (!x->n_src_ranges ||
+		!memcmp(x->src_ranges, y->src_ranges,
+			x->n_src_ranges * sizeof(*x->src_ranges)));
 }
 
 static void same_desired(const char *what, const struct shunt_desired *a,

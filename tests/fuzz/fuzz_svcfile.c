@@ -55,6 +55,7 @@ static void check_frontend(const struct shunt_service_spec *s, size_t j,
 {
 	const struct shunt_frontend_spec *f = &s->frontends[j], *vip;
 	bool wild = shunt_frontend_is_nodeport(&f->key);
+	__u32 fl = f->flags & ~SHUNT_FE_F_SRC_RANGES;
 	char fe[SHUNT_ADDRSTRLEN];
 	size_t k;
 
@@ -67,19 +68,20 @@ static void check_frontend(const struct shunt_service_spec *s, size_t j,
 	if (f->key.family == SHUNT_V4 &&
 	    (f->key.vip.v6[1] || f->key.vip.v6[2] || f->key.vip.v6[3]))
 		BAD("%s: IPv4 frontend %s with nonzero tail", name, fe);
+	if (!!(f->flags & SHUNT_FE_F_SRC_RANGES) != !!s->n_src_ranges)
+		BAD("%s: frontend %s flags %#x with %zu source ranges", name,
+		    fe, f->flags, s->n_src_ranges);
 	if (!j) {
-		if (f->flags || wild)
+		if (fl || wild)
 			BAD("%s: the VIP %s is the wildcard or has flags %#x",
-			    name, fe, f->flags);
+			    name, fe, fl);
 	} else if (wild) {
-		if (j != 1 ||
-		    f->flags != (SHUNT_FE_F_NODEPORT | SHUNT_FE_F_EXTERNAL))
+		if (j != 1 || fl != (SHUNT_FE_F_NODEPORT | SHUNT_FE_F_EXTERNAL))
 			BAD("%s: NodePort %s at %zu with flags %#x", name, fe,
-			    j, f->flags);
-	} else if (f->flags != SHUNT_FE_F_EXTERNAL ||
-		   f->key.port != vip->key.port) {
+			    j, fl);
+	} else if (fl != SHUNT_FE_F_EXTERNAL || f->key.port != vip->key.port) {
 		BAD("%s: external IP %s with flags %#x, not at the VIP's port",
-		    name, fe, f->flags);
+		    name, fe, fl);
 	}
 	for (k = 0; k < j; k++)
 		if (!memcmp(&s->frontends[k].key, &f->key, sizeof(f->key)))
@@ -228,6 +230,11 @@ static char *write_yaml(const struct shunt_desired *d, bool *names)
 			fprintf(f, "    table_size: %u\n", s->table_size);
 		if (s->affinity_timeout)
 			fprintf(f, "    affinity: %u\n", s->affinity_timeout);
+		for (j = 0; j < s->n_src_ranges; j++)
+			fprintf(f, "%s      - \"%s\"\n",
+				j ? "" : "    source_ranges:\n",
+				shunt_src_range_format(&s->src_ranges[j], ip,
+						       sizeof(ip)));
 		fprintf(f, "    backends:\n");
 		for (j = 0; j < s->n_backends; j++) {
 			const struct shunt_backend_spec *b = &s->backends[j];
@@ -275,6 +282,10 @@ static void round_trip(const struct shunt_desired *d)
 		    a->affinity_timeout != b->affinity_timeout ||
 		    a->n_frontends != b->n_frontends ||
 		    a->n_backends != b->n_backends ||
+		    a->n_src_ranges != b->n_src_ranges ||
+		    (a->n_src_ranges &&
+		     memcmp(a->src_ranges, b->src_ranges,
+			    a->n_src_ranges * sizeof(*a->src_ranges))) ||
 		    (names && strcmp(a->name, b->name)))
 			BAD("written back, service %zu differs:\n%s", i, text);
 		for (j = 0; j < a->n_frontends; j++)

@@ -73,6 +73,8 @@ static const char *zone; /* this node's zone label, for topology hints */
 /* --external-ip-cidrs for translate(); 0: none. */
 static struct shunt_cidr ext_cidrs[2];
 static size_t n_ext_cidrs;
+/* --lb-source-ranges-nodeport for translate(). */
+static bool ranges_nodeport;
 /* The refusals of the last translate(): "SERVICE FRONTEND REASON HOLDER"
  * lines ("-" for no holder). */
 static char refusals[4096];
@@ -98,6 +100,7 @@ static void translate(struct fixture *f, const char *node)
 				   .zone = zone,
 				   .external_ip_cidrs = ext_cidrs,
 				   .n_external_ip_cidrs = n_ext_cidrs,
+				   .src_ranges_nodeport = ranges_nodeport,
 				   .refused = note_refusal};
 
 	refusals[0] = '\0';
@@ -411,6 +414,11 @@ static void assert_same_desired(const struct shunt_desired *a,
 			assert_memory_equal(x->backends, y->backends,
 					    x->n_backends *
 						    sizeof(*x->backends));
+		assert_int_equal(x->n_src_ranges, y->n_src_ranges);
+		if (x->n_src_ranges)
+			assert_memory_equal(x->src_ranges, y->src_ranges,
+					    x->n_src_ranges *
+						    sizeof(*x->src_ranges));
 	}
 }
 
@@ -1476,6 +1484,145 @@ static void test_malformed(void **state)
 	json_object_put(o);
 }
 
+/* The source ranges of service name as "CIDR CIDR ...", and its
+ * frontends that check them. */
+static void assert_ranges(const struct shunt_desired *d, const char *name,
+			  const char *want_ranges, const char *want_checked)
+{
+	const struct shunt_service_spec *s = spec(d, name);
+	char got[STRLEN] = "", w[SHUNT_ADDRSTRLEN + 8], what[256];
+	size_t i;
+
+	for (i = 0; i < s->n_src_ranges; i++) {
+		assert_true(shunt_src_range_valid(&s->src_ranges[i]));
+		if (i)
+			assert_true(shunt_src_range_cmp(&s->src_ranges[i - 1],
+							&s->src_ranges[i]) < 0);
+		append(got, sizeof(got),
+		       shunt_src_range_format(&s->src_ranges[i], w, sizeof(w)));
+	}
+	snprintf(what, sizeof(what), "source ranges of '%s'", name);
+	assert_same_set(what, got, want_ranges);
+	got[0] = '\0';
+	for (i = 0; i < s->n_frontends; i++)
+		if (s->frontends[i].flags & SHUNT_FE_F_SRC_RANGES)
+			append(got, sizeof(got),
+			       shunt_format_service(&s->frontends[i].key, w,
+						    sizeof(w)));
+	snprintf(what, sizeof(what), "frontends of '%s' that check", name);
+	assert_same_set(what, got, want_checked);
+}
+
+/* A dual-stack LoadBalancer Service r/name; n: its number, 1 to 9. */
+#define LB_SVC(n, name, extra_meta, extra_spec, ips)                           \
+	"{\"kind\": \"Service\", \"metadata\": {\"namespace\": \"r\","         \
+	" \"name\": \"" name "\"" extra_meta "}, \"spec\": {\"type\":"         \
+	" \"LoadBalancer\", \"clusterIPs\": [\"10.96.6." n "\","               \
+	" \"fd00:96::6" n "\"], \"externalIPs\": [\"192.0.2.6" n               \
+	"\"]," extra_spec                                                      \
+	" \"ports\": [{\"name\": \"http\", \"port\": 80, \"protocol\":"        \
+	" \"TCP\", \"nodePort\": 3061" n "}]}, \"status\": {\"loadBalancer\":" \
+	" {\"ingress\": [" ips "]}}}"
+
+/*
+ * loadBalancerSourceRanges: per family, host bits cleared, duplicates
+ * gone, the load balancer IPs of the family added when the family has
+ * any; only the load balancer IP frontends check them (the NodePort too
+ * with --lb-source-ranges-nodeport), never the ClusterIP or externalIPs.
+ * The annotation counts only when the field is empty.
+ */
+static void test_src_ranges(void **state)
+{
+	static const char text[] = "[" LB_SVC(
+		"1", "a", "",
+		" \"loadBalancerSourceRanges\": [\"198.51.100.7/24\","
+		" \" 10.0.0.0/8 \", \"2001:db8:5::/48\","
+		" \"10.1.2.3/8\"],",
+		"{\"ip\": \"203.0.113.61\"}, {\"ip\":"
+		" \"2001:db8:61::1\"}") "," LB_SVC("2", "b",
+						   ", \"annotations\": {\"" K8S_SRC_RANGES_ANNOTATION
+						   "\": \"192.0.2.0/25, 172.16.0.0/12\"}",
+						   "",
+						   "{\"ip\": \"203.0.113.62\"}") "," LB_SVC("3",
+											    "c",
+											    ", \"annotations\": {\"" K8S_SRC_RANGES_ANNOTATION
+											    "\": \"192.0.2.0/25\"}",
+											    " \"loadBalancerSourceRanges\": [\"100.64.0.0/10\"],",
+											    "{\"ip\": \"203.0.113.63\"}") "," LB_SVC("4",
+																     "d",
+																     "",
+																     "",
+																     "{\"ip\": \"203.0.113.64\"}") "]";
+	struct fixture f;
+
+	(void)state;
+	load_text(&f, text, "node-a");
+	assert_ranges(&f.d, "r/a:http",
+		      "10.0.0.0/8 198.51.100.0/24 203.0.113.61/32",
+		      "203.0.113.61:80/tcp");
+	assert_ranges(&f.d, "r/a:http/ipv6",
+		      "2001:db8:5::/48 2001:db8:61::1/128",
+		      "[2001:db8:61::1]:80/tcp");
+	assert_ranges(&f.d, "r/b:http",
+		      "172.16.0.0/12 192.0.2.0/25 203.0.113.62/32",
+		      "203.0.113.62:80/tcp");
+	/* No IPv6 range: IPv6 clients are not restricted (kube-proxy). */
+	assert_ranges(&f.d, "r/b:http/ipv6", "", "");
+	assert_ranges(&f.d, "r/c:http", "100.64.0.0/10 203.0.113.63/32",
+		      "203.0.113.63:80/tcp");
+	assert_ranges(&f.d, "r/d:http", "", "");
+	unload(&f);
+
+	ranges_nodeport = true;
+	load_text(&f, text, "node-a");
+	assert_ranges(&f.d, "r/a:http",
+		      "10.0.0.0/8 198.51.100.0/24 203.0.113.61/32",
+		      "203.0.113.61:80/tcp *:30611/tcp");
+	assert_ranges(&f.d, "r/a:http/ipv6",
+		      "2001:db8:5::/48 2001:db8:61::1/128",
+		      "[2001:db8:61::1]:80/tcp [*]:30611/tcp");
+	assert_ranges(&f.d, "r/d:http", "", "");
+	ranges_nodeport = false;
+	unload(&f);
+}
+
+/* A CIDR that does not parse makes the Service malformed, named. */
+static void test_src_ranges_bad(void **state)
+{
+	struct json_object *o;
+	struct k8s_service *s;
+	char err[256];
+
+	(void)state;
+	svc_bad(LB_SVC("1", "x", "",
+		       " \"loadBalancerSourceRanges\": [\"10.0.0.0\"],", ""),
+		"Service r/x: spec.loadBalancerSourceRanges: '10.0.0.0' is "
+		"not a CIDR");
+	svc_bad(LB_SVC("1", "y",
+		       ", \"annotations\": {\"" K8S_SRC_RANGES_ANNOTATION
+		       "\": \"10.0.0.0/8,,\"}",
+		       "", ""),
+		"Service r/y: annotation " K8S_SRC_RANGES_ANNOTATION);
+	svc_bad(LB_SVC("1", "z", "",
+		       " \"loadBalancerSourceRanges\": [\"10.0.0.0/33\"],", ""),
+		"bad prefix length in CIDR '10.0.0.0/33'");
+	svc_bad(LB_SVC("1", "w", "",
+		       " \"loadBalancerSourceRanges\": [\"2001:db8::/129\"],",
+		       ""),
+		"Service r/w");
+	/* Not a LoadBalancer: the field and annotation mean nothing. */
+	o = json_tokener_parse(
+		"{\"metadata\": {\"namespace\": \"a\", \"name\": \"b\","
+		" \"annotations\": {\"" K8S_SRC_RANGES_ANNOTATION
+		"\": \"junk\"}}, \"spec\": {\"type\": \"NodePort\","
+		" \"loadBalancerSourceRanges\": [\"junk\"]}}");
+	assert_non_null(o);
+	assert_int_equal(k8s_service_parse(o, &s, err, sizeof(err)), 0);
+	assert_int_equal(s->n_src_ranges, 0);
+	k8s_service_free(s);
+	json_object_put(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1495,6 +1642,8 @@ int main(void)
 		cmocka_unit_test(test_vip_ownership),
 		cmocka_unit_test(test_topology_hints),
 		cmocka_unit_test(test_lb_mode_annotation),
+		cmocka_unit_test(test_src_ranges),
+		cmocka_unit_test(test_src_ranges_bad),
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_empty),

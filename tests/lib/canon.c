@@ -12,7 +12,7 @@
 #include "service.h"
 
 struct maps {
-	struct map_dump svcs, fes, bes, tables;
+	struct map_dump svcs, fes, bes, tables, ranges;
 };
 
 static const struct shunt_service *rec_of(const struct maps *mp, __u32 id)
@@ -28,6 +28,25 @@ static const struct shunt_service *rec_of(const struct maps *mp, __u32 id)
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "  range CIDR" lines of service id, sorted. */
+static void ranges_of(FILE *f, const struct maps *mp, __u32 id)
+{
+	const struct shunt_src_range_key *k;
+	struct shunt_src_range r[SHUNT_MAX_SVC_SRC_RANGES + 1];
+	char buf[SHUNT_ADDRSTRLEN + 8];
+	size_t i, n = 0;
+
+	for (i = 0; i < mp->ranges.n && n <= SHUNT_MAX_SVC_SRC_RANGES; i++) {
+		k = map_dump_key(&mp->ranges, i);
+		if (k->svc_id == id && shunt_src_range_of_key(k, &r[n]))
+			n++;
+	}
+	shunt_src_ranges_normalize(r, &n);
+	for (i = 0; i < n; i++)
+		fprintf(f, "  range %s\n",
+			shunt_src_range_format(&r[i], buf, sizeof(buf)));
 }
 
 /* Lines for service id into f; -1 (why in err) on a broken invariant. */
@@ -67,6 +86,7 @@ static int one_service(FILE *f, struct shunt *s, const struct maps *mp,
 		free(lines[i]);
 	}
 	free(lines);
+	ranges_of(f, mp, id);
 	if (r->backend_count != active && r->live_size) {
 		snprintf(err, errlen, "%s: count %u, %zu active backends",
 			 r->name, r->backend_count, active);
@@ -126,6 +146,15 @@ static int check_orphans(const struct maps *mp, char *err, size_t errlen)
 		if (!rec_of(mp, fe->svc_id)) {
 			snprintf(err, errlen, "frontend of free id %u",
 				 fe->svc_id);
+			return -1;
+		}
+	}
+	for (i = 0; i < mp->ranges.n; i++) {
+		id = ((const struct shunt_src_range_key *)map_dump_key(
+			      &mp->ranges, i))
+			     ->svc_id;
+		if (!rec_of(mp, id)) {
+			snprintf(err, errlen, "source range of free id %u", id);
 			return -1;
 		}
 	}
@@ -208,6 +237,10 @@ int canon_dump(struct shunt *s, char **out)
 		     ?: map_dump(s->backend_map, 4,
 				 sizeof(struct shunt_backend), &mp.bes);
 	rc = rc ?: map_dump(s->maglev_map, 4, 4, &mp.tables);
+	rc = rc
+		     ?: map_dump(s->src_range_map,
+				 sizeof(struct shunt_src_range_key), 4,
+				 &mp.ranges);
 	f = open_memstream(&buf, &len);
 	if (rc || !f) {
 		snprintf(err, sizeof(err), "cannot read the maps: %d", rc);
@@ -221,6 +254,7 @@ int canon_dump(struct shunt *s, char **out)
 	map_dump_free(&mp.fes);
 	map_dump_free(&mp.bes);
 	map_dump_free(&mp.tables);
+	map_dump_free(&mp.ranges);
 	if (rc) {
 		free(buf);
 		*out = strdup(err);

@@ -4,12 +4,12 @@
  * (services added and removed, backends added, removed, reweighted and
  * drained, explicit and automatic table sizes, affinity, several
  * frontends per service, NodePort wildcards, frontends moving from one
- * service to another, IPv4 and IPv6). After every step the maps that the
- * incremental reconcile left must equal, in canonical form (canon.h),
- * the maps of a fresh apply of the same state into a second, emptied
- * datapath; every few steps the first handle's model is dropped, so the
- * reconcile also runs against a model freshly built from the maps.
- * Applying the same state twice changes nothing at all.
+ * service to another, source ranges coming and going, IPv4 and IPv6). After
+ * every step the maps that the incremental reconcile left must equal, in
+ * canonical form (canon.h), the maps of a fresh apply of the same state into a
+ * second, emptied datapath; every few steps the first handle's model is
+ * dropped, so the reconcile also runs against a model freshly built from the
+ * maps. Applying the same state twice changes nothing at all.
  */
 #include <unistd.h>
 
@@ -49,6 +49,7 @@ struct want_svc {
 	int bes[8], n_bes; /* indexes into the backend pool */
 	__u32 weight[8];
 	__u8 state[8];
+	__u32 ranges; /* bits: CIDRs of range_pool of the family */
 };
 
 static struct want_svc W[N_SVCS];
@@ -71,6 +72,28 @@ static struct shunt_frontend_key fe_key(__u8 family, int f)
 		k.vip.v6[3] = htonl(f + 1);
 	}
 	return k;
+}
+
+/* Source ranges: bit b of want_svc.ranges is CIDR b of the family. */
+static const char *const range_pool[2][4] = {
+	{"10.0.0.0/8", "198.51.100.0/24", "0.0.0.0/0", "203.0.113.7/32"},
+	{"fd00::/8", "2001:db8::/32", "::/0", "2001:db8::7/128"},
+};
+
+static size_t ranges_of(const struct want_svc *w, struct shunt_src_range *r)
+{
+	char why[64];
+	size_t b, n = 0;
+
+	for (b = 0; b < 4; b++)
+		if (w->ranges & (1U << b))
+			assert_int_equal(
+				shunt_src_range_parse(
+					range_pool[w->family == SHUNT_V6][b],
+					&r[n++], why, sizeof(why)),
+				0);
+	shunt_src_ranges_normalize(r, &n);
+	return n;
 }
 
 static struct shunt_backend_spec be_spec(__u8 family, int b, __u32 w, __u8 st)
@@ -185,7 +208,10 @@ static void mutate(void)
 		new_service(i);
 		return;
 	}
-	switch (rnd(7)) {
+	switch (rnd(8)) {
+	case 7:
+		w->ranges ^= 1U << rnd(4);
+		break;
 	case 0:
 		w->on = rnd(3) != 0; /* delete sometimes */
 		break;
@@ -213,6 +239,7 @@ static void build(struct shunt_desired *d)
 {
 	struct shunt_frontend_spec fes[4];
 	struct shunt_backend_spec bes[8];
+	struct shunt_src_range ranges[4];
 	struct shunt_service_spec sp;
 	int i, j;
 
@@ -229,6 +256,10 @@ static void build(struct shunt_desired *d)
 			fes[j].key = fe_key(W[i].family, W[i].fes[j]);
 			fes[j].flags =
 				W[i].fes[j] < 0 ? SHUNT_FE_F_EXTERNAL : 0;
+			/* The first frontend checks the ranges (when the
+			 * service has some). */
+			if (!j)
+				fes[j].flags |= SHUNT_FE_F_SRC_RANGES;
 		}
 		for (j = 0; j < W[i].n_bes; j++)
 			bes[j] = be_spec(W[i].family, W[i].bes[j],
@@ -237,6 +268,8 @@ static void build(struct shunt_desired *d)
 		sp.n_frontends = W[i].n_fes;
 		sp.backends = bes;
 		sp.n_backends = W[i].n_bes;
+		sp.src_ranges = ranges;
+		sp.n_src_ranges = ranges_of(&W[i], ranges);
 		assert_int_equal(shunt_desired_add(d, &sp), 0);
 	}
 }

@@ -110,6 +110,7 @@ static struct k8s_model_opts model_opts(void)
 		.node_name = NODE,
 		.external_ip_cidrs = cidrs,
 		.n_external_ip_cidrs = 3,
+		.src_ranges_nodeport = true,
 	};
 }
 
@@ -129,6 +130,25 @@ static void add_ips(struct k8s_ip **v, size_t *n, const char *const *pool,
 		if (j == *n)
 			(*v)[(*n)++] = a;
 	}
+}
+
+/* loadBalancerSourceRanges: some of both families, or one only. */
+static void add_src_ranges(struct k8s_service *s)
+{
+	static const char *const pool[] = {"198.51.100.0/24", "0.0.0.0/0",
+					   "10.0.0.0/8", "2001:db8:77::/48"};
+	size_t i, want = 1 + rnd(3);
+	char err[128];
+
+	s->src_ranges = calloc(want, sizeof(*s->src_ranges));
+	assert_non_null(s->src_ranges);
+	for (i = 0; i < want; i++)
+		assert_int_equal(
+			shunt_src_range_parse(PICK(pool),
+					      &s->src_ranges[s->n_src_ranges++],
+					      err, sizeof(err)),
+			0);
+	shunt_src_ranges_normalize(s->src_ranges, &s->n_src_ranges);
 }
 
 /*
@@ -193,6 +213,8 @@ static struct k8s_service *random_service(const char *ns, const char *name)
 		if (j == s->n_ports)
 			s->ports[s->n_ports++] = p;
 	}
+	if (s->type == K8S_SVC_LOAD_BALANCER && chance(50))
+		add_src_ranges(s);
 	return s;
 }
 
@@ -396,7 +418,12 @@ static bool same_spec(const struct shunt_service_spec *x,
 
 	if (strcmp(x->name, y->name) || x->table_size != y->table_size ||
 	    x->affinity_timeout != y->affinity_timeout ||
-	    x->n_frontends != y->n_frontends || x->n_backends != y->n_backends)
+	    x->n_frontends != y->n_frontends ||
+	    x->n_backends != y->n_backends ||
+	    x->n_src_ranges != y->n_src_ranges ||
+	    (x->n_src_ranges &&
+	     memcmp(x->src_ranges, y->src_ranges,
+		    x->n_src_ranges * sizeof(*x->src_ranges))))
 		return false;
 	assert_true(x->n_frontends <= 64 && x->n_backends <= 64);
 	if (x->n_frontends) {

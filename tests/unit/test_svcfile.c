@@ -1324,6 +1324,90 @@ static void test_reject_lb_mode(void **state)
 	       4, "lb-mode", NULL);
 }
 
+/* source_ranges: CIDRs of the service's family, host bits cleared,
+ * sorted; every frontend then checks them. */
+static void test_source_ranges(void **state)
+{
+	struct shunt_desired d;
+	const struct shunt_service_spec *s;
+	char buf[SHUNT_ADDRSTRLEN + 8];
+	size_t i;
+
+	(void)state;
+	parse_ok("services:\n"
+		 "  - name: web\n"
+		 "    vip: 10.96.0.10\n"
+		 "    port: 80\n"
+		 "    node_port: 30080\n"
+		 "    external_ips: [192.0.2.10]\n"
+		 "    source_ranges: [198.51.100.9/24, 10.0.0.0/8]\n"
+		 "  - name: v6\n"
+		 "    vip: fd00::10\n"
+		 "    port: 80\n"
+		 "    source_ranges:\n"
+		 "      - 2001:db8::/32\n"
+		 "  - name: open\n"
+		 "    vip: 10.96.0.11\n"
+		 "    port: 80\n"
+		 "    source_ranges: []\n",
+		 &d);
+	assert_int_equal(d.n, 3);
+	s = shunt_desired_find(&d, "web");
+	assert_non_null(s);
+	assert_int_equal(s->n_src_ranges, 2);
+	assert_string_equal(
+		shunt_src_range_format(&s->src_ranges[0], buf, sizeof(buf)),
+		"10.0.0.0/8");
+	assert_string_equal(
+		shunt_src_range_format(&s->src_ranges[1], buf, sizeof(buf)),
+		"198.51.100.0/24");
+	assert_int_equal(s->n_frontends, 3);
+	for (i = 0; i < s->n_frontends; i++)
+		assert_true(s->frontends[i].flags & SHUNT_FE_F_SRC_RANGES);
+	s = shunt_desired_find(&d, "v6");
+	assert_non_null(s);
+	assert_int_equal(s->n_src_ranges, 1);
+	assert_string_equal(
+		shunt_src_range_format(&s->src_ranges[0], buf, sizeof(buf)),
+		"2001:db8::/32");
+	assert_true(s->frontends[0].flags & SHUNT_FE_F_SRC_RANGES);
+	s = shunt_desired_find(&d, "open");
+	assert_non_null(s);
+	assert_int_equal(s->n_src_ranges, 0);
+	assert_false(s->frontends[0].flags & SHUNT_FE_F_SRC_RANGES);
+	shunt_desired_free(&d);
+}
+
+static void test_reject_source_ranges(void **state)
+{
+	(void)state;
+	reject("services:\n"
+	       "  - vip: 10.96.0.10\n"
+	       "    port: 80\n"
+	       "    source_ranges: [10.0.0.1]\n",
+	       4, "source_ranges", "'10.0.0.1' is not a CIDR", NULL);
+	reject("services:\n"
+	       "  - vip: 10.96.0.10\n"
+	       "    port: 80\n"
+	       "    source_ranges: [10.0.0.0/40]\n",
+	       4, "bad prefix length", NULL);
+	reject("services:\n"
+	       "  - vip: 10.96.0.10\n"
+	       "    port: 80\n"
+	       "    source_ranges: [2001:db8::/32]\n",
+	       4, "source range 2001:db8::/32 is IPv6, the service IPv4", NULL);
+	reject("services:\n"
+	       "  - vip: 10.96.0.10\n"
+	       "    port: 80\n"
+	       "    source_ranges: [10.0.0.0/8, 10.1.0.0/8]\n",
+	       4, "duplicate source range 10.1.0.0/8", NULL);
+	reject("services:\n"
+	       "  - vip: 10.96.0.10\n"
+	       "    port: 80\n"
+	       "    source_ranges: 10.0.0.0/8\n",
+	       4, "'source_ranges' must be a list", NULL);
+}
+
 /* Without a name a service is named after its VIP's frontend (as
  * shunt_format_service writes it); a name is 1 to SHUNT_NAME_MAX - 1
  * characters. */
@@ -1740,6 +1824,8 @@ int main(void)
 		cmocka_unit_test(test_node_port_json),
 		cmocka_unit_test(test_lb_mode),
 		cmocka_unit_test(test_reject_lb_mode),
+		cmocka_unit_test(test_source_ranges),
+		cmocka_unit_test(test_reject_source_ranges),
 		cmocka_unit_test(test_default_name),
 		cmocka_unit_test(test_reject_duplicate_names),
 		cmocka_unit_test(test_reject_duplicate_frontends),

@@ -24,6 +24,7 @@
 	X(service_map)                                                         \
 	X(backend_map)                                                         \
 	X(maglev_map)                                                          \
+	X(src_range_map)                                                       \
 	X(node_addr_map)                                                       \
 	X(pod_cidr_map)                                                        \
 	X(ctl_map)                                                             \

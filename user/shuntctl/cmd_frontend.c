@@ -112,14 +112,14 @@ static void list_out(struct cli *cli, struct shunt *s,
 	if (cli->json)
 		arr = json_object_new_array();
 	else
-		printf("%-44s %-30s %s\n", "FRONTEND", "FLAGS", "SERVICE");
+		printf("%-44s %-32s %s\n", "FRONTEND", "FLAGS", "SERVICE");
 	for (i = 0; i < n; i++) {
 		shunt_format_service(&f[i].key, key, sizeof(key));
 		show_fe_flags(f[i].fe.flags, flags, sizeof(flags));
 		svc = shunt_service_get(s, &f[i].key, &info) ? "?"
 							     : info.svc.name;
 		if (!cli->json) {
-			printf("%-44s %-30s %s\n", key, flags, svc);
+			printf("%-44s %-32s %s\n", key, flags, svc);
 			continue;
 		}
 		o = json_object_new_object();

@@ -17,8 +17,8 @@
 static void service_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: shuntctl service add VIP:PORT/PROTO [--name NAME] [--node-port N] [--table-size M|auto] [--affinity SECONDS]\n"
-		"       shuntctl service set VIP:PORT/PROTO [--table-size M|auto] [--affinity SECONDS|0]\n"
+		"Usage: shuntctl service add VIP:PORT/PROTO [--name NAME] [--node-port N] [--table-size M|auto] [--affinity SECONDS] [--source-ranges CIDR,...]\n"
+		"       shuntctl service set VIP:PORT/PROTO [--table-size M|auto] [--affinity SECONDS|0] [--source-ranges CIDR,...|none]\n"
 		"       shuntctl service del VIP:PORT/PROTO\n"
 		"       shuntctl service list [--json]\n"
 		"       shuntctl service show VIP:PORT/PROTO [--json]\n"
@@ -31,7 +31,10 @@ static void service_usage(FILE *f)
 		"  --table-size M|auto  Maglev table size, a prime in %u..%u; auto (the\n"
 		"                       default) sizes it from the backends: at least %u slots\n"
 		"                       per unit of weight\n"
-		"  --affinity SECONDS   ClientIP session affinity, 1..%u (default off; 0: off)\n",
+		"  --affinity SECONDS   ClientIP session affinity, 1..%u (default off; 0: off)\n"
+		"  --source-ranges CIDR,...  only clients in these CIDRs reach the service's\n"
+		"                       frontends (loadBalancerSourceRanges; others dropped,\n"
+		"                       counted drop_src_range); none: every client\n",
 		SHUNT_MAGLEV_MIN, SHUNT_MAGLEV_MAX, 100,
 		SHUNT_AFFINITY_MAX_SECONDS);
 }
@@ -62,8 +65,35 @@ struct svc_args {
 	__u32 node_port;
 	__u32 table_size;
 	__u32 affinity;
-	bool have_table, have_affinity;
+	bool have_table, have_affinity, have_ranges;
+	struct shunt_src_range ranges[SHUNT_MAX_SVC_SRC_RANGES];
+	size_t n_ranges;
 };
+
+/* --source-ranges CIDR,CIDR,... or none. */
+static int parse_ranges(const char *arg, struct svc_args *a)
+{
+	char *copy = strdup(arg), *tok, *save = NULL, why[160];
+	int rc = 0;
+
+	if (!copy)
+		return cli_err("out of memory");
+	a->n_ranges = 0;
+	tok = strcmp(arg, "none") ? strtok_r(copy, ",", &save) : NULL;
+	for (; tok && !rc; tok = strtok_r(NULL, ",", &save)) {
+		if (a->n_ranges == SHUNT_MAX_SVC_SRC_RANGES)
+			rc = cli_usage_err(
+				"too many source ranges (at most %u)",
+				SHUNT_MAX_SVC_SRC_RANGES);
+		else if (shunt_src_range_parse(tok, &a->ranges[a->n_ranges++],
+					       why, sizeof(why)))
+			rc = cli_usage_err("invalid source range: %s", why);
+	}
+	if (!rc && !a->n_ranges && strcmp(arg, "none"))
+		rc = cli_usage_err("--source-ranges: give CIDRs or none");
+	free(copy);
+	return rc;
+}
 
 /* Options of add and set, then exactly one VIP:PORT/PROTO. */
 static int parse_args(int argc, char **argv, bool add, struct svc_args *a)
@@ -73,6 +103,7 @@ static int parse_args(int argc, char **argv, bool add, struct svc_args *a)
 		{"affinity", required_argument, NULL, 'a'},
 		{"node-port", required_argument, NULL, 'N'},
 		{"name", required_argument, NULL, 'n'},
+		{"source-ranges", required_argument, NULL, 'r'},
 		{"help", no_argument, NULL, 'h'},
 		{},
 	};
@@ -100,6 +131,8 @@ static int parse_args(int argc, char **argv, bool add, struct svc_args *a)
 				optarg, sizeof(a->name) - 1);
 		if (c == 'n')
 			snprintf(a->name, sizeof(a->name), "%s", optarg);
+		if (c == 'r' && parse_ranges(optarg, a))
+			return EXIT_USAGE;
 		if (c == 'h') {
 			service_usage(stdout);
 			return -1;
@@ -108,6 +141,7 @@ static int parse_args(int argc, char **argv, bool add, struct svc_args *a)
 			return EXIT_USAGE;
 		a->have_table |= c == 't';
 		a->have_affinity |= c == 'a';
+		a->have_ranges |= c == 'r';
 	}
 	if (argc - optind != 1)
 		return cli_usage_err("service %s: expected one VIP:PORT/PROTO",
@@ -171,6 +205,11 @@ static int service_add(struct cli *cli, int argc, char **argv)
 	snprintf(spec.name, sizeof(spec.name), "%s", a.name);
 	spec.table_size = a.table_size;
 	spec.affinity_timeout = a.affinity;
+	shunt_src_ranges_normalize(a.ranges, &a.n_ranges);
+	spec.src_ranges = a.ranges;
+	spec.n_src_ranges = a.n_ranges;
+	fes[0].flags |= SHUNT_FE_F_SRC_RANGES; /* dropped without ranges */
+	fes[1].flags |= SHUNT_FE_F_SRC_RANGES;
 	if (cli_open(cli, &s, true))
 		return EXIT_FAIL;
 	err = shunt_service_get_by_name(&s, spec.name, &info) == 0 ||
@@ -196,13 +235,17 @@ static int service_set(struct cli *cli, int argc, char **argv)
 	rc = parse_args(argc, argv, false, &a);
 	if (rc)
 		return rc < 0 ? EXIT_OK : rc;
-	if (!a.have_table && !a.have_affinity)
-		return cli_usage_err(
-			"service set: give --table-size or --affinity");
+	if (!a.have_table && !a.have_affinity && !a.have_ranges)
+		return cli_usage_err("service set: give --table-size, "
+				     "--affinity or --source-ranges");
 	if (cli_open(cli, &s, true))
 		return EXIT_FAIL;
+	/* The ranges first: the change that can be refused (capacity). */
 	err = shunt_service_get(&s, &a.key, &info);
-	if (!err)
+	if (!err && a.have_ranges)
+		err = shunt_service_set_src_ranges(&s, &a.key, a.ranges,
+						   a.n_ranges);
+	if (!err && (a.have_table || a.have_affinity))
 		err = shunt_service_set(
 			&s, &a.key,
 			a.have_table ? a.table_size : info.svc.table_size,

@@ -38,6 +38,8 @@ static void usage_text(const struct shunt_usage *u)
 	       u->cap.frontends);
 	printf("  %-12s %10zu %10u\n", "backends", u->backends,
 	       u->cap.backends);
+	printf("  %-12s %10zu %10u\n", "src_ranges", u->src_ranges,
+	       SHUNT_MAX_SRC_RANGES);
 	if (u->have_ct)
 		printf("  %-12s %10zu %10u\n", "conntrack", u->ct_entries,
 		       u->cap.ct);
@@ -87,6 +89,8 @@ static struct json_object *usage_json(const struct shunt_usage *u)
 			       table_json(u->frontends, u->cap.frontends));
 	json_object_object_add(o, "backends",
 			       table_json(u->backends, u->cap.backends));
+	json_object_object_add(o, "source_ranges",
+			       table_json(u->src_ranges, SHUNT_MAX_SRC_RANGES));
 	if (u->have_ct)
 		json_object_object_add(o, "conntrack",
 				       table_json(u->ct_entries, u->cap.ct));

@@ -124,12 +124,13 @@ static __u32 *slot_counts(struct view *w, __u32 svc_id,
 
 const char *show_fe_flags(__u32 flags, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s%s%s%s%s",
+	snprintf(buf, len, "%s%s%s%s%s%s",
 		 flags & SHUNT_FE_F_NODEPORT ? "nodeport " : "",
 		 flags & SHUNT_FE_F_EXTERNAL ? "external " : "",
 		 flags & SHUNT_FE_F_LOCAL ? "local " : "",
 		 flags & SHUNT_FE_F_MODE_SNAT ? "snat " : "",
-		 flags & SHUNT_FE_F_MODE_DSR ? "dsr " : "");
+		 flags & SHUNT_FE_F_MODE_DSR ? "dsr " : "",
+		 flags & SHUNT_FE_F_SRC_RANGES ? "source-ranges " : "");
 	if (*buf)
 		buf[strlen(buf) - 1] = '\0';
 	return buf;
@@ -160,6 +161,10 @@ static struct json_object *frontends_json(const struct shunt_frontend_info *f,
 			o, "local",
 			json_object_new_boolean(f[i].fe.flags &
 						SHUNT_FE_F_LOCAL));
+		json_object_object_add(
+			o, "source_ranges",
+			json_object_new_boolean(f[i].fe.flags &
+						SHUNT_FE_F_SRC_RANGES));
 		if (f[i].fe.flags &
 		    (SHUNT_FE_F_MODE_SNAT | SHUNT_FE_F_MODE_DSR))
 			json_object_object_add(
@@ -219,6 +224,39 @@ static struct json_object *service_json(const struct shunt_service_info *si,
 	return o;
 }
 
+/* The service's loadBalancerSourceRanges: a JSON array, or a text line
+ * (none when it has none). */
+static struct json_object *ranges_json(struct view *w, __u32 svc_id)
+{
+	struct json_object *arr = json_object_new_array();
+	char buf[SHUNT_ADDRSTRLEN + 8];
+	struct shunt_src_range *r = NULL;
+	size_t n = 0, i;
+
+	shunt_service_src_ranges(w->s, svc_id, &r, &n);
+	for (i = 0; i < n; i++)
+		json_object_array_add(
+			arr, json_object_new_string(shunt_src_range_format(
+				     &r[i], buf, sizeof(buf))));
+	free(r);
+	return arr;
+}
+
+static void ranges_text(struct view *w, __u32 svc_id)
+{
+	char buf[SHUNT_ADDRSTRLEN + 8];
+	struct shunt_src_range *r = NULL;
+	size_t n = 0, i;
+
+	shunt_service_src_ranges(w->s, svc_id, &r, &n);
+	for (i = 0; i < n; i++)
+		printf("%s%s", i ? " " : "  source ranges: ",
+		       shunt_src_range_format(&r[i], buf, sizeof(buf)));
+	if (n)
+		printf("\n");
+	free(r);
+}
+
 static void service_text(const struct shunt_service_info *si,
 			 const struct shunt_traffic_stats *t,
 			 const struct shunt_frontend_info *f, size_t nf)
@@ -272,9 +310,12 @@ static struct json_object *service_one(struct cli *cli, struct view *w,
 	if (cli->json) {
 		o = service_json(si, &t);
 		json_object_object_add(o, "frontends", frontends_json(f, nf));
+		json_object_object_add(o, "source_ranges",
+				       ranges_json(w, si->id));
 		arr = json_object_new_array();
 	} else {
 		service_text(si, &t, f, nf);
+		ranges_text(w, si->id);
 	}
 	for (i = 0; i < n; i++) {
 		bt = traffic(w, false, b[i].id);

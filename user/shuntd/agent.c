@@ -137,6 +137,7 @@ static int start_k8s(struct loop *l)
 		.insecure_http = l->opt->insecure_http,
 		.external_ip_cidrs = l->opt->external_ips.cidrs,
 		.n_external_ip_cidrs = l->opt->external_ips.n_cidrs,
+		.src_ranges_nodeport = l->opt->src_ranges_nodeport,
 	};
 	int err;
 

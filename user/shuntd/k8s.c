@@ -46,6 +46,7 @@ struct k8s_source {
 	char *proxy_name; /* --service-proxy-name, NULL when unset */
 	struct shunt_cidr *ext_cidrs; /* --external-ip-cidrs */
 	size_t n_ext_cidrs;
+	bool src_ranges_nodeport;	       /* --lb-source-ranges-nodeport */
 	uint64_t refused[K8S_REFUSED_REASONS]; /* atomic */
 	bool curl_ready;
 	bool shared_ready;
@@ -403,6 +404,7 @@ static struct k8s_model_opts model_opts(struct k8s_source *src)
 		.service_proxy_name = src->proxy_name,
 		.external_ip_cidrs = src->ext_cidrs,
 		.n_external_ip_cidrs = src->n_ext_cidrs,
+		.src_ranges_nodeport = src->src_ranges_nodeport,
 		.refused = on_refused,
 		.refused_arg = src,
 	};
@@ -418,6 +420,7 @@ int k8s_source_start(const struct k8s_options *o, int notify_fd,
 	if (!src)
 		return -ENOMEM;
 	src->need_full = true;
+	src->src_ranges_nodeport = o->src_ranges_nodeport;
 	src->state = k8s_state_new();
 	if (src->state)
 		k8s_state_on_refused(src->state, on_refused, src);

@@ -27,6 +27,9 @@ struct k8s_options {
 	 * taken. Copied. */
 	const struct shunt_cidr *external_ip_cidrs;
 	size_t n_external_ip_cidrs;
+	/* --lb-source-ranges-nodeport: loadBalancerSourceRanges apply to a
+	 * Service's NodePort too. */
+	bool src_ranges_nodeport;
 	/* In-cluster files and API address (tests point them elsewhere):
 	 * NULL means the standard paths and $KUBERNETES_SERVICE_HOST/PORT. */
 	const char *token_file;

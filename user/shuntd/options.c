@@ -61,6 +61,9 @@ static void usage(FILE *f)
 	      "      --pod-cidrs LIST     this node's pod CIDRs (comma-separated): their\n"
 	      "                           flows to a Local policy's external frontends\n"
 	      "                           take the cluster set (kube-proxy's short-circuit)\n"
+	      "      --lb-source-ranges-nodeport  a LoadBalancer Service's\n"
+	      "                           loadBalancerSourceRanges apply to its NodePort\n"
+	      "                           too (default: its load balancer IPs only)\n"
 	      "      --node-ip IP         this node's primary addresses (repeatable; default:\n"
 	      "                           the source addresses of the default routes)\n"
 	      "      --nodeport-addresses LIST  addresses NodePorts answer on: CIDRs and\n"
@@ -79,7 +82,7 @@ static void usage(FILE *f)
 	      "SHUNTD_KUBERNETES (1/0), KUBECONFIG, NODE_NAME,\n"
 	      "SHUNTD_NODE_IPS (comma-separated), SHUNTD_NODEPORT_ADDRESSES,\n"
 	      "SHUNTD_SERVICE_PROXY_NAME, SHUNTD_INSECURE_HTTP (1/0),\n"
-	      "SHUNTD_EXTERNAL_IP_CIDRS.\n",
+	      "SHUNTD_EXTERNAL_IP_CIDRS, SHUNTD_LB_SOURCE_RANGES_NODEPORT (1/0).\n",
 	      f);
 }
 
@@ -301,6 +304,8 @@ static int set_option(struct shuntd_options *o, const char *name, const char *v,
 		return copy(o->node_name, sizeof(o->node_name), where, v);
 	if (!strcmp(name, "insecure-http"))
 		return parse_bool(where, v, &o->insecure_http);
+	if (!strcmp(name, "lb-source-ranges-nodeport"))
+		return parse_bool(where, v, &o->src_ranges_nodeport);
 	if (!strcmp(name, "service-proxy-name"))
 		return copy(o->service_proxy_name,
 			    sizeof(o->service_proxy_name), where, v);
@@ -415,6 +420,7 @@ static const struct {
 	{"SHUNTD_INSECURE_HTTP", "insecure-http"},
 	{"SHUNTD_EXTERNAL_IP_CIDRS", "external-ip-cidrs"},
 	{"SHUNTD_POD_CIDRS", "pod-cidrs"},
+	{"SHUNTD_LB_SOURCE_RANGES_NODEPORT", "lb-source-ranges-nodeport"},
 	{"SHUNTD_NODE_IPS", "node-ip"},
 };
 
@@ -461,6 +467,7 @@ static const struct option long_opts[] = {
 	{"insecure-http", no_argument, NULL, 6},
 	{"external-ip-cidrs", required_argument, NULL, 1},
 	{"pod-cidrs", required_argument, NULL, 1},
+	{"lb-source-ranges-nodeport", no_argument, NULL, 7},
 	{"node-ip", required_argument, NULL, 3},
 	{"once", no_argument, NULL, 4},
 	{"cleanup", no_argument, NULL, 5},
@@ -528,6 +535,9 @@ static int load_flags(struct shuntd_options *o, int argc, char **argv,
 			break;
 		case 6:
 			o->insecure_http = true;
+			break;
+		case 7:
+			o->src_ranges_nodeport = true;
 			break;
 		case 'd':
 			o->debug = true;

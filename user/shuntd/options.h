@@ -38,6 +38,7 @@ struct shuntd_options {
 	char node_name[256];
 	char service_proxy_name[64]; /* --service-proxy-name, "" unset */
 	bool insecure_http;	     /* --insecure-http */
+	bool src_ranges_nodeport;    /* --lb-source-ranges-nodeport */
 	char node_ips[SHUNTD_MAX_NODE_IPS][64]; /* primary addresses */
 	int n_node_ips;
 	struct shunt_nodeport_addrs nodeport; /* --nodeport-addresses */

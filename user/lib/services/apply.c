@@ -32,6 +32,8 @@ void apply_batch_free(struct apply_batch *b)
 	vec_free(&b->be_free);
 	vec_free(&b->svc_free);
 	vec_free(&b->gone);
+	vec_free(&b->sr_add);
+	vec_free(&b->sr_del);
 	free(b);
 }
 
@@ -74,6 +76,7 @@ struct plan {
 	struct shunt_frontend_spec *fes; /* sorted copies */
 	struct shunt_backend_spec *bes;
 	size_t new_fes, new_bes;
+	size_t n_ranges; /* of spec */
 	__u8 family;
 };
 
@@ -144,6 +147,29 @@ static int check_backends(const struct shunt_model *m,
 	return 0;
 }
 
+static int check_ranges(const struct shunt_model *m,
+			const struct model_svc *svc,
+			const struct shunt_service_spec *spec, struct plan *p)
+{
+	const struct shunt_src_range *r = spec->src_ranges;
+	size_t i, n = spec->n_src_ranges;
+	int c;
+
+	if (n > SHUNT_MAX_SVC_SRC_RANGES)
+		return -ENOSPC;
+	for (i = 0; i < n; i++) {
+		if (!shunt_src_range_valid(&r[i]))
+			return -EINVAL;
+		c = i ? shunt_src_range_cmp(&r[i - 1], &r[i]) : -1;
+		if (c >= 0) /* a duplicate, or not sorted */
+			return c ? -EINVAL : -EEXIST;
+	}
+	if (m->n_ranges - (svc ? svc->n_ranges : 0) + n > SHUNT_MAX_SRC_RANGES)
+		return -ENOSPC;
+	p->n_ranges = n;
+	return 0;
+}
+
 static int check_spec(const struct shunt_model *m, const struct model_svc *svc,
 		      const struct shunt_service_spec *spec, struct plan *p)
 {
@@ -160,7 +186,9 @@ static int check_spec(const struct shunt_model *m, const struct model_svc *svc,
 		return -EINVAL;
 	if (spec->affinity_timeout > SHUNT_AFFINITY_MAX_SECONDS)
 		return -EINVAL;
-	err = check_frontends(m, svc, p, spec->n_frontends);
+	err = check_ranges(m, svc, spec, p);
+	if (!err)
+		err = check_frontends(m, svc, p, spec->n_frontends);
 	if (!err)
 		err = check_backends(m, svc, p, spec->n_backends,
 				     spec->table_size);
@@ -260,11 +288,15 @@ int apply_link_cluster(struct shunt_model *m, struct apply_batch *b,
 	return peer ? set_cluster_id(b, peer, gone ? 0 : svc->id) : 0;
 }
 
-static __u32 fe_flags(const struct shunt_frontend_spec *f)
+static __u32 fe_flags(const struct shunt_frontend_spec *f, const struct plan *p)
 {
+	__u32 flags = f->flags;
+
+	if (!p->n_ranges)
+		flags &= ~SHUNT_FE_F_SRC_RANGES;
 	if (shunt_frontend_is_nodeport(&f->key))
-		return f->flags | SHUNT_FE_F_NODEPORT;
-	return f->flags & ~SHUNT_FE_F_NODEPORT;
+		return flags | SHUNT_FE_F_NODEPORT;
+	return flags & ~SHUNT_FE_F_NODEPORT;
 }
 
 static int drop_frontend(struct shunt_model *m, struct apply_batch *b,
@@ -292,8 +324,8 @@ static int set_frontends(struct shunt_model *m, struct apply_batch *b,
 		f = bsearch(&fe->key, p->fes, n, sizeof(*p->fes), cmp_fe_spec);
 		if (!f)
 			err = drop_frontend(m, b, fe);
-		else if (fe->val.flags != fe_flags(f)) {
-			fe->val.flags = fe_flags(f);
+		else if (fe->val.flags != fe_flags(f, p)) {
+			fe->val.flags = fe_flags(f, p);
 			err = vec_push(&b->fe_write, fe->key);
 		}
 	}
@@ -301,10 +333,47 @@ static int set_frontends(struct shunt_model *m, struct apply_batch *b,
 		f = &p->fes[i];
 		if (model_fe_get(m, &f->key))
 			continue;
-		err = model_fe_add(m, svc, &f->key, fe_flags(f));
+		err = model_fe_add(m, svc, &f->key, fe_flags(f, p));
 		if (!err)
 			err = vec_push(&b->fe_write, f->key);
 	}
+	return err;
+}
+
+static int queue_range(struct apply_batch *b, bool del, __u32 svc_id,
+		       const struct shunt_src_range *r)
+{
+	struct shunt_src_range_key k;
+
+	shunt_src_range_key(svc_id, r, &k);
+	return del ? vec_push(&b->sr_del, k) : vec_push(&b->sr_add, k);
+}
+
+/* Merge the sorted wanted source ranges with the sorted current ones. */
+static int set_ranges(struct shunt_model *m, struct apply_batch *b,
+		      struct model_svc *svc,
+		      const struct shunt_service_spec *spec)
+{
+	const struct shunt_src_range *want = spec->src_ranges;
+	size_t n = spec->n_src_ranges, i = 0, j = 0;
+	bool changed = false;
+	int err = 0, c;
+
+	while (!err && (i < n || j < svc->n_ranges)) {
+		c = i == n ? 1
+		    : j == svc->n_ranges
+			    ? -1
+			    : shunt_src_range_cmp(&want[i], &svc->ranges[j]);
+		if (c < 0)
+			err = queue_range(b, false, svc->id, &want[i++]);
+		else if (c > 0)
+			err = queue_range(b, true, svc->id, &svc->ranges[j++]);
+		else
+			i++, j++;
+		changed |= c != 0;
+	}
+	if (!err && changed)
+		err = model_svc_set_ranges(m, svc, want, n);
 	return err;
 }
 
@@ -403,7 +472,8 @@ static int set_backends(struct shunt_model *m, struct apply_batch *b,
 static size_t queued(const struct apply_batch *b)
 {
 	return b->new_svcs.n + b->fe_del.n + b->be_write.n + b->dirty.n +
-	       b->fe_write.n + b->be_free.n + b->svc_free.n;
+	       b->fe_write.n + b->be_free.n + b->svc_free.n + b->sr_add.n +
+	       b->sr_del.n;
 }
 
 int apply_service(struct shunt *s, struct apply_batch *b,
@@ -442,6 +512,8 @@ int apply_service(struct shunt *s, struct apply_batch *b,
 	if (!err)
 		err = apply_link_cluster(m, b, svc, false);
 	if (!err)
+		err = set_ranges(m, b, svc, spec);
+	if (!err)
 		err = set_frontends(m, b, svc, &p, spec->n_frontends);
 	if (!err)
 		err = set_backends(m, b, svc, &p, spec->n_backends);
@@ -466,6 +538,8 @@ int apply_delete(struct shunt *s, struct apply_batch *b, struct model_svc *svc)
 		err = drop_frontend(m, b, svc->fes[svc->n_fes - 1]);
 	for (i = 0; !err && i < svc->n_bes; i++)
 		err = vec_push(&b->be_free, svc->bes[i]);
+	for (i = 0; !err && i < svc->n_ranges; i++)
+		err = queue_range(b, true, svc->id, &svc->ranges[i]);
 	if (!err)
 		err = vec_push(&b->svc_free, svc->id);
 	if (err) {
@@ -490,6 +564,12 @@ int apply_drop_frontend(struct apply_batch *b,
 			const struct shunt_frontend_key *key)
 {
 	return vec_push(&b->fe_del, *key);
+}
+
+int apply_drop_range(struct apply_batch *b,
+		     const struct shunt_src_range_key *key)
+{
+	return vec_push(&b->sr_del, *key);
 }
 
 int apply_drop_table(struct apply_batch *b, __u32 svc_id)

@@ -5,13 +5,15 @@
  * to the maps in an order that keeps every packet's view consistent:
  *
  *   0. counters of new service and backend ids reset
- *   1. frontends that go away deleted (a removed VIP stops at once)
+ *   1. frontends that go away deleted (a removed VIP stops at once),
+ *      new source ranges written
  *   2. new and changed backends written (leaving ones marked REMOVING)
  *   3. tables rebuilt for services whose backends changed, swapped in
  *      (one maglev_map batch update, one RCU grace period, per chunk)
  *   4. service records written (published size, count, gen, hash)
  *   5. new frontends written (they find a live table)
- *   6. left backends, services and their tables freed
+ *   6. left backends, services and their tables, source ranges that go
+ *      away freed
  *   7. the socket path's sockets on left backends ended (sockdestroy.h;
  *      failures reported there, never the flush's)
  *
@@ -64,6 +66,8 @@ void apply_republish(struct apply_batch *b, struct model_svc *svc);
 int apply_drop_frontend(struct apply_batch *b,
 			const struct shunt_frontend_key *key);
 int apply_drop_table(struct apply_batch *b, __u32 svc_id);
+int apply_drop_range(struct apply_batch *b,
+		     const struct shunt_src_range_key *key);
 int apply_drop_backend(struct apply_batch *b, __u32 id);
 
 /* Write the batch (see above); the batch is empty afterwards. 0 or the

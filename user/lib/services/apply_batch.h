@@ -18,6 +18,11 @@ struct apply_batch {
 	/* After step 6: (service, backend) pairs that left, whose sockets
 	 * are ended (node/sockdestroy.h). */
 	VEC(struct shunt_sock_target) gone;
+	/* src_range_map: added before frontends are written (step 1),
+	 * deleted after (step 6), so a change never denies a client both
+	 * the old and the new list allow. */
+	VEC(struct shunt_src_range_key) sr_add;
+	VEC(struct shunt_src_range_key) sr_del;
 	int failed; /* a change failed half-way: the batch is not written */
 };
 

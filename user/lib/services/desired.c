@@ -52,6 +52,8 @@ int shunt_desired_add(struct shunt_desired *d,
 				   sizeof(*spec->frontends), &err);
 	dst->backends = dup_array(spec->backends, spec->n_backends,
 				  sizeof(*spec->backends), &err);
+	dst->src_ranges = dup_array(spec->src_ranges, spec->n_src_ranges,
+				    sizeof(*spec->src_ranges), &err);
 	if (err) {
 		shunt_spec_free(dst);
 		return err;

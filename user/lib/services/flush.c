@@ -292,6 +292,58 @@ static int publish(struct shunt *s, struct apply_batch *b)
 	return err;
 }
 
+/* --- source ranges ------------------------------------------------- */
+
+/* Does the model give service k->svc_id the CIDR of key k? */
+static bool range_wanted(const struct shunt_model *m,
+			 const struct shunt_src_range_key *k)
+{
+	const struct model_svc *svc;
+	struct shunt_src_range r;
+	size_t i;
+
+	if (!k->svc_id || k->svc_id > m->cap.services ||
+	    !shunt_src_range_of_key(k, &r))
+		return false;
+	svc = m->svcs[k->svc_id];
+	for (i = 0; svc && i < svc->n_ranges; i++)
+		if (!shunt_src_range_cmp(&svc->ranges[i], &r))
+			return true;
+	return false;
+}
+
+/* An LPM trie has no batch operations: one entry at a time. Only keys
+ * the model (still) wants are written, only keys it no longer has are
+ * deleted, whatever the order of changes in the batch was. */
+static int write_ranges(struct shunt *s, struct apply_batch *b)
+{
+	const struct shunt_src_range_key *k;
+	__u32 one = 1;
+	size_t i;
+
+	for (i = 0; i < b->sr_add.n; i++) {
+		k = &b->sr_add.v[i];
+		if (range_wanted(s->model, k) &&
+		    bpf_map_update_elem(s->src_range_map, k, &one, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+static int delete_ranges(struct shunt *s, struct apply_batch *b)
+{
+	const struct shunt_src_range_key *k;
+	size_t i;
+
+	for (i = 0; i < b->sr_del.n; i++) {
+		k = &b->sr_del.v[i];
+		if (!range_wanted(s->model, k) &&
+		    bpf_map_delete_elem(s->src_range_map, k) && errno != ENOENT)
+			return -errno;
+	}
+	return 0;
+}
+
 /* --- steps 5 and 6 ------------------------------------------------- */
 
 static int write_frontends(struct shunt *s, struct apply_batch *b)
@@ -358,7 +410,9 @@ static int free_all(struct shunt *s, struct apply_batch *b)
 	size_t i;
 	int err;
 
-	err = write_backends(s, b->be_free.v, b->be_free.n, true);
+	err = delete_ranges(s, b);
+	if (!err)
+		err = write_backends(s, b->be_free.v, b->be_free.n, true);
 	if (!err)
 		err = free_services(s, b->svc_free.v, b->svc_free.n);
 	if (err)
@@ -373,6 +427,7 @@ static int free_all(struct shunt *s, struct apply_batch *b)
 
 static void batch_clear(struct apply_batch *b)
 {
+	b->sr_add.n = b->sr_del.n = 0;
 	b->new_svcs.n = b->new_bes.n = b->fe_del.n = b->be_write.n = 0;
 	b->dirty.n = b->fe_write.n = b->be_free.n = b->svc_free.n = 0;
 	b->gone.n = 0;
@@ -398,7 +453,8 @@ static int delete_frontends(struct shunt *s, struct apply_batch *b)
 int apply_flush(struct shunt *s, struct apply_batch *b)
 {
 	bool any = b->new_svcs.n || b->fe_del.n || b->be_write.n ||
-		   b->dirty.n || b->fe_write.n || b->be_free.n || b->svc_free.n;
+		   b->dirty.n || b->fe_write.n || b->be_free.n ||
+		   b->svc_free.n || b->sr_add.n || b->sr_del.n;
 	int err = b->failed;
 
 	if (!err && !any)
@@ -411,6 +467,8 @@ int apply_flush(struct shunt *s, struct apply_batch *b)
 				     b->new_bes.n);
 	if (!err)
 		err = delete_frontends(s, b);
+	if (!err)
+		err = write_ranges(s, b);
 	if (!err)
 		err = write_backends(s, b->be_write.v, b->be_write.n, false);
 	if (!err)

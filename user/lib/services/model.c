@@ -116,6 +116,7 @@ static void svc_destroy(struct model_svc *svc)
 		free(svc->fes[i]);
 	free(svc->fes);
 	free(svc->bes);
+	free(svc->ranges);
 	free(svc);
 }
 
@@ -195,6 +196,7 @@ void model_svc_drop(struct shunt_model *m, struct model_svc *svc)
 			   &m->backends[svc->bes[i]]);
 	hindex_del(&m->by_name, hindex_hash_str(svc->rec.name), svc);
 	m->n_owned[MODEL_OWNER_IDX(svc->rec.flags)]--;
+	m->n_ranges -= svc->n_ranges;
 	m->svcs[svc->id] = NULL;
 	m->svc_held[svc->id] = true;
 	m->n_held++;
@@ -206,6 +208,24 @@ void model_release_held(struct shunt_model *m)
 {
 	memset(m->svc_held, 0, (m->cap.services + 1) * sizeof(*m->svc_held));
 	m->n_held = 0;
+}
+
+int model_svc_set_ranges(struct shunt_model *m, struct model_svc *svc,
+			 const struct shunt_src_range *r, size_t n)
+{
+	struct shunt_src_range *copy = NULL;
+
+	if (n) {
+		copy = malloc(n * sizeof(*copy));
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, r, n * sizeof(*copy));
+	}
+	m->n_ranges = m->n_ranges - svc->n_ranges + n;
+	free(svc->ranges);
+	svc->ranges = copy;
+	svc->n_ranges = n;
+	return 0;
 }
 
 /* --- backends ------------------------------------------------------ */
@@ -371,6 +391,7 @@ static void model_destroy(struct shunt_model *m)
 	free(m->backends);
 	free(m->orphan_fes);
 	free(m->orphan_tables);
+	free(m->orphan_ranges);
 	free(m);
 }
 
@@ -500,6 +521,66 @@ static int load_frontends(struct shunt *s, struct shunt_model *m)
 	return err;
 }
 
+static int range_append(struct shunt_model *m, struct model_svc *svc,
+			const struct shunt_src_range *r)
+{
+	size_t cap = svc->n_ranges;
+	int err = vec_reserve((void **)&svc->ranges, &cap, svc->n_ranges + 1,
+			      sizeof(*r));
+
+	if (err)
+		return err;
+	svc->ranges[svc->n_ranges++] = *r;
+	m->n_ranges++;
+	return 0;
+}
+
+static int range_orphan(struct shunt_model *m,
+			const struct shunt_src_range_key *k, size_t *cap)
+{
+	int err = vec_reserve((void **)&m->orphan_ranges, cap,
+			      m->n_orphan_ranges + 1, sizeof(*k));
+
+	if (!err)
+		m->orphan_ranges[m->n_orphan_ranges++] = *k;
+	return err;
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+	return shunt_src_range_cmp(a, b);
+}
+
+/* Source ranges join their services; the others are orphans. */
+static int load_ranges(struct shunt *s, struct shunt_model *m)
+{
+	struct shunt_src_range_key *k;
+	struct shunt_src_range r;
+	struct model_svc *svc;
+	size_t i, cap = 0;
+	struct map_dump d;
+	__u32 id;
+	int err;
+
+	err = map_dump(s->src_range_map, sizeof(*k), sizeof(__u32), &d);
+	for (i = 0; !err && i < d.n; i++) {
+		k = map_dump_key(&d, i);
+		svc = k->svc_id && k->svc_id <= m->cap.services
+			      ? m->svcs[k->svc_id]
+			      : NULL;
+		if (svc && shunt_src_range_of_key(k, &r))
+			err = range_append(m, svc, &r);
+		else
+			err = range_orphan(m, k, &cap);
+	}
+	map_dump_free(&d);
+	for (id = 1; !err && id <= m->cap.services; id++)
+		if (m->svcs[id] && m->svcs[id]->n_ranges > 1)
+			qsort(m->svcs[id]->ranges, m->svcs[id]->n_ranges,
+			      sizeof(struct shunt_src_range), cmp_range);
+	return err;
+}
+
 static __u64 read_write_gen(struct shunt *s)
 {
 	struct shunt_ctl ctl = {};
@@ -534,6 +615,8 @@ static int model_build(struct shunt *s, struct shunt_model **out)
 		err = load_backends(s, m);
 	if (!err)
 		err = load_frontends(s, m);
+	if (!err)
+		err = load_ranges(s, m);
 	if (err)
 		goto fail;
 	*out = m;

@@ -42,6 +42,8 @@ struct model_svc {
 	size_t n_bes, cap_bes;
 	struct model_fe **fes;
 	size_t n_fes, cap_fes;
+	struct shunt_src_range *ranges; /* src_range_map's, sorted */
+	size_t n_ranges;
 	bool has_table; /* maglev_map holds a table for it */
 	__u8 pending;	/* APPLY_* work queued in the current batch */
 };
@@ -54,7 +56,7 @@ struct shunt_model {
 	struct model_svc **svcs;	/* [0..cap.services]; NULL: free */
 	struct shunt_backend *backends; /* [0..cap.backends]; family 0: free */
 	bool *svc_held;			/* ids freed, reusable after flush */
-	size_t n_svcs, n_held, n_backends, n_frontends;
+	size_t n_svcs, n_held, n_backends, n_frontends, n_ranges;
 	size_t n_owned[4]; /* services by owner: MODEL_OWNER_IDX(flags) */
 	__u32 next_svc, next_backend; /* allocation cursors */
 	struct hindex by_name;	      /* name -> model_svc */
@@ -66,6 +68,8 @@ struct shunt_model {
 	size_t n_orphan_fes;
 	__u32 *orphan_tables;
 	size_t n_orphan_tables;
+	struct shunt_src_range_key *orphan_ranges;
+	size_t n_orphan_ranges;
 };
 
 /* The handle's model, built (and, holding the lock, repaired) from the
@@ -111,6 +115,10 @@ int model_backend_new(struct shunt_model *m, struct model_svc *svc,
 void model_backend_unlink(struct shunt_model *m, struct model_svc *svc,
 			  __u32 id);
 void model_backend_free(struct shunt_model *m, __u32 id);
+
+/* Make svc's source ranges a copy of r[0..n-1] (sorted). -ENOMEM. */
+int model_svc_set_ranges(struct shunt_model *m, struct model_svc *svc,
+			 const struct shunt_src_range *r, size_t n);
 
 int model_fe_add(struct shunt_model *m, struct model_svc *svc,
 		 const struct shunt_frontend_key *key, __u32 flags);

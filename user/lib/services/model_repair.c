@@ -4,10 +4,10 @@
  * when a model is built under the lock. The published record of each
  * service says which backends its live table was built from (a content
  * hash); a table whose service's backends no longer hash to it is
- * rebuilt. Frontends, tables and backends that no service owns, and
- * backends that were leaving, are freed; a Local policy's service is
- * linked to its cluster set again. Then the maps hold exactly what
- * the model says, and a source's next reconcile starts from the truth.
+ * rebuilt. Frontends, tables, source ranges and backends that no service
+ * owns, and backends that were leaving, are freed; a Local policy's
+ * service is linked to its cluster set again. Then the maps hold exactly
+ * what the model says, and a source's next reconcile starts from the truth.
  */
 #include <errno.h>
 
@@ -25,6 +25,8 @@ static int drop_orphans(struct shunt_model *m, struct apply_batch *b)
 		err = apply_drop_frontend(b, &m->orphan_fes[i]);
 	for (i = 0; !err && i < m->n_orphan_tables; i++)
 		err = apply_drop_table(b, m->orphan_tables[i]);
+	for (i = 0; !err && i < m->n_orphan_ranges; i++)
+		err = apply_drop_range(b, &m->orphan_ranges[i]);
 	for (id = 1; !err && id <= m->cap.backends; id++) {
 		be = &m->backends[id];
 		if (!be->family)
@@ -36,7 +38,7 @@ static int drop_orphans(struct shunt_model *m, struct apply_batch *b)
 			continue; /* in its service's set */
 		err = apply_drop_backend(b, id);
 	}
-	m->n_orphan_fes = m->n_orphan_tables = 0;
+	m->n_orphan_fes = m->n_orphan_tables = m->n_orphan_ranges = 0;
 	return err;
 }
 

@@ -31,9 +31,11 @@ void shunt_spec_free(struct shunt_service_spec *spec)
 {
 	free(spec->frontends);
 	free(spec->backends);
+	free(spec->src_ranges);
 	spec->frontends = NULL;
 	spec->backends = NULL;
-	spec->n_frontends = spec->n_backends = 0;
+	spec->src_ranges = NULL;
+	spec->n_frontends = spec->n_backends = spec->n_src_ranges = 0;
 }
 
 static int spec_of(const struct shunt_model *m, const struct model_svc *svc,
@@ -46,7 +48,8 @@ static int spec_of(const struct shunt_model *m, const struct model_svc *svc,
 	memset(out, 0, sizeof(*out));
 	out->frontends = calloc(svc->n_fes + 1, sizeof(*out->frontends));
 	out->backends = calloc(svc->n_bes + 1, sizeof(*out->backends));
-	if (!ids || !out->frontends || !out->backends) {
+	out->src_ranges = calloc(svc->n_ranges + 1, sizeof(*out->src_ranges));
+	if (!ids || !out->frontends || !out->backends || !out->src_ranges) {
 		free(ids);
 		shunt_spec_free(out);
 		return -ENOMEM;
@@ -69,6 +72,10 @@ static int spec_of(const struct shunt_model *m, const struct model_svc *svc,
 		out->backends[i].flags = be->flags;
 	}
 	out->n_backends = svc->n_bes;
+	if (svc->n_ranges)
+		memcpy(out->src_ranges, svc->ranges,
+		       svc->n_ranges * sizeof(*svc->ranges));
+	out->n_src_ranges = svc->n_ranges;
 	free(ids);
 	return 0;
 }
@@ -129,6 +136,38 @@ int shunt_service_set(struct shunt *s, const struct shunt_frontend_key *key,
 		return err;
 	spec.table_size = table_size;
 	spec.affinity_timeout = affinity_timeout;
+	err = shunt_service_apply(s, &spec, owner);
+	shunt_spec_free(&spec);
+	return err;
+}
+
+int shunt_service_set_src_ranges(struct shunt *s,
+				 const struct shunt_frontend_key *key,
+				 const struct shunt_src_range *r, size_t n)
+{
+	struct shunt_service_spec spec;
+	struct shunt_src_range *copy;
+	__u32 owner;
+	size_t i;
+	int err;
+
+	err = spec_by_frontend(s, key, &spec, &owner);
+	if (err)
+		return err;
+	copy = calloc(n + 1, sizeof(*copy));
+	if (!copy) {
+		shunt_spec_free(&spec);
+		return -ENOMEM;
+	}
+	if (n)
+		memcpy(copy, r, n * sizeof(*r));
+	shunt_src_ranges_normalize(copy, &n);
+	free(spec.src_ranges);
+	spec.src_ranges = copy;
+	spec.n_src_ranges = n;
+	/* Dropped again by the apply when there are none. */
+	for (i = 0; i < spec.n_frontends; i++)
+		spec.frontends[i].flags |= SHUNT_FE_F_SRC_RANGES;
 	err = shunt_service_apply(s, &spec, owner);
 	shunt_spec_free(&spec);
 	return err;
@@ -263,7 +302,8 @@ int shunt_frontend_add(struct shunt *s, const struct shunt_frontend_key *svc,
 	}
 	spec.frontends = grown;
 	spec.frontends[spec.n_frontends].key = *key;
-	spec.frontends[spec.n_frontends++].flags = flags;
+	spec.frontends[spec.n_frontends++].flags =
+		flags | (spec.n_src_ranges ? SHUNT_FE_F_SRC_RANGES : 0);
 	err = shunt_service_apply(s, &spec, owner);
 	shunt_spec_free(&spec);
 	return err;

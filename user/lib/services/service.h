@@ -44,7 +44,18 @@ struct shunt_backend_spec {
 	__u32 flags; /* SHUNT_BE_F_* */
 };
 
-/* What one service should be. */
+/* A CIDR of loadBalancerSourceRanges: the clients a service's
+ * SHUNT_FE_F_SRC_RANGES frontends serve (src_range_map). */
+struct shunt_src_range {
+	union shunt_ip addr; /* host bits zero */
+	__u8 family;	     /* SHUNT_V4 or SHUNT_V6 */
+	__u8 prefixlen;	     /* 0..32 or 0..128 */
+	__u8 pad[2];
+};
+
+/* What one service should be. A frontend flagged SHUNT_FE_F_SRC_RANGES
+ * of a service without source ranges serves every client (the flag is
+ * dropped), as Kubernetes does with an empty list. */
 struct shunt_service_spec {
 	char name[SHUNT_NAME_MAX];
 	__u32 table_size;	/* 0: sized from the backends */
@@ -53,7 +64,35 @@ struct shunt_service_spec {
 	size_t n_frontends;
 	struct shunt_backend_spec *backends;
 	size_t n_backends;
+	struct shunt_src_range *src_ranges; /* sorted, no duplicates */
+	size_t n_src_ranges;		    /* <= SHUNT_MAX_SVC_SRC_RANGES */
 };
+
+/* --- source ranges (srcrange.c) ------------------------------------ */
+
+/* Parse "ADDR/LEN" (IPv4 or IPv6); host bits are cleared, as Kubernetes
+ * does. 0, or -EINVAL with the reason in err. */
+int shunt_src_range_parse(const char *s, struct shunt_src_range *out, char *err,
+			  size_t errlen);
+/* "ADDR/LEN" into buf. */
+const char *shunt_src_range_format(const struct shunt_src_range *r, char *buf,
+				   size_t len);
+int shunt_src_range_cmp(const struct shunt_src_range *a,
+			const struct shunt_src_range *b);
+/* Sort r[0..*n-1] and drop duplicates. */
+void shunt_src_ranges_normalize(struct shunt_src_range *r, size_t *n);
+/* Does r hold a valid, host-bits-clear CIDR? */
+bool shunt_src_range_valid(const struct shunt_src_range *r);
+/* Its src_range_map key for service svc_id. */
+void shunt_src_range_key(__u32 svc_id, const struct shunt_src_range *r,
+			 struct shunt_src_range_key *k);
+/* The source range of a src_range_map key (false: not a valid one). */
+bool shunt_src_range_of_key(const struct shunt_src_range_key *k,
+			    struct shunt_src_range *r);
+/* The source ranges of service svc_id, sorted (none: *n 0). 0, -ENOENT
+ * or -errno. Free *out. */
+int shunt_service_src_ranges(struct shunt *s, __u32 svc_id,
+			     struct shunt_src_range **out, size_t *n);
 
 struct shunt_service_info {
 	__u32 id;
@@ -97,6 +136,11 @@ int shunt_service_add(struct shunt *s, const struct shunt_frontend_key *key,
 /* Change the table size (0: automatic) and affinity of key's service. */
 int shunt_service_set(struct shunt *s, const struct shunt_frontend_key *key,
 		      __u32 table_size, __u32 affinity_timeout);
+/* Make the source ranges of key's service r[0..n-1] (any order; n 0:
+ * none), checked by every frontend it has, and by those added later. */
+int shunt_service_set_src_ranges(struct shunt *s,
+				 const struct shunt_frontend_key *key,
+				 const struct shunt_src_range *r, size_t n);
 /* Delete the service key belongs to, with all its frontends. */
 int shunt_service_del(struct shunt *s, const struct shunt_frontend_key *key);
 int shunt_service_del_by_name(struct shunt *s, const char *name);
@@ -112,7 +156,8 @@ int shunt_service_list(struct shunt *s, struct shunt_service_info **out,
 
 /* --- frontends ----------------------------------------------------- */
 
-/* Add frontend key (flags SHUNT_FE_F_*) to the service of frontend svc. */
+/* Add frontend key (flags SHUNT_FE_F_*) to the service of frontend svc;
+ * when the service has source ranges, the frontend checks them too. */
 int shunt_frontend_add(struct shunt *s, const struct shunt_frontend_key *svc,
 		       const struct shunt_frontend_key *key, __u32 flags);
 /* Remove one frontend; -EBUSY when it is its service's last one (delete

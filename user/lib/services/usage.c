@@ -46,6 +46,7 @@ int shunt_usage_read(struct shunt *s, bool with_ct, struct shunt_usage *u)
 	u->services = m->n_svcs;
 	u->frontends = m->n_frontends;
 	u->backends = m->n_backends;
+	u->src_ranges = m->n_ranges;
 	if (with_ct) {
 		err = ct_count(s->ct_map, &u->ct_entries);
 		u->have_ct = !err;

@@ -10,6 +10,7 @@
 struct shunt_usage {
 	struct shunt_capacity cap;
 	size_t services, frontends, backends;
+	size_t src_ranges; /* of SHUNT_MAX_SRC_RANGES */
 	size_t ct_entries; /* both directions of every flow */
 	bool have_ct;
 };

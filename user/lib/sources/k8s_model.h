@@ -28,6 +28,10 @@
 #define K8S_AFFINITY_DEFAULT 10800 /* sessionAffinityConfig default */
 /* A Service's own --lb-mode: "snat" or "dsr". */
 #define K8S_LB_MODE_ANNOTATION "shunt.dev/lb-mode"
+/* kube-proxy's source ranges when spec.loadBalancerSourceRanges is
+ * empty: comma-separated CIDRs. */
+#define K8S_SRC_RANGES_ANNOTATION                                              \
+	"service.beta.kubernetes.io/load-balancer-source-ranges"
 /* Labels that say a Service (and its EndpointSlices) is not kube-proxy's
  * business: another proxy's, or headless. */
 #define K8S_PROXY_NAME_LABEL "service.kubernetes.io/service-proxy-name"
@@ -76,6 +80,10 @@ struct k8s_service {
 	size_t n_external_ips;
 	struct k8s_ip *lb_ips; /* status.loadBalancer.ingress[].ip */
 	size_t n_lb_ips;
+	/* LoadBalancer only: loadBalancerSourceRanges (or the annotation),
+	 * both families, sorted, no duplicates. */
+	struct shunt_src_range *src_ranges;
+	size_t n_src_ranges;
 	struct k8s_service_port *ports;
 	size_t n_ports;
 };
@@ -129,6 +137,11 @@ const char *k8s_object_rv(struct json_object *obj);
 int k8s_service_parse(struct json_object *obj, struct k8s_service **out,
 		      char *err, size_t errlen);
 void k8s_service_free(struct k8s_service *svc);
+/* svc->src_ranges of Service obj (whose spec is spec, type parsed). 0,
+ * -EINVAL (a CIDR that does not parse: err names the Service and the
+ * value) or -ENOMEM. */
+int k8s_parse_src_ranges(struct json_object *obj, struct json_object *spec,
+			 struct k8s_service *svc, char *err, size_t errlen);
 int k8s_slice_parse(struct json_object *obj, struct k8s_slice **out, char *err,
 		    size_t errlen);
 void k8s_slice_free(struct k8s_slice *sl);
@@ -185,6 +198,10 @@ struct k8s_model_opts {
 	 * taken. Load balancer IPs are not affected. */
 	const struct shunt_cidr *external_ip_cidrs;
 	size_t n_external_ip_cidrs;
+	/* --lb-source-ranges-nodeport: a LoadBalancer Service's source
+	 * ranges apply to its NodePort too, not only to its load balancer
+	 * IPs. */
+	bool src_ranges_nodeport;
 	k8s_refused_fn *refused; /* NULL: not told */
 	void *refused_arg;
 };

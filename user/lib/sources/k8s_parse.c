@@ -381,6 +381,8 @@ int k8s_service_parse(struct json_object *obj, struct k8s_service **out,
 		rc = parse_lb_ips(obj, svc);
 	if (!rc)
 		rc = parse_svc_ports(spec, svc);
+	if (!rc)
+		rc = k8s_parse_src_ranges(obj, spec, svc, err, errlen);
 	if (rc) {
 		if (rc == -ENOMEM)
 			snprintf(err, errlen, "out of memory");
@@ -413,6 +415,7 @@ void k8s_service_free(struct k8s_service *svc)
 	free(svc->cluster_ips);
 	free(svc->external_ips);
 	free(svc->lb_ips);
+	free(svc->src_ranges);
 	free(svc->ports);
 	free(svc);
 }

@@ -22,6 +22,8 @@ struct gen {
 	VEC(struct shunt_frontend_spec) fes; /* cluster set */
 	VEC(struct shunt_frontend_spec) ext; /* local set (ETP Local) */
 	VEC(struct shunt_backend_spec) bes;
+	VEC(struct shunt_src_range) ranges; /* of this family, "": none */
+	__u32 fe_extra; /* flags of the frontends being added */
 };
 
 static bool slice_of(const struct k8s_slice *sl, const struct k8s_service *svc)
@@ -233,7 +235,8 @@ static int add_fe(struct gen *g, const union shunt_ip *addr, __u16 port,
 		return 0;
 	if (external)
 		f.flags = SHUNT_FE_F_EXTERNAL |
-			  (addr ? 0 : SHUNT_FE_F_NODEPORT) | g->svc->lb_mode;
+			  (addr ? 0 : SHUNT_FE_F_NODEPORT) | g->svc->lb_mode |
+			  g->fe_extra;
 	if (!(external ? g->svc->local : g->svc->internal_local))
 		return vec_push(&g->fes, f);
 	f.flags |= SHUNT_FE_F_LOCAL;
@@ -313,14 +316,60 @@ static int frontends(struct gen *g)
 
 	err = add_fes(g, svc->cluster_ips, svc->n_cluster_ips, g->sp->port,
 		      false);
+	if (g->ranges.n && g->o->src_ranges_nodeport)
+		g->fe_extra = SHUNT_FE_F_SRC_RANGES;
 	if (!err && (svc->type == K8S_SVC_NODE_PORT ||
 		     svc->type == K8S_SVC_LOAD_BALANCER))
 		err = add_fe(g, NULL, g->sp->node_port, true);
+	g->fe_extra = g->ranges.n ? SHUNT_FE_F_SRC_RANGES : 0;
 	if (!err && svc->type == K8S_SVC_LOAD_BALANCER)
 		err = add_fes(g, svc->lb_ips, svc->n_lb_ips, g->sp->port, true);
+	g->fe_extra = 0;
 	if (!err)
 		err = add_external_ips(g);
 	return err;
+}
+
+/*
+ * The source ranges of g's family, as kube-proxy has them: the Service's
+ * CIDRs of that family and, when there are any, its load balancer IPs of
+ * that family (a node that has the VIP as a local address sends to it
+ * from it). None of the family: its frontends serve everyone.
+ */
+static int src_ranges(struct gen *g)
+{
+	const struct k8s_service *svc = g->svc;
+	struct shunt_src_range r;
+	size_t i;
+	int err = 0;
+
+	g->ranges.n = 0;
+	for (i = 0; i < svc->n_src_ranges && !err; i++)
+		if (svc->src_ranges[i].family == g->family)
+			err = vec_push(&g->ranges, svc->src_ranges[i]);
+	for (i = 0; g->ranges.n && i < svc->n_lb_ips && !err; i++) {
+		if (svc->lb_ips[i].family != g->family)
+			continue;
+		memset(&r, 0, sizeof(r));
+		r.addr = svc->lb_ips[i].addr;
+		r.family = g->family;
+		r.prefixlen = g->family == SHUNT_V4 ? 32 : 128;
+		err = vec_push(&g->ranges, r);
+	}
+	if (!err)
+		shunt_src_ranges_normalize(g->ranges.v, &g->ranges.n);
+	return err;
+}
+
+/* Does a frontend of set fes[0..n-1] check the source ranges? */
+static bool checks_ranges(const struct shunt_frontend_spec *fes, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (fes[i].flags & SHUNT_FE_F_SRC_RANGES)
+			return true;
+	return false;
 }
 
 static void name_of(const struct gen *g, bool local, char *buf, size_t len)
@@ -355,6 +404,10 @@ static int emit(struct gen *g, bool local, struct shunt_desired *out)
 	d.n_frontends = local ? g->ext.n : g->fes.n;
 	d.backends = g->bes.v;
 	d.n_backends = g->bes.n;
+	if (checks_ranges(d.frontends, d.n_frontends)) {
+		d.src_ranges = g->ranges.v;
+		d.n_src_ranges = g->ranges.n;
+	}
 	return shunt_desired_add(out, &d);
 }
 
@@ -373,7 +426,9 @@ static int gen_port(struct gen *g, struct shunt_desired *out)
 	int err;
 
 	g->fes.n = g->ext.n = 0;
-	err = frontends(g);
+	err = src_ranges(g);
+	if (!err)
+		err = frontends(g);
 	if (!err && g->fes.n)
 		err = emit(g, false, out);
 	if (!err && g->ext.n)
@@ -423,6 +478,7 @@ int k8s_translate_service(const struct k8s_service *svc,
 	vec_free(&g.fes);
 	vec_free(&g.ext);
 	vec_free(&g.bes);
+	vec_free(&g.ranges);
 	return err;
 }
 

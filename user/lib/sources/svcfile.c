@@ -226,6 +226,55 @@ static int parse_frontends(struct ctx *c, yaml_node_t *n,
 	return err;
 }
 
+static int add_range(struct ctx *c, yaml_node_t *n,
+		     struct shunt_service_spec *s)
+{
+	struct shunt_src_range *r = &s->src_ranges[s->n_src_ranges];
+	char why[160];
+	size_t i;
+
+	if (!yamldoc_str(n))
+		return fail(c, n, "a source range must be a string");
+	if (shunt_src_range_parse(yamldoc_str(n), r, why, sizeof(why)))
+		return fail(c, n, "source_ranges: %s", why);
+	if (r->family != s->frontends[0].key.family)
+		return fail(c, n, "source range %s is IPv%u, the service IPv%u",
+			    yamldoc_str(n), r->family,
+			    s->frontends[0].key.family);
+	for (i = 0; i < s->n_src_ranges; i++)
+		if (!shunt_src_range_cmp(&s->src_ranges[i], r))
+			return fail(c, n, "duplicate source range %s",
+				    yamldoc_str(n));
+	s->n_src_ranges++;
+	return 0;
+}
+
+/* source_ranges: the CIDRs every frontend of the service serves. */
+static int parse_src_ranges(struct ctx *c, yaml_node_t *n,
+			    struct shunt_service_spec *s)
+{
+	yaml_node_t *list = yamldoc_get(c->d, n, "source_ranges");
+	size_t i, len = yamldoc_seq_len(list);
+	int err = 0;
+
+	if (!list || yamldoc_is_null(list))
+		return 0;
+	if (!yamldoc_is_seq(list))
+		return fail(c, list, "'source_ranges' must be a list");
+	if (len > SHUNT_MAX_SVC_SRC_RANGES)
+		return fail(c, list, "%zu source ranges: at most %u", len,
+			    SHUNT_MAX_SVC_SRC_RANGES);
+	s->src_ranges = calloc(len + 1, sizeof(*s->src_ranges));
+	if (!s->src_ranges)
+		return -ENOMEM;
+	for (i = 0; i < len && !err; i++)
+		err = add_range(c, yamldoc_seq_at(c->d, list, i), s);
+	shunt_src_ranges_normalize(s->src_ranges, &s->n_src_ranges);
+	for (i = 0; i < s->n_frontends && s->n_src_ranges; i++)
+		s->frontends[i].flags |= SHUNT_FE_F_SRC_RANGES;
+	return err;
+}
+
 static int parse_backends(struct ctx *c, yaml_node_t *n,
 			  struct shunt_service_spec *s)
 {
@@ -268,9 +317,9 @@ static int parse_service(struct ctx *c, yaml_node_t *n,
 			 struct shunt_service_spec *s)
 {
 	static const char *const keys[] = {
-		"name",	     "vip",	     "port",	   "protocol",
-		"node_port", "external_ips", "table_size", "affinity",
-		"lb_mode",   "backends",     NULL};
+		"name",	     "vip",	     "port",	      "protocol",
+		"node_port", "external_ips", "table_size",    "affinity",
+		"lb_mode",   "backends",     "source_ranges", NULL};
 	const char *name = NULL, *mode = NULL;
 	__u32 mode_flag = 0;
 	size_t i;
@@ -284,7 +333,7 @@ static int parse_service(struct ctx *c, yaml_node_t *n,
 		    false, &s->table_size) ||
 	    get_u32(c, n, "affinity", 1, SHUNT_AFFINITY_MAX_SECONDS, false,
 		    &s->affinity_timeout) ||
-	    get_str(c, n, "lb_mode", false, &mode))
+	    get_str(c, n, "lb_mode", false, &mode) || parse_src_ranges(c, n, s))
 		return -EINVAL;
 	if (mode && !strcmp(mode, "dsr"))
 		mode_flag = SHUNT_FE_F_MODE_DSR;

@@ -12,6 +12,9 @@
  *       external_ips: [192.0.2.10]  # optional: also these, at port
  *       table_size: 1021       # optional, a prime; default: automatic
  *       affinity: 10800        # optional, ClientIP affinity seconds
+ *       lb_mode: dsr           # optional: snat or dsr (external traffic)
+ *       source_ranges: [198.51.100.0/24]  # optional: only these clients,
+ *                              # on every frontend (the service's family)
  *       backends:
  *         - address: 10.0.1.5
  *           port: 8080

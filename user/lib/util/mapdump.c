@@ -9,6 +9,8 @@
 #include "mapdump.h"
 
 #define DUMP_CHUNK 4096
+/* The kernel's "no batch operations for this map type" (an LPM trie). */
+#define KERNEL_ENOTSUPP 524
 
 static int grow(struct map_dump *d, size_t want, size_t *cap)
 {
@@ -88,7 +90,8 @@ int map_dump(int fd, size_t ksize, size_t vsize, struct map_dump *d)
 	d->ksize = ksize;
 	d->vsize = vsize;
 	err = dump_batch(fd, d, &cap);
-	if (err == -EINVAL || err == -ENOTSUP || err == -EOPNOTSUPP) {
+	if (err == -EINVAL || err == -ENOTSUP || err == -EOPNOTSUPP ||
+	    err == -KERNEL_ENOTSUPP) {
 		d->n = 0;
 		err = dump_iter(fd, d, &cap);
 	}
