@@ -35,6 +35,7 @@
 #include "httpc.h"
 #include "netns.h"
 #include "nodeaddr.h"
+#include "podcidr.h"
 #include "parse.h"
 #include "service.h"
 
@@ -658,7 +659,9 @@ static void node_obj(char *buf, size_t len, const char *name, const char *zone)
 {
 	snprintf(buf, len,
 		 "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":"
-		 "{\"name\":\"%s\",\"labels\":{%s%s%s}}}",
+		 "{\"name\":\"%s\",\"labels\":{%s%s%s}},\"spec\":"
+		 "{\"podCIDRs\":[\"10.244.9.0/24\",\"fd00:244:9::/64\","
+		 "\"bogus\"]}}",
 		 name, *zone ? "\"topology.kubernetes.io/zone\":\"" : "", zone,
 		 *zone ? "\"" : "");
 }
@@ -676,6 +679,26 @@ static void only_backend(const char *svc, char *ip, size_t len)
 	if (n == 1)
 		shunt_format_ip(&b[0].be.addr, SHUNT_V4, ip, len);
 	free(b);
+}
+
+/* How many CIDRs pod_cidr_map holds once it has any (up to ~5 s). */
+static int pod_cidrs(void)
+{
+	struct shunt_cidr *c;
+	struct shunt s;
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < 100 && !n; i++) {
+		if (i)
+			usleep(50 * 1000);
+		if (shunt_open(&s, root, 0))
+			continue;
+		if (!shunt_pod_cidrs_list(&s, &c, &n))
+			free(c);
+		shunt_close(&s);
+	}
+	return (int)n;
 }
 
 /* Topology hints with the Node watch: a Service whose endpoints are
@@ -718,6 +741,8 @@ static void test_topology_zone(void **state)
 	assert_string_equal(ip, "10.244.5.1");
 	assert_true(agent_log_has(&agent, "msg=\"node zone\" node=node-a "
 					  "zone=zone-a"));
+	/* Its spec.podCIDRs (the bad one left out) in pod_cidr_map. */
+	assert_int_equal(pod_cidrs(), 2);
 
 	node_obj(node, sizeof(node), "node-a", "zone-b");
 	node_obj(other, sizeof(other), "node-b", "zone-a");

@@ -38,7 +38,7 @@
 # Pods run shunt-httpd named "nIpJ" (GET /whoami: the peer it sees; UDP
 # echo on 5353). The
 # agents: shuntd --kubernetes --node-name nI --interfaces eth0,p1,p2
-# --mode tc --cgroup (node I's cgroup), pin root /sys/fs/bpf/${PREFIX}nI, metrics on
+# --mode tc --cgroup (node I's cgroup) --pod-cidrs (node I's), pin root /sys/fs/bpf/${PREFIX}nI, metrics on
 # 127.0.0.1:9470 in the node's namespace, log in the state directory
 # /run/shunt-cluster/PREFIX. Extra shuntd arguments: $CLUSTER_SHUNTD_ARGS.
 # The objects are tests/lib/cluster-objects.py's (Services web,
@@ -301,6 +301,7 @@ cmd_agent_start() { # PREFIX I
 		"$(bin shuntd)" --kubernetes --insecure-http --kubeconfig "$dir/kubeconfig" \
 		--node-name "n$i" --pin-root "$(pin_root "$p" "$i")" \
 		--interfaces eth0,p1,p2 --mode tc --cgroup "$(node_cgroup "$p" "$i")" \
+		--pod-cidrs "10.244.$i.0/24,fd00:244:$i::/64" \
 		--metrics-addr 127.0.0.1:9470 "${extra[@]}"
 	for ((t = 0; t < READY_TIMEOUT_S * 20; t++)); do
 		(($(syncs "$p" "$i") > 0)) && return 0

@@ -43,6 +43,10 @@ struct k8s_source {
 	char *node_selector; /* "metadata.name=<node>" */
 	char *node_name;
 	char *zone; /* this node's zone label, NULL: none (under sh.lock) */
+	/* Its spec.podCIDRs, and whether the agent has not taken them yet
+	 * (under sh.lock). */
+	struct shunt_nodeport_addrs pod_cidrs;
+	bool pod_cidrs_new;
 	char *proxy_name; /* --service-proxy-name, NULL when unset */
 	struct shunt_cidr *ext_cidrs; /* --external-ip-cidrs */
 	size_t n_ext_cidrs;
@@ -209,6 +213,34 @@ static void slices_relisted(void *owner, const struct k8s_cache *cache)
 	src->need_full = true;
 }
 
+/* This node's pod CIDRs, for the agent to take when they change. */
+static void node_pod_cidrs(struct k8s_source *src, const struct k8s_node *n)
+{
+	struct shunt_nodeport_addrs none = {0};
+	const struct shunt_nodeport_addrs *p = n ? &n->pod_cidrs : &none;
+
+	if (p->n_cidrs == src->pod_cidrs.n_cidrs &&
+	    !memcmp(p->cidrs, src->pod_cidrs.cidrs,
+		    p->n_cidrs * sizeof(p->cidrs[0])))
+		return;
+	src->pod_cidrs = *p;
+	src->pod_cidrs_new = true;
+}
+
+bool k8s_source_pod_cidrs(struct k8s_source *src,
+			  struct shunt_nodeport_addrs *out)
+{
+	bool changed;
+
+	pthread_mutex_lock(&src->sh.lock);
+	changed = src->pod_cidrs_new;
+	if (changed)
+		*out = src->pod_cidrs;
+	src->pod_cidrs_new = false;
+	pthread_mutex_unlock(&src->sh.lock);
+	return changed;
+}
+
 /* This node's zone: every Service again when it changes. */
 static void node_changed(void *owner, const char *key, const void *old,
 			 const void *new)
@@ -221,6 +253,7 @@ static void node_changed(void *owner, const char *key, const void *old,
 	/* The field selector sends only this node; anything else is not. */
 	if (key[0] != '/' || strcmp(key + 1, src->node_name))
 		return;
+	node_pod_cidrs(src, n);
 	if (zone ? src->zone && !strcmp(zone, src->zone) : !src->zone)
 		return;
 	free(src->zone);

@@ -87,6 +87,10 @@ void k8s_source_stats(struct k8s_source *src, struct k8s_stats *st);
  * -ENOMEM. */
 int k8s_source_health(struct k8s_source *src, struct k8s_health **out,
 		      size_t *n);
+/* This node's spec.podCIDRs (the Node watch) into *out when they changed
+ * since the last call; false otherwise. */
+bool k8s_source_pod_cidrs(struct k8s_source *src,
+			  struct shunt_nodeport_addrs *out);
 void k8s_source_stop(struct k8s_source *src);
 
 #endif /* SHUNTD_K8S_H */

@@ -13,6 +13,7 @@
 #include "healthcheck.h"
 #include "log.h"
 #include "loop.h"
+#include "podcidr.h"
 #include "svcfile.h"
 
 static double unix_now(void)
@@ -140,6 +141,28 @@ static void health_sync(struct loop *l)
 	free(h);
 }
 
+/* The Node's podCIDRs into pod_cidr_map when they changed, unless
+ * --pod-cidrs gave them. */
+static void node_pod_cidrs(struct loop *l)
+{
+	struct shunt_nodeport_addrs p;
+	char n[24];
+	int err;
+
+	if (!k8s_source_pod_cidrs(l->k8s, &p) || l->opt->pod_cidrs.n_cidrs)
+		return;
+	err = shunt_lock(&l->s);
+	if (!err)
+		err = shunt_pod_cidrs_set(&l->s, p.cidrs, p.n_cidrs);
+	shunt_unlock(&l->s);
+	snprintf(n, sizeof(n), "%zu", p.n_cidrs);
+	if (err)
+		log_error("cannot set this node's pod CIDRs", "error",
+			  strerror(-err), NULL);
+	else
+		log_info("pod CIDRs from the Node", "count", n, NULL);
+}
+
 static bool k8s_sync(struct loop *l, bool cascade)
 {
 	struct shunt_reconcile_result r = {0};
@@ -155,6 +178,7 @@ static bool k8s_sync(struct loop *l, bool cascade)
 	rc = k8s_source_changes(l->k8s, &c);
 	if (!rc)
 		health_sync(l);
+	node_pod_cidrs(l);
 	k8s_source_stats(l->k8s, &ks);
 	pthread_mutex_lock(&l->st->lock);
 	memcpy(l->st->refused, ks.refused, sizeof(ks.refused));

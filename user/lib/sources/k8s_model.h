@@ -125,6 +125,10 @@ struct k8s_slice {
 struct k8s_node {
 	char name[K8S_NAME_MAX];
 	char *zone; /* K8S_ZONE_LABEL's value, NULL when not set */
+	/* spec.podCIDRs (else spec.podCIDR): this node's pods, for the
+	 * short-circuit of Local policies unless --pod-cidrs says. Entries
+	 * that do not parse are left out. */
+	struct shunt_nodeport_addrs pod_cidrs;
 };
 
 /* "namespace/name" of any object, from its metadata ("/name" for a

@@ -624,6 +624,32 @@ void k8s_slice_free(struct k8s_slice *sl)
 
 /* --- Nodes ------------------------------------------------------------- */
 
+/* One pod CIDR string into n->pod_cidrs, when it parses. */
+static void add_pod_cidr(struct k8s_node *n, const char *s)
+{
+	struct shunt_nodeport_addrs one;
+	char why[128];
+
+	if (!s || !*s || strchr(s, ',') ||
+	    n->pod_cidrs.n_cidrs >= SHUNT_NODEPORT_CIDRS_MAX ||
+	    shunt_nodeport_addrs_parse(s, &one, why, sizeof(why)) ||
+	    one.primary || one.n_cidrs != 1)
+		return;
+	n->pod_cidrs.cidrs[n->pod_cidrs.n_cidrs++] = one.cidrs[0];
+}
+
+static void parse_pod_cidrs(struct json_object *obj, struct k8s_node *n)
+{
+	struct json_object *spec = get_obj(obj, "spec");
+	struct json_object *a = get_arr(spec, "podCIDRs");
+	size_t i;
+
+	for (i = 0; i < arr_len(a); i++)
+		add_pod_cidr(n, str_of(json_object_array_get_idx(a, i)));
+	if (!arr_len(a))
+		add_pod_cidr(n, get_str(spec, "podCIDR"));
+}
+
 int k8s_node_parse(struct json_object *obj, struct k8s_node **out, char *err,
 		   size_t errlen)
 {
@@ -644,6 +670,7 @@ int k8s_node_parse(struct json_object *obj, struct k8s_node **out, char *err,
 		k8s_node_free(n);
 		return rc;
 	}
+	parse_pod_cidrs(obj, n);
 	*out = n;
 	return 0;
 }
