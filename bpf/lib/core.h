@@ -209,21 +209,23 @@ SHUNT_GLOBAL int lb_flow_backend(ctx_t *ctx, const struct pkt *p,
 	fe = lb_frontend(&p->dst, p->dport, p->proto, p->family);
 	if (!fe)
 		return LB_NOT_FRONTEND;
-	/* A pod of this node to a Local policy's external frontend: the
-	 * cluster set, for every packet of the flow alike. (Always the
-	 * copy: one kind of pointer for the verifier to follow.) */
+	/* Always the copy: one kind of pointer for the verifier. */
 	own = *fe;
 	fe = &own;
-	if ((own.flags & SHUNT_FE_F_LOCAL) &&
-	    lb_from_local_pod(&p->src, p->family) && lb_short_circuit(&own))
-		count(SHUNT_C_LOCAL_SHORT_CIRCUIT);
 	ct_key_from_pkt(&key, p, SHUNT_CT_REV);
 	if (bpf_map_lookup_elem(&ct_map, &key)) {
 		count(SHUNT_C_CT_REV_TO_FRONTEND);
 		return LB_FLOW_REPLY;
 	}
+	/* The frontend's own ranges, before anything else (kube-proxy's
+	 * firewall chain comes before its short-circuit too). */
 	if (!src_range_allowed(p, fe))
 		return LB_FLOW_DENIED;
+	/* A pod of this node to a Local policy's external frontend: the
+	 * cluster set, for every packet of the flow alike. */
+	if ((own.flags & SHUNT_FE_F_LOCAL) &&
+	    lb_from_local_pod(&p->src, p->family) && lb_short_circuit(&own))
+		count(SHUNT_C_LOCAL_SHORT_CIRCUIT);
 	/* Let the stack send Time Exceeded for the untranslated packet. */
 	if (p->ttl <= 1) {
 		count(SHUNT_C_PASS_TTL);

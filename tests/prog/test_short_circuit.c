@@ -8,7 +8,8 @@
  * address is in pod_cidr_map, a pod of this node, takes the cluster set:
  * forwarded to BE1 unmasqueraded, its reply coming back from LB4. The
  * local set's record names its cluster set by id, kept when the cluster
- * set goes and comes back.
+ * set goes and comes back. The local set's loadBalancerSourceRanges are
+ * checked before the short-circuit.
  */
 #include "progtest.h"
 #include "podcidr.h"
@@ -17,11 +18,14 @@
 #define CLUSTER	 "t/lb:http"
 #define LOCALSVC "t/lb:http/local"
 
-/* The local set: LB4:80 external and Local, no backend. */
-static void apply_local(void)
+/* The local set: LB4:80 external and Local, no backend; with range (a
+ * CIDR, or NULL) its loadBalancerSourceRanges. */
+static void apply_local(const char *range)
 {
 	struct shunt_frontend_spec fe;
 	struct shunt_service_spec sp;
+	struct shunt_src_range r;
+	char why[128];
 
 	memset(&fe, 0, sizeof(fe));
 	fe.key = penv_svc_key(LB4, SVC_PORT, IPPROTO_TCP);
@@ -31,6 +35,13 @@ static void apply_local(void)
 	sp.table_size = TABLE;
 	sp.frontends = &fe;
 	sp.n_frontends = 1;
+	if (range) {
+		assert_int_equal(
+			shunt_src_range_parse(range, &r, why, sizeof(why)), 0);
+		fe.flags |= SHUNT_FE_F_SRC_RANGES;
+		sp.src_ranges = &r;
+		sp.n_src_ranges = 1;
+	}
 	assert_int_equal(shunt_service_apply(&penv.s, &sp, 0), 0);
 }
 
@@ -68,7 +79,7 @@ static void test_short_circuit(void **state)
 
 	svc_apply_one(CLUSTER, &ck, 0, PENV_BE1_4, SHUNT_BE_F_REMOTE,
 		      &cluster_id, &be_id);
-	apply_local();
+	apply_local(NULL);
 	assert_int_equal(linked_id(), cluster_id);
 
 	/* From outside: the local set has no endpoint, dropped. */
@@ -103,6 +114,21 @@ static void test_short_circuit(void **state)
 	assert_verdict(&x, penv_redirect(h));
 	reversed_spec(&reply, &want, &v);
 	assert_frame(&x, &want);
+
+	/* With loadBalancerSourceRanges that leave the pod out, the
+	 * frontend's own ranges come first: dropped, not short-circuited
+	 * (kube-proxy's firewall chain before its short-circuit). */
+	apply_local("192.0.2.0/24");
+	pg_spec_init(&syn, PENV_CLIENT4, 40102, LB4, SVC_PORT, IPPROTO_TCP);
+	xmit(h, penv.if_cli, &syn, &x);
+	assert_verdict(&x, penv_drop(h));
+	assert_counters(&x, SHUNT_C_DROP_SRC_RANGE, 1);
+	apply_local("10.0.0.0/8");
+	xmit(h, penv.if_cli, &syn, &x);
+	assert_verdict(&x, penv_redirect(h));
+	assert_int_equal(x.after[SHUNT_C_LOCAL_SHORT_CIRCUIT] -
+				 x.before[SHUNT_C_LOCAL_SHORT_CIRCUIT],
+			 1);
 
 	/* The cluster set gone: unlinked; back (a new id): linked again. */
 	assert_int_equal(shunt_service_del_by_name(&penv.s, CLUSTER), 0);
