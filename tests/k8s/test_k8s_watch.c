@@ -1192,6 +1192,7 @@ static void test_unauthorized(void **state)
 {
 	const char *const args[] = {"--token", TOKEN, NULL};
 	char got[64];
+	int i;
 
 	(void)state;
 	server_start(args);
@@ -1199,6 +1200,12 @@ static void test_unauthorized(void **state)
 	kubeconfig_http("wrong-token");
 	start_kubeconfig();
 	wait_stat(errors, 4);
+	/* Each resource retries on its own (the Node's too): Services'
+	 * second try may come after the others' 4 errors. */
+	for (i = 0; i < 100 &&
+		    requests(SVCS, false, NULL, NULL, "Bearer wrong-token") < 2;
+	     i++)
+		usleep(50 * 1000);
 	assert_false(stats().synced);
 	assert_int_equal(stats().relists, 0);
 	describe(got, sizeof(got));
